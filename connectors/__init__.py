@@ -1,0 +1,1 @@
+"""Plain Python, no Django models: the only code that talks to the outside world."""

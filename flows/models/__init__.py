@@ -1,0 +1,19 @@
+from flows.models.config import (
+    Channel,
+    Integration,
+    JetshopShop,
+    OrderTrigger,
+    PriceListMapping,
+    StatusRule,
+    VismaAgent,
+)
+
+__all__ = [
+    "Channel",
+    "Integration",
+    "JetshopShop",
+    "OrderTrigger",
+    "PriceListMapping",
+    "StatusRule",
+    "VismaAgent",
+]

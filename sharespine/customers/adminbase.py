@@ -1,0 +1,73 @@
+"""Admin building blocks shared by every configuration page: secrets and the change log."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.utils.translation import gettext_lazy as _
+
+from sharespine.customers import audit
+from sharespine.customers.secrets import EncryptedTextField
+
+SECRET_HELP = _("Stored encrypted and never shown again. Leave empty to keep the current value.")
+
+
+class SecretFieldsForm(forms.ModelForm):
+    """Secrets are write-only: an empty box on an existing object keeps the stored value."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name in self.secret_fields():
+            field = self.fields[name]
+            field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
+            field.required = not (self.instance.pk and getattr(self.instance, name))
+            field.help_text = SECRET_HELP
+            # The box starts empty, so leaving it empty is not a change.
+            self.initial[name] = ""
+
+    def secret_fields(self) -> list[str]:
+        return [
+            f.name
+            for f in self._meta.model._meta.concrete_fields
+            if isinstance(f, EncryptedTextField) and f.name in self.fields
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        for name in self.secret_fields():
+            if not cleaned.get(name) and self.instance.pk:
+                cleaned[name] = getattr(self.instance, name)
+        return cleaned
+
+
+class AuditedAdminMixin:
+    """Writes a ConfigChange row for every field that an admin save or delete changes."""
+
+    form = SecretFieldsForm
+
+    def save_model(self, request, obj, form, change):
+        before = audit.fresh_snapshot(obj) if change else {}
+        super().save_model(request, obj, form, change)
+        audit.record(request.user, obj, before)
+
+    def delete_model(self, request, obj):
+        audit.record(request.user, obj, audit.snapshot(obj), deleted=True)
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            audit.record(request.user, obj, audit.snapshot(obj), deleted=True)
+        super().delete_queryset(request, queryset)
+
+    def save_formset(self, request, form, formset, change):
+        before = {f.instance.pk: audit.fresh_snapshot(f.instance) for f in formset.forms if f.instance.pk}
+        for deleted in formset.deleted_forms:
+            if deleted.instance.pk:
+                audit.record(request.user, deleted.instance, before[deleted.instance.pk], deleted=True)
+        instances = formset.save()
+        for obj in instances:
+            audit.record(request.user, obj, before.get(obj.pk, {}))
+
+
+class AuditedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
+    pass

@@ -1,0 +1,79 @@
+"""Secrets at rest: a model field that stores a Fernet token, never the plaintext.
+
+The keys come from ``settings.ENCRYPTION_KEYS`` (newest first, so keys can be rotated: old
+tokens still decrypt, new writes use the first key). The Python value is a ``Secret`` whose
+``repr``/``str`` never show the plaintext, so a stray log line or debug page cannot leak it.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.db import models
+
+TOKEN_PREFIX = "fernet:"
+
+
+class Secret(str):
+    """A plaintext secret that hides itself from repr() and str() formatting in logs."""
+
+    def __repr__(self) -> str:
+        return "Secret('***')" if self else "Secret('')"
+
+    def reveal(self) -> str:
+        return str.__str__(self)
+
+    def __str__(self) -> str:
+        return "***" if self else ""
+
+
+@lru_cache(maxsize=4)
+def _fernet(keys: tuple[str, ...]) -> MultiFernet:
+    return MultiFernet([Fernet(key.encode()) for key in keys])
+
+
+def fernet() -> MultiFernet:
+    return _fernet(tuple(settings.ENCRYPTION_KEYS))
+
+
+def encrypt(plaintext: str) -> str:
+    return TOKEN_PREFIX + fernet().encrypt(plaintext.encode("utf-8")).decode("ascii")
+
+
+def decrypt(token: str) -> str:
+    if not token.startswith(TOKEN_PREFIX):
+        raise ImproperlyConfigured("stored secret is not an encrypted token")
+    try:
+        return fernet().decrypt(token[len(TOKEN_PREFIX) :].encode("ascii")).decode("utf-8")
+    except InvalidToken:
+        raise ImproperlyConfigured(
+            "a stored secret cannot be decrypted with ENCRYPTION_KEYS (was the key changed without "
+            "keeping the old one in the list?)"
+        ) from None
+
+
+class EncryptedTextField(models.TextField):
+    """Stores ``fernet:<token>``; reads back a ``Secret``. Empty stays empty."""
+
+    def from_db_value(self, value, expression, connection):
+        if not value:
+            return Secret("")
+        return Secret(decrypt(value))
+
+    def to_python(self, value):
+        if value is None or isinstance(value, Secret):
+            return value
+        return Secret(value)
+
+    def get_prep_value(self, value):
+        if value is None or value == "":
+            return ""
+        plaintext = value.reveal() if isinstance(value, Secret) else str(value)
+        return encrypt(plaintext)
+
+    def value_to_string(self, obj):
+        # Serialisation (dumpdata) carries the token, never the plaintext.
+        return self.get_prep_value(self.value_from_object(obj))

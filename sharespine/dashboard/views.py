@@ -1,0 +1,46 @@
+"""The merchant's status dashboard; staff see every merchant, a merchant user only their own.
+
+Objects of another merchant answer 404, so a merchant cannot even learn that they exist.
+"""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, render
+
+from flows import heartbeats
+from flows.models import Integration
+from sharespine.customers.models import Customer
+
+
+def _integrations_visible_to(user):
+    return Integration.objects.filter(customer__in=Customer.objects.visible_to(user)).select_related(
+        "customer", "agent"
+    )
+
+
+@login_required
+def home(request):
+    customers = Customer.objects.visible_to(request.user).prefetch_related("integrations__agent")
+    context = {"customers": customers}
+    if request.user.is_staff:
+        context["heartbeats"] = heartbeats.read_all()
+    return render(request, "dashboard/home.html", context)
+
+
+@login_required
+def customer_detail(request, pk: int):
+    customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
+    integrations = _integrations_visible_to(request.user).filter(customer=customer)
+    return render(request, "dashboard/customer.html", {"customer": customer, "integrations": integrations})
+
+
+@login_required
+def integration_detail(request, pk: int):
+    integration = get_object_or_404(_integrations_visible_to(request.user), pk=pk)
+    shops = integration.shops.prefetch_related("channels")
+    return render(
+        request,
+        "dashboard/integration.html",
+        {"integration": integration, "shops": shops, "agent": getattr(integration, "agent", None)},
+    )
