@@ -20,6 +20,7 @@ from flows.models import (
     VismaAgent,
 )
 from flows.modes import FLOWS_BY_MODE, FlowMode
+from flows.schedules import drop_schedules, sync_schedules
 from sharespine.customers.adminbase import AuditedModelAdmin, SecretFieldsForm
 from sharespine.customers.tiers import Feature
 
@@ -135,6 +136,15 @@ class IntegrationAdmin(AuditedModelAdmin):
         (_("Extras"), {"fields": ["reconciliation_enabled", "plugins"]}),
     ]
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The beat schedule follows the saved configuration (mode, intervals, enabled).
+        sync_schedules(form.instance)
+
+    def delete_model(self, request, obj):
+        drop_schedules(obj.pk)
+        super().delete_model(request, obj)
+
     @admin.display(description=_("flows this mode runs"))
     def flows_run(self, obj):
         if not obj.pk:
@@ -223,3 +233,7 @@ class VismaAgentAdmin(AuditedModelAdmin):
     readonly_fields = ["last_seen_at", "agent_version", "backend"]
     search_fields = ["integration__customer__name", "company_name"]
     list_select_related = ["integration__customer"]
+
+
+# The operator console (sync runs, items, references, order pages) lives in its own module.
+from flows import console  # noqa: E402, F401

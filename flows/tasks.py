@@ -1,11 +1,19 @@
-"""Celery tasks: thin, named, and taking ids (never model objects)."""
+"""Celery tasks: thin, named, and taking ids (never model objects).
+
+Item tasks are idempotent (the engine claims the row first) and acknowledged late, so a worker
+killed mid-item leaves a message that is delivered again; the sweeper re-queues what a dead
+worker left in processing.
+"""
 
 from __future__ import annotations
 
 from celery import shared_task
+from django.db import transaction
 from django.utils import timezone
 
-from flows import heartbeats
+from flows import engine, heartbeats, runner
+from flows.models import SyncItem
+from flows.modes import QUEUE_BY_FLOW
 
 
 @shared_task(name="flows.tasks.record_queue_heartbeat", bind=True, ignore_result=True)
@@ -15,3 +23,46 @@ def record_queue_heartbeat(self, queue: str) -> None:
     heartbeats.record(
         queue, worker=self.request.hostname or "", delivered_via=delivered_via, at=timezone.now()
     )
+
+
+@shared_task(name="flows.tasks.run_flow", ignore_result=True)
+def run_flow(integration_id: int, flow: str, trigger: str = "schedule") -> None:
+    result = runner.run_flow(integration_id, flow, trigger)
+    enqueue_items(result.item_ids, flow)
+
+
+@shared_task(name="flows.tasks.process_item", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
+def process_item(item_id: int) -> None:
+    delay = runner.process_item(item_id)
+    if delay is not None:
+        # The item waits in the database (queued, not_before), so a lost message loses nothing;
+        # this message only brings it back sooner than the next run of the flow would.
+        flow = SyncItem.objects.values_list("flow", flat=True).get(pk=item_id)
+        process_item.apply_async((item_id,), countdown=delay, queue=QUEUE_BY_FLOW[flow])
+
+
+@shared_task(name="flows.tasks.sweep_stuck", ignore_result=True)
+def sweep_stuck() -> None:
+    """Re-enqueue items a dead worker left in processing, and queued items whose message was lost."""
+    for flow, ids in _by_flow(engine.stuck_items()).items():
+        enqueue_items(ids, flow)
+
+
+def enqueue_items(item_ids: list[int], flow: str) -> None:
+    """Enqueue after commit, on the flow's queue, in the given order."""
+    if not item_ids:
+        return
+    queue = QUEUE_BY_FLOW[flow]
+
+    def send() -> None:
+        for item_id in item_ids:
+            process_item.apply_async((item_id,), queue=queue)
+
+    transaction.on_commit(send)
+
+
+def _by_flow(item_ids: list[int]) -> dict[str, list[int]]:
+    grouped: dict[str, list[int]] = {}
+    for item_id, flow in SyncItem.objects.filter(pk__in=item_ids).order_by("id").values_list("id", "flow"):
+        grouped.setdefault(flow, []).append(item_id)
+    return grouped

@@ -34,6 +34,8 @@ try:
     CONN_MAX_AGE = env.int("CONN_MAX_AGE", 60)
     LOG_LEVEL = env.str("LOG_LEVEL", "INFO").upper()
     CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
+    # An item in processing longer than this was left by a dead worker and is re-queued.
+    FLOWS_STUCK_AFTER_SECONDS = env.int("FLOWS_STUCK_AFTER_SECONDS", 300, minimum=5)
 except ConfigError as exc:
     # A clean message naming the variable, then stop: no half-configured process.
     sys.stderr.write(f"Configuration error: {exc}\n")
@@ -185,6 +187,13 @@ CELERY_TASK_TIME_LIMIT = 660
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    # Every minute: re-queue items a dead worker left behind (flows run on their own schedules,
+    # made from each integration's configuration in flows/schedules.py).
+    "sweep-stuck-items": {
+        "task": "flows.tasks.sweep_stuck",
+        "schedule": 60.0,
+        "options": {"queue": "orders", "expire_seconds": 55},
+    },
     # Every minute: each queue proves a worker consumes it; the dashboard shows the age.
     "queue-heartbeat-orders": {
         "task": "flows.tasks.record_queue_heartbeat",

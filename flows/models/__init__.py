@@ -7,8 +7,14 @@ from flows.models.config import (
     StatusRule,
     VismaAgent,
 )
+from flows.models.engine import Cursor, ExternalRef, JourneyStep, SyncItem, SyncRun
 
 __all__ = [
+    "Cursor",
+    "ExternalRef",
+    "JourneyStep",
+    "SyncItem",
+    "SyncRun",
     "Channel",
     "Integration",
     "JetshopShop",

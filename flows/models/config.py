@@ -240,6 +240,8 @@ class VismaAgent(models.Model):
     last_seen_at = models.DateTimeField(_("last seen"), null=True, blank=True, editable=False)
     agent_version = models.CharField(_("agent version"), max_length=50, blank=True, editable=False)
     backend = models.CharField(_("backend"), max_length=20, blank=True, editable=False)
+    offline_since = models.DateTimeField(_("offline since"), null=True, blank=True, editable=False)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("Visma agent")

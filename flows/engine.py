@@ -1,0 +1,272 @@
+"""The engine: all bookkeeping, so each flow module stays pull → map → push.
+
+Processing one item (the numbered steps are referred to in the tests and the admin):
+1. Claim the row with a conditional UPDATE from queued to processing; zero rows means someone
+   else has it (or it is done), and we stop.
+2. Let the flow map and push it. The flow gets an idempotency key built from flow, source id
+   and version, and looks the record up in the target before creating it.
+3. Record the outcome in one transaction: the item's status, the ExternalRef upsert and the
+   journey step. A mapping problem parks the item with its reason; a permanent error fails it;
+   a transient error puts it back in the queue with a not-before time for the task to retry.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import uuid
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from flows.models import Cursor, ExternalRef, Integration, JourneyStep, SyncItem, SyncRun
+
+log = logging.getLogger("flows.engine")
+
+# Transient failures back off 10 s, 20 s, 40 s ... capped at 15 minutes; the item waits, nothing is lost.
+BACKOFF_BASE_SECONDS = 10
+BACKOFF_CAP_SECONDS = 900
+
+
+class MappingError(Exception):
+    """The record cannot be mapped as it is; ``reason`` is a short code, the message names the field."""
+
+    def __init__(self, message: str, *, reason: str = "mapping", detail: dict | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.detail = detail or {}
+
+
+@dataclass(frozen=True)
+class SourceRecord:
+    """A record pulled from a source system, ready to become a SyncItem."""
+
+    source_id: str
+    version: str
+    payload: dict
+    reference: str = ""
+    shop_id: int | None = None
+
+
+@dataclass
+class Outcome:
+    """What pushing an item produced."""
+
+    target_id: str
+    ref_kind: str = ""
+    ref_shop_id: str = ""
+    ref_hash: str = ""
+    result: dict = field(default_factory=dict)
+    steps: list[tuple[str, dict]] = field(default_factory=list)
+
+
+def payload_hash(payload) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def idempotency_key(item: SyncItem) -> str:
+    return f"{item.integration_id}:{item.flow}:{item.source_id}:{item.source_version}"
+
+
+# --- runs ---------------------------------------------------------------------------------------
+
+
+@contextmanager
+def flow_lock(integration_id: int, flow: str, ttl: int = 600) -> Iterator[bool]:
+    """Runs of one flow for one integration never overlap; yields False when another holds it."""
+    key = f"flow-lock:{integration_id}:{flow}"
+    token = uuid.uuid4().hex
+    acquired = cache.add(key, token, ttl)
+    try:
+        yield acquired
+    finally:
+        if acquired and cache.get(key) == token:
+            cache.delete(key)
+
+
+def start_run(integration: Integration, flow: str, trigger: str = SyncRun.Trigger.SCHEDULE) -> SyncRun:
+    return SyncRun.objects.create(integration=integration, flow=flow, trigger=trigger)
+
+
+def finish_run(run: SyncRun, *, error: str = "") -> None:
+    run.finished_at = timezone.now()
+    attention = run.items.filter(status__in=SyncItem.ATTENTION).exists()
+    if error:
+        run.status = SyncRun.Status.FAILED
+    else:
+        run.status = SyncRun.Status.PARTIAL if attention else SyncRun.Status.SUCCEEDED
+    run.error = error
+    run.save(update_fields=["finished_at", "status", "error", "pulled", "queued", "cursor_after", "log"])
+
+
+def run_log(run: SyncRun, message: str) -> None:
+    stamp = timezone.localtime().strftime("%H:%M:%S")
+    run.log += f"{stamp} {message}\n"
+    log.info("run %s %s: %s", run.pk, run.flow, message)
+
+
+# --- cursors ------------------------------------------------------------------------------------
+
+
+def read_cursor(integration: Integration, flow: str, scope: str = "") -> str:
+    cursor = Cursor.objects.filter(integration=integration, flow=flow, scope=scope).first()
+    return cursor.value if cursor else ""
+
+
+def write_cursor(integration: Integration, flow: str, value: str, scope: str = "") -> None:
+    Cursor.objects.update_or_create(
+        integration=integration, flow=flow, scope=scope, defaults={"value": value}
+    )
+
+
+# --- items --------------------------------------------------------------------------------------
+
+
+def ingest(run: SyncRun, records: Iterable[SourceRecord]) -> list[int]:
+    """Store pulled records as queued items; a version seen before is a no-op (DB uniqueness).
+
+    Returns the ids of the new items. The caller enqueues them on commit.
+    """
+    rows = [
+        SyncItem(
+            integration_id=run.integration_id,
+            flow=run.flow,
+            run=run,
+            shop_id=record.shop_id,
+            source_id=record.source_id,
+            source_version=record.version,
+            reference=record.reference,
+            payload=record.payload,
+            payload_hash=payload_hash(record.payload),
+        )
+        for record in records
+    ]
+    run.pulled += len(rows)
+    if not rows:
+        return []
+    SyncItem.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    new_ids = list(
+        SyncItem.objects.filter(run=run, status=SyncItem.Status.QUEUED, attempts=0).values_list(
+            "id", flat=True
+        )
+    )
+    run.queued += len(new_ids)
+    return new_ids
+
+
+def claim(item_id: int) -> SyncItem | None:
+    """Step 1: queued → processing with a conditional UPDATE; None when another worker has it."""
+    now = timezone.now()
+    claimed = SyncItem.objects.filter(pk=item_id, status=SyncItem.Status.QUEUED).update(
+        status=SyncItem.Status.PROCESSING, claimed_at=now, attempts=F("attempts") + 1, updated_at=now
+    )
+    if not claimed:
+        return None
+    return SyncItem.objects.select_related("integration__customer", "shop").get(pk=item_id)
+
+
+def add_step(item: SyncItem, step: str, detail: dict | None = None, order_ref: str | None = None) -> None:
+    JourneyStep.objects.create(
+        integration_id=item.integration_id,
+        order_ref=order_ref or item.reference,
+        step=step,
+        detail=detail or {},
+        item=item,
+    )
+
+
+@transaction.atomic
+def complete(item: SyncItem, outcome: Outcome) -> None:
+    """Step 3 on success: ExternalRef upsert, item done and journey steps, in one transaction."""
+    if outcome.ref_kind:
+        ExternalRef.objects.update_or_create(
+            integration_id=item.integration_id,
+            kind=outcome.ref_kind,
+            shop_id=outcome.ref_shop_id or item.source_id,
+            defaults={"erp_id": outcome.target_id, "last_hash": outcome.ref_hash or item.payload_hash},
+        )
+    _finish(item, SyncItem.Status.DONE, target_id=outcome.target_id, result=outcome.result)
+    for step, detail in outcome.steps:
+        add_step(item, step, detail)
+
+
+def skip(item: SyncItem, reason: str) -> None:
+    _finish(item, SyncItem.Status.SKIPPED, reason=reason)
+
+
+@transaction.atomic
+def park(item: SyncItem, error: MappingError) -> None:
+    """A record that needs a person (or a mapping) waits, visible, without blocking the others."""
+    _finish(item, SyncItem.Status.PARKED, reason=error.reason, last_error=str(error), result=error.detail)
+    add_step(item, JourneyStep.Step.PARKED, {"reason": error.reason, "message": str(error), **error.detail})
+
+
+def fail(item: SyncItem, message: str, reason: str = "permanent_error") -> None:
+    _finish(item, SyncItem.Status.FAILED, reason=reason, last_error=message)
+
+
+def back_off(item: SyncItem, message: str, retry_after: float | None = None) -> float:
+    """A transient failure: back to queued with a not-before time. Returns the delay in seconds."""
+    delay = (
+        retry_after
+        if retry_after is not None
+        else min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, item.attempts - 1))
+    )
+    SyncItem.objects.filter(pk=item.pk).update(
+        status=SyncItem.Status.QUEUED,
+        last_error=message,
+        reason="transient",
+        not_before=timezone.now() + timedelta(seconds=delay),
+        updated_at=timezone.now(),
+    )
+    return delay
+
+
+def _finish(item: SyncItem, status: str, **fields) -> None:
+    item.status = status
+    for name, value in fields.items():
+        setattr(item, name, value)
+    item.save(update_fields=["status", "updated_at", *fields])
+
+
+def requeue(item_ids: Iterable[int]) -> list[int]:
+    """Retry: parked, failed (or skipped) items go back to the queue; returns the ids to enqueue."""
+    ids = list(
+        SyncItem.objects.filter(pk__in=list(item_ids))
+        .exclude(status__in=[SyncItem.Status.DONE, SyncItem.Status.PROCESSING])
+        .values_list("id", flat=True)
+    )
+    SyncItem.objects.filter(pk__in=ids).update(
+        status=SyncItem.Status.QUEUED, reason="", not_before=None, updated_at=timezone.now()
+    )
+    return ids
+
+
+def mark_skipped(item_ids: Iterable[int], reason: str = "skipped_by_operator") -> int:
+    return (
+        SyncItem.objects.filter(pk__in=list(item_ids))
+        .exclude(status__in=[SyncItem.Status.DONE, SyncItem.Status.PROCESSING])
+        .update(status=SyncItem.Status.SKIPPED, reason=reason, updated_at=timezone.now())
+    )
+
+
+def stuck_items(now=None) -> list[int]:
+    """Items a dead worker left in processing, and queued items whose task was lost."""
+    now = now or timezone.now()
+    # Held longer than this by a worker that died (SIGKILL, OOM); see FLOWS_STUCK_AFTER_SECONDS.
+    stale = now - timedelta(seconds=settings.FLOWS_STUCK_AFTER_SECONDS)
+    processing = SyncItem.objects.filter(status=SyncItem.Status.PROCESSING, claimed_at__lt=stale)
+    revived = list(processing.values_list("id", flat=True))
+    processing.filter(pk__in=revived).update(status=SyncItem.Status.QUEUED, updated_at=now)
+    lost = SyncItem.objects.filter(status=SyncItem.Status.QUEUED, updated_at__lt=stale).exclude(
+        not_before__gt=now
+    )
+    return revived + list(lost.exclude(pk__in=revived).values_list("id", flat=True))

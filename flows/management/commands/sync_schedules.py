@@ -1,0 +1,13 @@
+from django.core.management.base import BaseCommand
+
+from flows.models import Integration
+from flows.schedules import sync_schedules
+
+
+class Command(BaseCommand):
+    help = "Create or update the beat schedule of every integration from its configuration."
+
+    def handle(self, *args, **options):
+        for integration in Integration.objects.select_related("customer"):
+            tasks = sync_schedules(integration)
+            self.stdout.write(f"{integration}: {len(tasks)} flow schedule(s)")

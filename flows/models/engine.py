@@ -1,0 +1,184 @@
+"""The engine's bookkeeping: runs, items (inbox/outbox), the id mapping, cursors and order journeys.
+
+Uniqueness lives in the database, not in Python: pulling the same version of a record twice
+is a no-op (SyncItem), and one shop record maps to one Visma record both ways (ExternalRef).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from flows.models.config import Integration, JetshopShop
+from flows.modes import Flow
+
+
+class SyncRun(models.Model):
+    class Trigger(models.TextChoices):
+        SCHEDULE = "schedule", _("schedule")
+        MANUAL = "manual", _("manual")
+        RETRY = "retry", _("retry")
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("succeeded")
+        PARTIAL = "partial", _("some records need attention")
+        FAILED = "failed", _("failed")
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="runs")
+    flow = models.CharField(_("flow"), max_length=40, choices=Flow.choices)
+    trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    started_at = models.DateTimeField(_("started"), auto_now_add=True, db_index=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    cursor_before = models.TextField(_("cursor before"), blank=True)
+    cursor_after = models.TextField(_("cursor after"), blank=True)
+    pulled = models.PositiveIntegerField(_("pulled"), default=0)
+    queued = models.PositiveIntegerField(_("new items"), default=0)
+    error = models.TextField(_("error"), blank=True)
+    log = models.TextField(_("log"), blank=True)
+
+    class Meta:
+        verbose_name = _("sync run")
+        verbose_name_plural = _("sync runs")
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["integration", "flow", "-started_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_flow_display()} #{self.pk}"
+
+
+class SyncItem(models.Model):
+    """One record's unit of work. Unique on (integration, flow, source id, source version)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        PROCESSING = "processing", _("processing")
+        DONE = "done", _("done")
+        SKIPPED = "skipped", _("skipped")
+        PARKED = "parked", _("needs attention")
+        FAILED = "failed", _("failed")
+
+    ATTENTION = (Status.PARKED, Status.FAILED)
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="items")
+    flow = models.CharField(_("flow"), max_length=40, choices=Flow.choices)
+    shop = models.ForeignKey(JetshopShop, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
+    source_id = models.CharField(_("source id"), max_length=100)
+    source_version = models.CharField(_("source version"), max_length=100, blank=True)
+    reference = models.CharField(_("reference"), max_length=100, blank=True, db_index=True)
+    payload = models.JSONField(_("payload"), default=dict)
+    payload_hash = models.CharField(_("payload hash"), max_length=64, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
+    reason = models.CharField(_("reason"), max_length=40, blank=True)
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    last_error = models.TextField(_("last error"), blank=True)
+    target_id = models.CharField(_("target id"), max_length=100, blank=True, db_index=True)
+    result = models.JSONField(_("result"), default=dict, blank=True)
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    claimed_at = models.DateTimeField(_("claimed"), null=True, blank=True)
+    not_before = models.DateTimeField(_("not before"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sync item")
+        verbose_name_plural = _("sync items")
+        ordering = ["-id"]
+        permissions = [("retry_syncitem", _("Can retry and skip sync items"))]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "flow", "source_id", "source_version"], name="sync_item_version_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["integration", "flow", "status"]),
+            models.Index(fields=["status", "updated_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_flow_display()} {self.reference or self.source_id}"
+
+
+class ExternalRef(models.Model):
+    """Shop id ↔ Visma id per kind; answers "did order 1234 reach Visma, as which number?"."""
+
+    class Kind(models.TextChoices):
+        ORDER = "order", _("order")
+        CUSTOMER = "customer", _("customer")
+        ARTICLE = "article", _("article")
+        STOCK = "stock", _("stock")
+        PRICE = "price", _("price")
+        PRICE_LIST = "price_list", _("price-list price")
+        STATUS_EVENT = "status_event", _("status event")
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="refs")
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    shop_id = models.CharField(_("shop id"), max_length=120)
+    erp_id = models.CharField(_("Visma id"), max_length=120)
+    last_hash = models.CharField(_("hash of last payload sent"), max_length=64, blank=True)
+    last_synced_at = models.DateTimeField(_("last synced"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("external reference")
+        verbose_name_plural = _("external references")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "kind", "shop_id"], name="external_ref_shop_unique"
+            ),
+            models.UniqueConstraint(fields=["integration", "kind", "erp_id"], name="external_ref_erp_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.shop_id} ↔ {self.erp_id}"
+
+
+class Cursor(models.Model):
+    """A watermark per (integration, flow, scope); scope is the shop for per-shop pulls."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="cursors")
+    flow = models.CharField(_("flow"), max_length=40, choices=Flow.choices)
+    scope = models.CharField(_("scope"), max_length=40, blank=True)
+    value = models.TextField(_("value"), blank=True)
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("cursor")
+        verbose_name_plural = _("cursors")
+        constraints = [models.UniqueConstraint(fields=["integration", "flow", "scope"], name="cursor_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.flow} {self.scope} @ {self.value}"
+
+
+class JourneyStep(models.Model):
+    """One step of a shop order's path: received → mapped → in Visma → delivered → e-mail → captured."""
+
+    class Step(models.TextChoices):
+        RECEIVED = "received", _("received from the shop")
+        PARKED = "parked", _("needs attention")
+        MAPPED = "mapped", _("mapped")
+        WOULD_WRITE = "would_write", _("dry run: would write")
+        IN_VISMA = "in_visma", _("in Visma")
+        SHOP_STATUS = "shop_status", _("shop status set")
+        DELIVERED = "delivered", _("delivered")
+        INVOICED = "invoiced", _("invoiced")
+        PAID = "paid", _("paid")
+        CANCELLED = "cancelled", _("cancelled")
+        EMAIL = "email", _("e-mail sent")
+        CAPTURED = "captured", _("payment captured")
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="journey_steps")
+    order_ref = models.CharField(_("shop order"), max_length=120, db_index=True)
+    step = models.CharField(_("step"), max_length=20, choices=Step.choices)
+    at = models.DateTimeField(_("when"), auto_now_add=True)
+    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    item = models.ForeignKey(SyncItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="steps")
+
+    class Meta:
+        verbose_name = _("order step")
+        verbose_name_plural = _("order steps")
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.order_ref}: {self.get_step_display()}"
