@@ -13,11 +13,16 @@ class ConnectorError(Exception):
 
     transient: bool = False
 
-    def __init__(self, message: str, *, code: str | int | None = None, detail: str = "") -> None:
+    def __init__(
+        self, message: str, *, code: str | int | None = None, detail: str = "", system: str = ""
+    ) -> None:
         super().__init__(message)
         self.message = message
         self.code = code
         self.detail = detail
+        # Which outside system failed ("jetshop", "visma"), so the engine can tell an offline
+        # agent from a slow shop.
+        self.system = system
 
     def __str__(self) -> str:
         return f"[{self.code}] {self.message}" if self.code not in (None, "") else self.message

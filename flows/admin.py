@@ -14,6 +14,7 @@ from flows.models import (
     Channel,
     Integration,
     JetshopShop,
+    MethodMapping,
     OrderTrigger,
     PriceListMapping,
     StatusRule,
@@ -85,6 +86,11 @@ class PriceListMappingInline(admin.TabularInline):
     extra = 0
 
 
+class MethodMappingInline(admin.TabularInline):
+    model = MethodMapping
+    extra = 0
+
+
 def mode_table_html():
     """The seed's mode → flows table, straight from flows.modes, for the integration page."""
     modes = list(FlowMode)
@@ -116,7 +122,7 @@ class IntegrationAdmin(AuditedModelAdmin):
     autocomplete_fields = ["customer"]
     list_select_related = ["customer", "agent"]
     readonly_fields = ["flows_run", "mode_table"]
-    inlines = [AgentInline, ShopInline, StatusRuleInline, PriceListMappingInline]
+    inlines = [AgentInline, ShopInline, MethodMappingInline, StatusRuleInline, PriceListMappingInline]
     fieldsets = [
         (None, {"fields": ["customer", "name", "enabled", "live"]}),
         (_("Flows"), {"fields": ["flow_mode", "flows_run", "mode_table", "document_type"]}),

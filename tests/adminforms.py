@@ -6,7 +6,7 @@ import json
 
 from django.forms.models import model_to_dict
 
-INTEGRATION_INLINES = ("agent", "shops", "status_rules", "price_list_mappings")
+INTEGRATION_INLINES = ("agent", "shops", "method_mappings", "status_rules", "price_list_mappings")
 SHOP_INLINES = ("channels", "order_triggers")
 
 

@@ -345,3 +345,34 @@ class PriceListMapping(models.Model):
     def clean(self) -> None:
         if self.integration_id:
             self.integration.customer.require(Feature.PRICE_LISTS)
+
+
+class MethodMapping(models.Model):
+    """A shop payment or delivery method → the Visma code the order gets (unknown ones park the order)."""
+
+    class Kind(models.TextChoices):
+        PAYMENT = "payment", _("payment method → terms-of-payment code")
+        DELIVERY = "delivery", _("delivery method → way-of-delivery code")
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="method_mappings", verbose_name=_("integration")
+    )
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
+    shop_value = models.CharField(_("shop method"), max_length=100)
+    visma_code = models.CharField(_("Visma code"), max_length=10)
+
+    class Meta:
+        verbose_name = _("method mapping")
+        verbose_name_plural = _("method mappings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["integration", "kind", "shop_value"], name="method_mapping_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.shop_value} → {self.visma_code}"
+
+    @property
+    def audit_customer(self) -> Customer:
+        return self.integration.customer

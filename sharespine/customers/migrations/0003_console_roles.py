@@ -1,4 +1,5 @@
-"""Support and consultants read the sync logs, and may retry or skip sync items."""
+"""Support and consultants read the sync logs and may retry or skip sync items; method mappings
+are configuration like the rest."""
 
 from django.contrib.auth.management import create_permissions
 from django.db import migrations
@@ -21,6 +22,9 @@ def grant(apps, schema_editor):
     )
     for name in ("Consultant", "Support"):
         Group.objects.get(name=name).permissions.add(*perms)
+    mapping = Permission.objects.filter(content_type__app_label="flows", content_type__model="methodmapping")
+    Group.objects.get(name="Consultant").permissions.add(*mapping)
+    Group.objects.get(name="Support").permissions.add(*mapping.filter(codename="view_methodmapping"))
 
 
 def revoke(apps, schema_editor):

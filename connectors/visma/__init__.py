@@ -1,0 +1,1 @@
+"""Visma Administration: the server-side client and the agent that runs next to the ERP."""

@@ -1,0 +1,77 @@
+"""Assemble the agent: backend, company thread, service, routes, authentication."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from connectors.visma.agent import fields as F
+from connectors.visma.agent.api import Api
+from connectors.visma.agent.auth import Authenticator
+from connectors.visma.agent.backends.base import CompanyBackend
+from connectors.visma.agent.config import AgentConfig
+from connectors.visma.agent.errors import CompanyUnavailable
+from connectors.visma.agent.server import AgentApp, Router
+from connectors.visma.agent.service import AgentService
+from connectors.visma.agent.worker import CompanyWorker
+
+log = logging.getLogger("connectors.visma.agent")
+
+
+@dataclass
+class Agent:
+    app: AgentApp
+    worker: CompanyWorker
+    service: AgentService
+    backend: CompanyBackend
+
+    def stop(self) -> None:
+        self.worker.stop()
+
+
+def make_backend(config: AgentConfig) -> CompanyBackend:
+    if config.backend == "simulated":
+        from connectors.visma.agent.backends.simulated import Options, SimulatedBackend, create_company
+
+        path = Path(config.company)
+        if not path.exists():
+            log.info("no company at %s: creating an empty simulated company", path)
+            create_company(path)
+        options = Options(
+            invoice_order_slot=config.invoice_order_slot, order_invoice_slot=config.order_invoice_slot
+        )
+        return SimulatedBackend(path, options=options)
+    if config.backend == "adk":
+        from connectors.visma.agent.backends.adk import AdkBackend  # Windows only: imported lazily
+
+        return AdkBackend(config)
+    raise SystemExit(f"unknown backend {config.backend!r} (simulated or adk)")
+
+
+def build_agent(config: AgentConfig, backend: CompanyBackend | None = None) -> Agent:
+    if config.field_lengths:
+        F.override_lengths(config.field_lengths)
+    backend = backend or make_backend(config)
+    service = AgentService(backend, config)
+    worker = CompanyWorker(service.open, service.close, maxsize=config.queue_size)
+    api = Api(service, worker, timeout=config.request_timeout)
+    router = Router()
+    api.register(router)
+    if config.backend == "simulated" and config.sidedoor:
+        from connectors.visma.agent.sidedoor import SideDoor
+
+        SideDoor(api, backend).register(router)  # type: ignore[arg-type]
+    worker.start()
+    try:
+        # Open the company now so a wrong path or licence shows at start-up, not at the first order;
+        # if it fails the agent keeps serving 503s and retries the open on every request.
+        worker.call(lambda: None, timeout=config.request_timeout)
+    except CompanyUnavailable as exc:
+        log.error("%s (will retry on the next request)", exc)
+    if config.odbc_connection:
+        from connectors.visma.agent.backends.odbc import enable_odbc
+
+        enable_odbc(service, worker, config)
+    app = AgentApp(router, Authenticator({config.key_id: config.secret}))
+    return Agent(app=app, worker=worker, service=service, backend=backend)

@@ -1,0 +1,1 @@
+"""Company backends: the simulator, the real ADK, and the optional ODBC read path."""

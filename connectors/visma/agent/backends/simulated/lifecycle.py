@@ -1,0 +1,126 @@
+"""What happens to a document after it is written: delivery, cancellation, payments, stock moves."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from connectors.visma.agent import fields as F
+from connectors.visma.agent.backends.simulated.documents import Documents, H, R, today_long
+from connectors.visma.agent.backends.simulated.store import validate
+from connectors.visma.agent.errors import AdkError
+
+
+class Lifecycle:
+    def __init__(self, documents: Documents) -> None:
+        self.docs = documents
+        self.store = documents.store
+
+    def update_document(
+        self, table: F.Table, number: int, values: Mapping[str, Any], rows: Sequence[Mapping[str, Any]]
+    ) -> dict:
+        validate(table, values)
+        head = self.store.find(table, {f"{H}DOCUMENT_NUMBER": number})
+        if head is None:
+            raise AdkError(115, table=table.db, detail=str(number))
+        if head[f"{H}DOCUMENT_CANCELLED"]:
+            raise AdkError(9, table=table.db, detail=str(number))
+        invoiced = (
+            table.kind == "ORDER"
+            and head[f"{H}DOCUMENT_CONNECTION_NUMBER{self.docs.options.order_invoice_slot}"]
+        )
+        if invoiced:
+            raise AdkError(217, table=table.db, detail=str(number))
+        values = dict(values)
+        if values.pop(f"{H}DOCUMENT_CANCELLED", False):
+            return self._cancel(table, head, values)
+        if table.kind == "ORDER" and values.get(f"{H}ORDER_DELIVERED"):
+            return self._deliver(head, values, rows)
+        if head.get(f"{H}ORDER_DELIVERED"):
+            raise AdkError(13, table=table.db, detail=str(number))
+        if head[f"{H}DOCUMENT_PRINTED"] and set(values) - {f"{H}DOCUMENT_PRINTED"}:
+            raise AdkError(12, table=table.db, detail=str(number))
+        self.store.update(table, {f"{H}DOCUMENT_NUMBER": number}, values)
+        return self.store.find(table, {f"{H}DOCUMENT_NUMBER": number}) or {}
+
+    def _cancel(self, table: F.Table, head: dict, values: dict) -> dict:
+        number = int(head[f"{H}DOCUMENT_NUMBER"])
+        if table.kind == "ORDER":
+            if head[f"{H}ORDER_DELIVERED"]:
+                raise AdkError(13, table=table.db, detail=str(number))
+            for row in self.docs.rows("ORDER", number):
+                if row[f"{R}ARTICLE_NUMBER"]:
+                    self.docs.set_stock(row[f"{R}ARTICLE_NUMBER"], reserved_delta=-row[f"{R}QUANTITY2"])
+        elif abs(head[f"{H}BALANCE"] - head[f"{H}TOTAL_AMOUNT"]) > 0.001:
+            raise AdkError(141, table=table.db, detail=str(number))
+        else:
+            values[f"{H}BALANCE"] = 0.0
+        values[f"{H}DOCUMENT_CANCELLED"] = True
+        self.store.update(table, {f"{H}DOCUMENT_NUMBER": number}, values)
+        return self.store.find(table, {f"{H}DOCUMENT_NUMBER": number}) or {}
+
+    def _deliver(self, head: dict, values: dict, rows: Sequence[Mapping[str, Any]]) -> dict:
+        """Deliver an order: QUANTITY1 per row (default: all ordered), reservation → shipped.
+
+        Partial deliveries are recorded on the rows; a backorder document is not created (the
+        real rule, §3.3, is unverified).
+        """
+        number = int(head[f"{H}DOCUMENT_NUMBER"])
+        if head[f"{H}ORDER_DELIVERED"]:
+            raise AdkError(13, table=F.ORDER_HEAD.db, detail=str(number))
+        delivered = {int(r[f"{R}ROWNUMBER"]): float(r.get(f"{R}QUANTITY1", 0.0)) for r in rows}
+        for row in self.docs.rows("ORDER", number):
+            row_no = int(row[f"{R}ROWNUMBER"])
+            quantity = delivered.get(row_no, row[f"{R}QUANTITY2"])
+            self.store.update(
+                F.ORDER_ROW,
+                {f"{H}DOCUMENT_NUMBER": number, f"{R}ROWNUMBER": row_no},
+                {f"{R}QUANTITY1": quantity},
+            )
+            if row[f"{R}ARTICLE_NUMBER"]:
+                self.docs.set_stock(
+                    row[f"{R}ARTICLE_NUMBER"], in_stock_delta=-quantity, reserved_delta=-row[f"{R}QUANTITY2"]
+                )
+        values[f"{H}STOCK_SHIP_VER_DATE"] = today_long()
+        self.store.update(F.ORDER_HEAD, {f"{H}DOCUMENT_NUMBER": number}, values)
+        return self.store.find(F.ORDER_HEAD, {f"{H}DOCUMENT_NUMBER": number}) or {}
+
+    def add_payment(self, values: Mapping[str, Any]) -> dict:
+        p = "ADK_CUSTOMERPAYMENT_"
+        validate(F.CUSTOMERPAYMENT, values)
+        invoice_no = int(values.get(f"{p}INVOICE_NUMBER") or 0)
+        invoice = self.store.find(F.INVOICE_HEAD, {f"{H}DOCUMENT_NUMBER": invoice_no})
+        if invoice is None:
+            raise AdkError(115, field=f"{p}INVOICE_NUMBER", detail=str(invoice_no))
+        if invoice[f"{H}DOCUMENT_CANCELLED"]:
+            raise AdkError(9, field=f"{p}INVOICE_NUMBER", detail=str(invoice_no))
+        record = dict(values)
+        record[f"{p}NR"] = self.docs.next_number("sim_next_payment_no")
+        record[f"{p}ROW_NUMBER"] = 1
+        record.setdefault(f"{p}DATE", today_long())
+        self.store.insert(F.CUSTOMERPAYMENT, record)
+        balance = round(invoice[f"{H}BALANCE"] - float(values.get(f"{p}AMOUNT_KR") or 0.0), 2)
+        self.store.update(
+            F.INVOICE_HEAD,
+            {f"{H}DOCUMENT_NUMBER": invoice_no},
+            {f"{H}BALANCE": balance, f"{H}LAST_PAYMENT": record[f"{p}DATE"]},
+        )
+        return self.store.find(F.CUSTOMERPAYMENT, {f"{p}NR": record[f"{p}NR"]}) or {}
+
+    def add_manual(self, table: F.Table, values: Mapping[str, Any]) -> dict:
+        """Manual delivery in/out (tables 29/30): the simulator's way to adjust stock."""
+        prefix = table.key[0].removesuffix("_DOCUMENT_NUMBER")
+        validate(table, values)
+        article = values.get(f"{prefix}_ARTICLE_NUMBER", "")
+        if self.store.find(F.ARTICLE, {"ADK_ARTICLE_NUMBER": article}) is None:
+            raise AdkError(20, field=f"{prefix}_ARTICLE_NUMBER", detail=article)
+        record = dict(values)
+        record[f"{prefix}_DOCUMENT_NUMBER"] = self.docs.next_number("sim_next_manual_no")
+        record.setdefault(f"{prefix}_DATE", today_long())
+        self.store.insert(table, record)
+        quantity = float(values.get(f"{prefix}_QUANTITY") or 0.0)
+        sign = 1 if table is F.MANUAL_IN else -1
+        self.docs.set_stock(article, in_stock_delta=sign * quantity)
+        return (
+            self.store.find(table, {f"{prefix}_DOCUMENT_NUMBER": record[f"{prefix}_DOCUMENT_NUMBER"]}) or {}
+        )

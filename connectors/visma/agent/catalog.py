@@ -1,0 +1,231 @@
+"""Articles, stock, price lists and customers: protocol records ↔ ADK fields.
+
+Runs on the worker thread only (called through ``CompanyWorker.call``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from connectors.visma import protocol as P
+from connectors.visma.agent import fields as F
+from connectors.visma.agent.backends.base import AdkRecord, CompanyBackend
+from connectors.visma.agent.mapping import clean, dec, qty, to_adk
+from connectors.visma.agent.text import to_cp1252
+
+A = "ADK_ARTICLE_"
+C = "ADK_CUSTOMER_"
+STOCK_FIELDS = (
+    f"{A}NUMBER",
+    f"{A}QUANTITY_IN_STOCK",
+    f"{A}QUANTITY_RESERVED",
+    f"{A}DISPOSABLE_IN_STOCK",
+    f"{A}STOCK_GOODS",
+    f"{A}WEBSHOP",
+    f"{A}TIMESTAMP",
+)
+_ARTICLE_INPUT = {
+    "name": f"{A}NAME",
+    "unit": f"{A}UNIT_CODE",
+    "group": f"{A}GROUP",
+    "accounting_code": f"{A}ACCOUNTING_CODE",
+    "stock_goods": f"{A}STOCK_GOODS",
+    "webshop": f"{A}WEBSHOP",
+    "inactive": f"{A}INACTIVE",
+    "bar_code": f"{A}BAR_CODE",
+    "weight": f"{A}WEIGHT",
+}
+_CUSTOMER = {
+    "number": "NUMBER",
+    "name": "NAME",
+    "email": "EMAIL",
+    "org_number": "ORGANISATION_NUMBER",
+    "vat_number": "VAT_NUMBER",
+    "mailing_address": "MAILING_ADDRESS",
+    "mailing_address2": "MAILING_ADDRESS2",
+    "zipcode": "ZIPCODE",
+    "city": "CITY",
+    "country_code": "CODE_OF_COUNTRY",
+    "delivery_name": "DELIVERY_NAME",
+    "delivery_address": "DELIVERY_ADDRESS",
+    "delivery_address2": "DELIVERY_ADDRESS2",
+    "delivery_zipcode": "DELIVERY_ZIPCODE",
+    "delivery_city": "DELIVERY_CITY",
+    "delivery_country_code": "DELIVERY_CODE_OF_COUNTRY",
+    "phone": "TELEPHONE",
+    "mobile_phone": "MOBILE_PHONE",
+    "price_list": "PRICE_LIST",
+    "terms_of_payment": "CODE_OF_TERMS_OF_PAYMENT",
+    "way_of_delivery": "CODE_OF_WAY_OF_DELIVERY",
+    "currency": "CODE_OF_CURRENCY",
+}
+
+
+def lookup_text(value: str) -> str:
+    # Stored text is cp1252 after transliteration, so a lookup value goes the same way to match.
+    return to_cp1252(value)
+
+
+class Catalog:
+    def __init__(self, backend: CompanyBackend) -> None:
+        self.backend = backend
+
+    # --- articles ---------------------------------------------------------------------------------
+
+    def article(self, row: AdkRecord) -> P.Article:
+        vat_code = ""
+        account = self.backend.find(
+            "ADK_DB_CODE_OF_ARTICLE_ACCOUNT", {"ADK_CODE_OF_ARTICLE_ACCOUNT_CODE": row[f"{A}ACCOUNTING_CODE"]}
+        )
+        if account:
+            vat_code = clean(account["ADK_CODE_OF_ARTICLE_ACCOUNT_VAT"])
+        return P.Article(
+            number=clean(row[f"{A}NUMBER"]),
+            name=clean(row[f"{A}NAME"]),
+            unit=clean(row[f"{A}UNIT_CODE"]),
+            group=clean(row[f"{A}GROUP"]),
+            accounting_code=clean(row[f"{A}ACCOUNTING_CODE"]),
+            vat_code=vat_code,
+            stock_goods=bool(row[f"{A}STOCK_GOODS"]),
+            webshop=bool(row[f"{A}WEBSHOP"]),
+            inactive=bool(row[f"{A}INACTIVE"]),
+            in_stock=qty(row[f"{A}QUANTITY_IN_STOCK"]),
+            reserved=qty(row[f"{A}QUANTITY_RESERVED"]),
+            disposable=qty(row[f"{A}DISPOSABLE_IN_STOCK"]),
+            bar_code=clean(row[f"{A}BAR_CODE"]),
+            weight=qty(row[f"{A}WEIGHT"]),
+            timestamp=clean(row[f"{A}TIMESTAMP"]),
+        )
+
+    def articles_changed(self, cursor: str | None, limit: int) -> P.ArticlePage:
+        """Articles in timestamp order after ``cursor`` ("timestamp|number"), the eTimeStamp sort."""
+        after = tuple(cursor.split("|", 1)) if cursor and "|" in cursor else None
+        rows = self.backend.scan(
+            "ADK_DB_ARTICLE", order_by=(f"{A}TIMESTAMP", f"{A}NUMBER"), after=after, limit=limit
+        )
+        items = [self.article(row) for row in rows]
+        next_cursor = f"{items[-1].timestamp}|{items[-1].number}" if items else cursor
+        return P.ArticlePage(items=items, next_cursor=next_cursor)
+
+    def get_article(self, number: str) -> P.Article | None:
+        row = self.backend.find("ADK_DB_ARTICLE", {f"{A}NUMBER": lookup_text(number)})
+        return self.article(row) if row else None
+
+    def put_article(self, number: str, data: P.ArticleInput) -> P.Article:
+        warnings: list[str] = []
+        values = to_adk(F.ARTICLE, {_ARTICLE_INPUT[k]: getattr(data, k) for k in _ARTICLE_INPUT}, warnings)
+        key = to_adk(F.ARTICLE, {f"{A}NUMBER": number}, warnings)
+        if self.backend.find("ADK_DB_ARTICLE", key) is None:
+            row = self.backend.add("ADK_DB_ARTICLE", key | values)
+        else:
+            row = self.backend.update("ADK_DB_ARTICLE", key, values)
+        return self.article(row)
+
+    def stock(self, after: str | None, limit: int, webshop_only: bool) -> P.StockPage:
+        """One page of stock figures in article-number order (eArticleNr), head fields only."""
+        rows = self.backend.scan(
+            "ADK_DB_ARTICLE",
+            order_by=(f"{A}NUMBER",),
+            after=(after,) if after else None,
+            where={f"{A}WEBSHOP": True} if webshop_only else None,
+            limit=limit,
+            fields=STOCK_FIELDS,
+        )
+        return stock_page(rows, limit, source=self.backend.name)
+
+    # --- prices -----------------------------------------------------------------------------------
+
+    def price_lists(self) -> list[P.PriceList]:
+        p = "ADK_CODE_OF_PRICE_LIST_"
+        rows = self.backend.scan("ADK_DB_CODE_OF_PRICE_LIST", order_by=(f"{p}CODE",), limit=10_000)
+        return [
+            P.PriceList(
+                code=clean(r[f"{p}CODE"]),
+                text=clean(r[f"{p}TEXT"]),
+                currency=clean(r[f"{p}CURRENCY_CODE"]),
+                including_vat=bool(r[f"{p}INCLUDING_VAT"]),
+                timestamp=clean(r[f"{p}TIMESTAMP"]),
+            )
+            for r in rows
+        ]
+
+    def prices(self, price_list: str, after: str | None, limit: int) -> P.PricePage:
+        p = "ADK_PRICE_"
+        key: tuple[Any, ...] | None = None
+        if after and "|" in after:
+            article, _, quantity = after.rpartition("|")
+            key = (article, float(P.parse_decimal(quantity, "after")))
+        rows = self.backend.scan(
+            "ADK_DB_PRICE",
+            order_by=(f"{p}ARTICLE_NUMBER", f"{p}QUANTITY"),
+            after=key,
+            where={f"{p}PRICE_LIST": lookup_text(price_list)},
+            limit=limit,
+        )
+        items = [
+            P.Price(
+                price_list=clean(r[f"{p}PRICE_LIST"]),
+                article_number=clean(r[f"{p}ARTICLE_NUMBER"]),
+                quantity=qty(r[f"{p}QUANTITY"]),
+                price=dec(r[f"{p}PRICE"], F.PRICE.fields[f"{p}PRICE"].decimals),
+                timestamp=clean(r[f"{p}TIMESTAMP"]),
+            )
+            for r in rows
+        ]
+        last = items[-1] if len(items) == limit else None
+        return P.PricePage(items=items, next_after=f"{last.article_number}|{last.quantity}" if last else None)
+
+    def customer_price(self, customer: str, article: str, quantity: Decimal) -> P.CustomerPrice:
+        price, price_list, currency = self.backend.customer_price(
+            lookup_text(customer), lookup_text(article), float(quantity)
+        )
+        return P.CustomerPrice(
+            customer_number=customer,
+            article_number=article,
+            quantity=quantity,
+            price=dec(price),
+            price_list=clean(price_list),
+            currency=clean(currency),
+        )
+
+    # --- customers --------------------------------------------------------------------------------
+
+    def customer(self, row: AdkRecord, warnings: list[str] | None = None) -> P.Customer:
+        values = {attr: clean(row[C + suffix]) for attr, suffix in _CUSTOMER.items()}
+        return P.Customer(**values, timestamp=clean(row[f"{C}TIMESTAMP"]), warnings=warnings or [])
+
+    def find_customers(self, *, number: str = "", email: str = "", org_number: str = "") -> list[P.Customer]:
+        if number:
+            row = self.backend.find("ADK_DB_CUSTOMER", {f"{C}NUMBER": lookup_text(number)})
+            return [self.customer(row)] if row else []
+        # Sort orders eCustomerEmail (240) / organisation number with a filter on the value.
+        field, value = (f"{C}EMAIL", email) if email else (f"{C}ORGANISATION_NUMBER", org_number)
+        rows = self.backend.scan(
+            "ADK_DB_CUSTOMER", order_by=(f"{C}NUMBER",), where={field: lookup_text(value)}, limit=100
+        )
+        return [self.customer(row) for row in rows]
+
+    def create_customer(self, data: P.CustomerInput) -> P.Customer:
+        warnings: list[str] = []
+        values = {C + suffix: getattr(data, attr) for attr, suffix in _CUSTOMER.items()}
+        values[f"{C}IGNORE_ORGANISATION_NUMBER_CHECK"] = data.ignore_org_number_check or None
+        row = self.backend.add("ADK_DB_CUSTOMER", to_adk(F.CUSTOMER, values, warnings))
+        return self.customer(row, warnings)
+
+
+def stock_page(rows: list[AdkRecord], limit: int, *, source: str) -> P.StockPage:
+    items = [
+        P.StockLine(
+            article_number=clean(r[f"{A}NUMBER"]),
+            in_stock=qty(r[f"{A}QUANTITY_IN_STOCK"]),
+            reserved=qty(r[f"{A}QUANTITY_RESERVED"]),
+            disposable=qty(r[f"{A}DISPOSABLE_IN_STOCK"]),
+            stock_goods=bool(r[f"{A}STOCK_GOODS"]),
+            webshop=bool(r[f"{A}WEBSHOP"]),
+            timestamp=clean(r[f"{A}TIMESTAMP"]),
+        )
+        for r in rows
+    ]
+    next_after = items[-1].article_number if len(items) == limit and items else None
+    return P.StockPage(items=items, next_after=next_after, source=source)

@@ -1,0 +1,79 @@
+"""Agent settings: command line, an optional config file (TOML or JSON), and the environment.
+
+Secrets come from the config file or ``VISMA_AGENT_KEY_ID`` / ``VISMA_AGENT_SECRET``, never from
+the command line (it shows in the process list).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class AgentConfig:
+    key_id: str = ""
+    secret: str = ""
+    backend: str = "simulated"
+    company: str = ""
+    common_files: str = ""  # adk: the "Gemensamma filer" folder (first argument of AdkOpen)
+    adk_user: str = ""
+    adk_password: str = ""
+    host: str = "127.0.0.1"
+    port: int = 8020
+    state: str = ""  # the agent's own database; default next to the company / working directory
+    queue_size: int = 64
+    request_timeout: float = 60.0
+    threads: int = 8
+    # Which head field carries the parcel tracking number [U: no standard field exists].
+    tracking_field: str = "ADK_OOI_HEAD_TEXT3"
+    # Connection slots between order and invoice (§3.2 [U]).
+    invoice_order_slot: int = 1
+    order_invoice_slot: int = 1
+    # Overlap when polling documents by timestamp: the real resolution/time zone are [U].
+    event_overlap_seconds: float = 2.0
+    odbc_connection: str = ""  # pyodbc connection string or "DSN=…"; empty: ODBC read path off
+    odbc_stock_query: str = ""  # override the SQL (the real Visma schema is undocumented)
+    odbc_status_query: str = ""
+    field_lengths: dict[str, int] = field(default_factory=dict)
+    sidedoor: bool = True  # /_sim/… when the simulated backend is active
+    log_level: str = "INFO"
+
+    @property
+    def state_path(self) -> Path:
+        if self.state:
+            return Path(self.state)
+        if self.backend == "simulated" and self.company:
+            return Path(self.company + ".agent-state.sqlite")
+        return Path("visma-agent-state.sqlite")
+
+
+def load_file(path: str) -> dict[str, Any]:
+    text = Path(path).read_text(encoding="utf-8")
+    data = json.loads(text) if path.endswith(".json") else tomllib.loads(text)
+    # A TOML file may nest everything under [agent].
+    return dict(data.get("agent", data))
+
+
+def build(cli: dict[str, Any], config_file: str | None = None) -> AgentConfig:
+    known = {f.name for f in fields(AgentConfig)}
+    values: dict[str, Any] = {}
+    if config_file:
+        values.update({k: v for k, v in load_file(config_file).items() if k in known})
+    values.update({k: v for k, v in cli.items() if k in known and v is not None})
+    values.setdefault("key_id", os.environ.get("VISMA_AGENT_KEY_ID", ""))
+    values.setdefault("secret", os.environ.get("VISMA_AGENT_SECRET", ""))
+    if not values["key_id"]:
+        values["key_id"] = os.environ.get("VISMA_AGENT_KEY_ID", "")
+    if not values["secret"]:
+        values["secret"] = os.environ.get("VISMA_AGENT_SECRET", "")
+    config = AgentConfig(**values)
+    if not config.key_id or not config.secret:
+        raise SystemExit("agent key id and secret are required (config file or VISMA_AGENT_KEY_ID/_SECRET)")
+    if len(config.secret) < 16:
+        raise SystemExit("the agent secret must be at least 16 characters")
+    return config

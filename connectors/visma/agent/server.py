@@ -1,0 +1,191 @@
+"""The agent's WSGI application: routing, authentication, JSON in and out, error mapping.
+
+Error answers carry ``{"error": ErrorInfo}``. Status codes: 400 malformed request, 401 refused
+signature, 404 unknown record (``ADKE_NOT_FOUND``), 409 Idempotency-Key reused with another body,
+422 Visma refused the data (permanent; the ADKE number is in ``code``), 503 with Retry-After when
+the company is busy, locked, unavailable or the queue is full (transient).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qs, quote
+
+from connectors.visma import protocol as P
+from connectors.visma.agent.auth import Authenticator, Unauthorized
+from connectors.visma.agent.errors import AdkError, CompanyUnavailable, Conflict
+from connectors.visma.agent.worker import QueueFull, WorkerTimeout
+
+log = logging.getLogger("connectors.visma.agent.server")
+MAX_BODY = 8 * 1024 * 1024
+JSON_TYPE = "application/json; charset=utf-8"
+STATUS_TEXT = {
+    200: "OK",
+    201: "Created",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    413: "Payload Too Large",
+    422: "Unprocessable Entity",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+
+class HttpError(Exception):
+    def __init__(self, status: int, category: str, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.category = category
+        self.message = message
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]
+    body: bytes
+    params: dict[str, str] = field(default_factory=dict)
+    remote_addr: str = ""
+
+    def json(self) -> Any:
+        try:
+            return json.loads(self.body or b"null")
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise P.ProtocolError("the body is not valid JSON") from exc
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        return self.query.get(name, default)
+
+    def int_arg(self, name: str, default: int, *, low: int = 0, high: int = 10_000) -> int:
+        raw = self.query.get(name)
+        if raw is None or raw == "":
+            return default
+        if not re.fullmatch(r"\d{1,9}", raw) or not low <= int(raw) <= high:
+            raise P.ProtocolError(f"{name}: an integer from {low} to {high}")
+        return int(raw)
+
+
+@dataclass
+class Response:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+Handler = Callable[[Request], Response]
+
+
+class Router:
+    def __init__(self) -> None:
+        self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
+
+    def add(self, method: str, pattern: str, handler: Handler) -> None:
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
+        self.routes.append((method, re.compile(f"^{regex}$"), handler))
+
+    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
+        allowed = False
+        for route_method, regex, handler in self.routes:
+            found = regex.match(path)
+            if found:
+                if route_method == method:
+                    return handler, found.groupdict()
+                allowed = True
+        if allowed:
+            raise HttpError(405, "bad_request", "method not allowed")
+        raise HttpError(404, "not_found", "no such endpoint")
+
+
+def error_body(category: str, message: str, exc: AdkError | None = None, *, transient: bool = False) -> dict:
+    info = P.ErrorInfo(category=category, message=message, transient=transient)
+    if exc is not None:
+        info.code, info.name, info.field, info.transient = exc.code, exc.name, exc.field, exc.transient
+    return {"error": info.to_dict()}
+
+
+def map_exception(exc: BaseException) -> Response:
+    if isinstance(exc, HttpError):
+        return Response(exc.status, error_body(exc.category, exc.message))
+    if isinstance(exc, P.ProtocolError):
+        return Response(400, error_body("bad_request", str(exc)))
+    if isinstance(exc, Unauthorized):
+        return Response(401, error_body("unauthorized", "request refused"))
+    if isinstance(exc, Conflict):
+        return Response(409, error_body("conflict", str(exc)))
+    if isinstance(exc, AdkError):
+        if exc.transient:
+            return Response(503, error_body("transient", str(exc), exc), {"Retry-After": "5"})
+        if exc.code == 115:
+            return Response(404, error_body("not_found", str(exc), exc))
+        return Response(422, error_body("validation", str(exc), exc))
+    if isinstance(exc, CompanyUnavailable):
+        return Response(503, error_body("transient", str(exc), transient=True), {"Retry-After": "30"})
+    if isinstance(exc, QueueFull):
+        return Response(
+            503, error_body("transient", "the agent is busy", transient=True), {"Retry-After": "1"}
+        )
+    if isinstance(exc, WorkerTimeout):
+        return Response(
+            503, error_body("transient", "timed out waiting", transient=True), {"Retry-After": "5"}
+        )
+    log.exception("internal error", exc_info=exc)
+    return Response(500, error_body("internal", "internal error"))
+
+
+class AgentApp:
+    """WSGI callable. ``public`` paths skip authentication (only the liveness probe)."""
+
+    def __init__(
+        self, router: Router, auth: Authenticator, *, public: Iterable[str] = ("/v1/health",)
+    ) -> None:
+        self.router = router
+        self.auth = auth
+        self.public = set(public)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        try:
+            response = self.handle(environ)
+        except BaseException as exc:  # every failure becomes a JSON answer, never a stack trace
+            response = map_exception(exc)
+        payload = b"" if response.body is None else json.dumps(response.body).encode("utf-8")
+        headers = [("Content-Type", JSON_TYPE), ("Content-Length", str(len(payload)))]
+        headers.extend(response.headers.items())
+        start_response(f"{response.status} {STATUS_TEXT.get(response.status, 'Status')}", headers)
+        return [payload]
+
+    def handle(self, environ: dict[str, Any]) -> Response:
+        method = environ.get("REQUEST_METHOD", "GET").upper()
+        # WSGI hands PATH_INFO over as latin-1-decoded bytes; get the real (UTF-8) text back.
+        path = environ.get("PATH_INFO", "").encode("latin-1").decode("utf-8", "replace")
+        query_string = environ.get("QUERY_STRING", "")
+        raw_uri = environ.get("REQUEST_URI") or quote(path) + (f"?{query_string}" if query_string else "")
+        length = environ.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit():
+            raise HttpError(400, "bad_request", "bad Content-Length")
+        if int(length) > MAX_BODY:
+            raise HttpError(413, "bad_request", "body too large")
+        body = environ["wsgi.input"].read(int(length)) if int(length) else b""
+        headers = {
+            key[5:].replace("_", "-").title(): value
+            for key, value in environ.items()
+            if key.startswith("HTTP_")
+        }
+        if path not in self.public:
+            self.auth.verify(method, raw_uri, headers, body)
+        query = {
+            k: v[-1] for k, v in parse_qs(query_string, keep_blank_values=True, errors="replace").items()
+        }
+        handler, params = self.router.match(method, path)
+        request = Request(method, path, query, headers, body, params, environ.get("REMOTE_ADDR", ""))
+        return handler(request)
