@@ -221,6 +221,10 @@ class VismaClient:
         params = {"customer": customer, "article": article, "quantity": quantity}
         return P.CustomerPrice.from_dict(self._call("GET", "/v1/customer-price", params=params))
 
+    def vat_codes(self) -> list[P.VatCode]:
+        """``GET /v1/vat-codes``: the company's VAT codes with their rates in percent."""
+        return [P.VatCode.from_dict(v) for v in self._call("GET", "/v1/vat-codes")["items"]]
+
     # --- customers --------------------------------------------------------------------------------
 
     def find_customers(self, *, number: str = "", email: str = "", org_number: str = "") -> list[P.Customer]:

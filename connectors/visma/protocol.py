@@ -240,6 +240,14 @@ class CustomerPrice(Record):
     currency: str
 
 
+@dataclass
+class VatCode(Record):
+    """A document VAT code and its rate in percent (``PRM2_VAT1..4``; "0" is exempt)."""
+
+    code: str
+    rate: Decimal
+
+
 # --- customers ------------------------------------------------------------------------------------
 
 

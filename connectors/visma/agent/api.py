@@ -39,6 +39,7 @@ class Api:
             ("GET", "/v1/price-lists", self.price_lists),
             ("GET", "/v1/price-lists/{code}/prices", self.prices),
             ("GET", "/v1/customer-price", self.customer_price),
+            ("GET", "/v1/vat-codes", self.vat_codes),
             ("GET", "/v1/customers", self.find_customers),
             ("POST", "/v1/customers", self.create_customer),
             ("POST", "/v1/documents", self.create_document),
@@ -110,6 +111,13 @@ class Api:
         quantity = P.parse_decimal(request.arg("quantity", "1"), "quantity")
         price = self.run(lambda: self.service.catalog.customer_price(customer, article, quantity))
         return Response(200, price.to_dict())
+
+    def vat_codes(self, request: Request) -> Response:
+        rates = self.run(self.service.backend.vat_rates)
+        items = [
+            P.VatCode(code=code, rate=P.parse_decimal(str(rate), "rate")) for code, rate in rates.items()
+        ]
+        return Response(200, {"items": [item.to_dict() for item in sorted(items, key=lambda i: i.code)]})
 
     # --- customers --------------------------------------------------------------------------------
 

@@ -186,6 +186,7 @@ def openapi_document() -> dict[str, Any]:
                 ],
             )
         },
+        "/v1/vat-codes": {"get": _op("VAT codes and their rates in percent", _json(_items("VatCode")))},
         "/v1/customers": {
             "get": _op(
                 "Find customers by number, e-mail or organisation number",
