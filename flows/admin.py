@@ -219,6 +219,17 @@ class JetshopShopAdmin(AuditedModelAdmin):
             },
         ),
         (
+            _("Orders"),
+            {
+                "fields": [
+                    "channel_rule",
+                    "order_reference_prefix",
+                    "transferred_status_id",
+                    "order_lookback_days",
+                ]
+            },
+        ),
+        (
             _("Order operations (names from the shop's WSDL)"),
             {
                 "fields": [

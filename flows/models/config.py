@@ -150,6 +150,42 @@ class JetshopShop(models.Model):
     op_channel_list = models.CharField(
         _("operation: list channels"), max_length=100, default="Channel_GetAll"
     )
+    channel_rule = models.CharField(
+        _("channel of an order"),
+        max_length=10,
+        choices=[
+            ("channel_id", _("from the order's channel id")),
+            ("currency", _("from the order's currency")),
+            ("culture", _("from the order's culture")),
+        ],
+        default="channel_id",
+        # How Jetshop carries the channel on an order is unverified (jetshop-commerce.md §0.4).
+        help_text=_("How an order's channel is found among this shop's channels."),
+    )
+    order_reference_prefix = models.CharField(
+        _("order reference prefix"),
+        max_length=6,
+        blank=True,
+        help_text=_(
+            'Put before the shop order number in Visma\'s customer-order-number field, e.g. "NO-", '
+            "so that orders from several shops in one Visma company stay apart."
+        ),
+    )
+    transferred_status_id = models.IntegerField(
+        _("status after transfer"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "Shop status set once an order is in Visma, so the order is not pulled again. "
+            "Empty: the shop status is left as it is."
+        ),
+    )
+    order_lookback_days = models.PositiveIntegerField(
+        _("order look-back (days)"),
+        default=30,
+        validators=[MinValueValidator(1)],
+        help_text=_("Orders placed longer ago than this are not pulled, whatever their status."),
+    )
     calls_per_second = models.DecimalField(
         _("call-rate limit"),
         max_digits=5,
