@@ -20,10 +20,11 @@ from flows.models import (
     StatusRule,
     VismaAgent,
 )
-from flows.modes import FLOWS_BY_MODE, FlowMode
+from flows.models.config import FLOW_FEATURES
+from flows.modes import FLOWS_BY_MODE, FlowMode, flows_for
 from flows.schedules import drop_schedules, sync_schedules
 from sharespine.customers.adminbase import AuditedModelAdmin, SecretFieldsForm
-from sharespine.customers.tiers import Feature
+from sharespine.customers.tiers import REQUIRED_TIER, Feature
 
 
 def _live_count(formset) -> int:
@@ -155,9 +156,18 @@ class IntegrationAdmin(AuditedModelAdmin):
     def flows_run(self, obj):
         if not obj.pk:
             return _("Save to see the flows of the chosen mode.")
-        return format_html(
-            "<ul>{}</ul>", format_html_join("", "<li>{}</li>", ((f.label,) for f in obj.flows))
-        )
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", self._flow_lines(obj)))
+
+    @staticmethod
+    def _flow_lines(obj):
+        for flow in flows_for(obj.flow_mode):
+            if obj.package_allows(flow):
+                yield (flow.label,)
+            else:
+                needed = REQUIRED_TIER[FLOW_FEATURES[flow]].value
+                yield (
+                    _("%(flow)s: not run, needs package %(needed)s") % {"flow": flow.label, "needed": needed},
+                )
 
     @admin.display(description=_("modes and their flows"))
     def mode_table(self, obj):

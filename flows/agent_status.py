@@ -33,5 +33,13 @@ def mark_online(integration_id: int, **heartbeat) -> None:
     )
 
 
+def mark_reachable(integration_id: int) -> None:
+    """A call to the agent just worked: clear an offline mark (one cheap UPDATE when there is none)."""
+    if VismaAgent.objects.filter(integration_id=integration_id, offline_since__isnull=False).update(
+        offline_since=None, last_error="", last_seen_at=timezone.now()
+    ):
+        cache.delete(_key(integration_id))
+
+
 def is_offline(integration_id: int) -> bool:
     return cache.get(_key(integration_id)) is not None

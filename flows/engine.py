@@ -63,9 +63,18 @@ class Outcome:
     target_id: str
     ref_kind: str = ""
     ref_shop_id: str = ""
+    ref_erp_id: str = ""  # defaults to target_id
     ref_hash: str = ""
     result: dict = field(default_factory=dict)
     steps: list[tuple[str, dict]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """An item that had nothing to do (no rule for it, already applied): a reason code and why."""
+
+    reason: str
+    message: str = ""
 
 
 def payload_hash(payload) -> str:
@@ -113,6 +122,12 @@ def run_log(run: SyncRun, message: str) -> None:
     log.info("run %s %s: %s", run.pk, run.flow, message)
 
 
+def run_error(run: SyncRun, message: str) -> None:
+    """A part of the run failed (one shop of several): logged, and the run ends as failed."""
+    run_log(run, f"error: {message}")
+    run.error = f"{run.error}; {message}" if run.error else message
+
+
 # --- cursors ------------------------------------------------------------------------------------
 
 
@@ -130,10 +145,11 @@ def write_cursor(integration: Integration, flow: str, value: str, scope: str = "
 # --- items --------------------------------------------------------------------------------------
 
 
-def ingest(run: SyncRun, records: Iterable[SourceRecord]) -> list[int]:
+def ingest(run: SyncRun, records: Iterable[SourceRecord], *, journey: bool = False) -> list[int]:
     """Store pulled records as queued items; a version seen before is a no-op (DB uniqueness).
 
-    Returns the ids of the new items. The caller enqueues them on commit.
+    Returns the ids of the new items. The caller enqueues them on commit. With ``journey`` (shop
+    orders), each new item starts its order's journey with a "received" step.
     """
     rows = [
         SyncItem(
@@ -159,6 +175,19 @@ def ingest(run: SyncRun, records: Iterable[SourceRecord]) -> list[int]:
         )
     )
     run.queued += len(new_ids)
+    if journey and new_ids:
+        JourneyStep.objects.bulk_create(
+            JourneyStep(
+                integration_id=run.integration_id,
+                order_ref=reference,
+                step=JourneyStep.Step.RECEIVED,
+                detail={"source": source_id, "run": run.pk},
+                item_id=item_id,
+            )
+            for item_id, reference, source_id in SyncItem.objects.filter(pk__in=new_ids).values_list(
+                "id", "reference", "source_id"
+            )
+        )
     return new_ids
 
 
@@ -191,15 +220,18 @@ def complete(item: SyncItem, outcome: Outcome) -> None:
             integration_id=item.integration_id,
             kind=outcome.ref_kind,
             shop_id=outcome.ref_shop_id or item.source_id,
-            defaults={"erp_id": outcome.target_id, "last_hash": outcome.ref_hash or item.payload_hash},
+            defaults={
+                "erp_id": outcome.ref_erp_id or outcome.target_id,
+                "last_hash": outcome.ref_hash or item.payload_hash,
+            },
         )
     _finish(item, SyncItem.Status.DONE, target_id=outcome.target_id, result=outcome.result)
     for step, detail in outcome.steps:
         add_step(item, step, detail)
 
 
-def skip(item: SyncItem, reason: str) -> None:
-    _finish(item, SyncItem.Status.SKIPPED, reason=reason)
+def skip(item: SyncItem, reason: str, message: str = "") -> None:
+    _finish(item, SyncItem.Status.SKIPPED, reason=reason, result={"message": message} if message else {})
 
 
 @transaction.atomic

@@ -26,6 +26,8 @@ log = logging.getLogger("flows.runner")
 class RunResult:
     run_id: int | None
     item_ids: list[int]
+    # The flow's items run one after another inside the run task (order matters to them).
+    inline: bool = False
 
 
 def run_flow(integration_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHEDULE) -> RunResult:
@@ -47,13 +49,24 @@ def run_flow(integration_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHE
         error = ""
         try:
             with transaction.atomic():
-                engine.ingest(run, handler.pull(run))
+                engine.ingest(run, handler.pull(run), journey=getattr(handler, "journey", False))
         except ConnectorError as exc:
             # Nothing was stored, so nothing is lost: the next poll pulls the same records again.
             error = str(exc)
             engine.run_log(run, f"pull failed: {exc}")
-        engine.finish_run(run, error=error)
-        return RunResult(run.pk, ready_items(integration_id, flow))
+        engine.finish_run(run, error=error or run.error)
+        return RunResult(run.pk, ready_items(integration_id, flow), inline=getattr(handler, "inline", False))
+
+
+def process_in_order(item_ids: list[int]) -> int:
+    """Process items one by one; stop at the first that must wait, so none overtakes it.
+
+    Returns how many were processed; the rest stay queued for the next run.
+    """
+    for done, item_id in enumerate(item_ids):
+        if process_item(item_id) is not None:
+            return done
+    return len(item_ids)
 
 
 def ready_items(integration_id: int, flow: str) -> list[int]:
@@ -94,6 +107,10 @@ def process_item(item_id: int) -> float | None:
         return None
     if outcome is None:
         engine.skip(item, "unchanged")
+    elif isinstance(outcome, engine.Skipped):
+        engine.skip(item, outcome.reason, outcome.message)
     else:
         engine.complete(item, outcome)
+    if item.flow in agent_status.FLOWS_NEEDING_AGENT:
+        agent_status.mark_reachable(integration.pk)
     return None

@@ -28,7 +28,10 @@ def record_queue_heartbeat(self, queue: str) -> None:
 @shared_task(name="flows.tasks.run_flow", ignore_result=True)
 def run_flow(integration_id: int, flow: str, trigger: str = "schedule") -> None:
     result = runner.run_flow(integration_id, flow, trigger)
-    enqueue_items(result.item_ids, flow)
+    if result.inline:
+        runner.process_in_order(result.item_ids)
+    else:
+        enqueue_items(result.item_ids, flow)
 
 
 @shared_task(name="flows.tasks.process_item", ignore_result=True, acks_late=True, reject_on_worker_lost=True)

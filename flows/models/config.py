@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 from flows.modes import Flow, FlowMode, flows_for
 from sharespine.customers.models import Customer
 from sharespine.customers.secrets import EncryptedTextField
-from sharespine.customers.tiers import Feature
+from sharespine.customers.tiers import Feature, tier_allows
 
 # Defaults for the order operations from reference/jetshop-commerce.md §6.1. Their real names
 # come from the shop's WSDL (unverified), so they are configuration, per shop.
@@ -24,6 +24,13 @@ DEFAULT_ORDER_OPERATIONS = {
     "op_order_set_status": "Order_UpdateStatus",
     "op_order_status_list": "OrderStatus_GetAll",
     "op_channel_list": "Channel_GetAll",
+}
+
+
+# Flows that are a package feature of their own: below that package the mode's flow does not run.
+FLOW_FEATURES: dict[Flow, Feature] = {
+    Flow.VISMA_ORDER_STATUS_TO_SHOP: Feature.ORDER_STATUS,
+    Flow.VISMA_PRICE_LISTS_TO_SHOP: Feature.PRICE_LISTS,
 }
 
 
@@ -87,7 +94,12 @@ class Integration(models.Model):
 
     @property
     def flows(self) -> tuple[Flow, ...]:
-        return flows_for(self.flow_mode)
+        """The flows this integration runs: its mode's, less those the merchant's package lacks."""
+        return tuple(flow for flow in flows_for(self.flow_mode) if self.package_allows(flow))
+
+    def package_allows(self, flow: str) -> bool:
+        feature = FLOW_FEATURES.get(flow)
+        return feature is None or tier_allows(self.customer.tier, feature)
 
     def poll_interval(self, flow: str) -> int:
         field = {

@@ -1,0 +1,49 @@
+"""A shop and a Visma agent on loopback, and a merchant configured against them."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from flows.demo import ShopSpec, configure
+from tests.factories import CustomerFactory
+from tests.simulators import AGENT_KEY, AGENT_SECRET, Agent, Shop
+
+
+@pytest.fixture(scope="session")
+def _shop() -> Iterator[Shop]:
+    shop = Shop.in_thread("demo")
+    yield shop
+    shop.stop()
+
+
+@pytest.fixture
+def shop(_shop: Shop) -> Shop:
+    _shop.side("POST", "reset", {"seed": "demo"})
+    return _shop
+
+
+@pytest.fixture(scope="session")
+def agent(tmp_path_factory) -> Iterator[Agent]:
+    running = Agent.in_thread(tmp_path_factory.mktemp("visma") / "company.sqlite")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def prefix() -> str:
+    """Orders of each test get their own reference prefix: the Visma company lives all session."""
+    return uuid.uuid4().hex[:4].upper() + "-"
+
+
+@pytest.fixture
+def integration(db, shop: Shop, agent: Agent, prefix: str):
+    return configure(
+        CustomerFactory(),
+        shops=[ShopSpec("Demobutiken", shop.endpoint, reference_prefix=prefix)],
+        agent_url=agent.base_url,
+        key_id=AGENT_KEY,
+        secret=AGENT_SECRET,
+    )
