@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -67,6 +67,17 @@ class AgentHeartbeat:
     org_number: str
     queue_depth: int
     last_successful_write: str | None
+
+    def agent_fields(self) -> dict[str, str]:
+        """The values for the ``VismaAgent`` row's heartbeat fields (``flows.agent_status.mark_online``).
+
+        Only what that model stores; ``last_seen_at`` is set by ``mark_online`` itself.
+        """
+        return {
+            "agent_version": self.agent_version,
+            "backend": self.backend,
+            "company_name": self.company_name,
+        }
 
 
 class VismaClient:
@@ -193,13 +204,7 @@ class VismaClient:
 
     def iter_stock(self, page_size: int = 5000, webshop_only: bool = False) -> Iterator[P.StockLine]:
         """All stock figures, page by page (bounded memory on both ends)."""
-        after: str | None = None
-        while True:
-            page = self.stock_page(after, page_size, webshop_only)
-            yield from page.items
-            if not page.next_after:
-                return
-            after = page.next_after
+        return _pages(lambda after: self.stock_page(after, page_size, webshop_only))
 
     def price_lists(self) -> list[P.PriceList]:
         return [P.PriceList.from_dict(p) for p in self._call("GET", "/v1/price-lists")["items"]]
@@ -209,13 +214,8 @@ class VismaClient:
         return P.PricePage.from_dict(self._call("GET", path, params={"after": after, "limit": limit}))
 
     def iter_prices(self, price_list: str, page_size: int = 5000) -> Iterator[P.Price]:
-        after: str | None = None
-        while True:
-            page = self.prices(price_list, after, page_size)
-            yield from page.items
-            if not page.next_after:
-                return
-            after = page.next_after
+        """Every price of one list, quantity breaks included, page by page."""
+        return _pages(lambda after: self.prices(price_list, after, page_size))
 
     def customer_price(self, customer: str, article: str, quantity: Decimal = Decimal(1)) -> P.CustomerPrice:
         params = {"customer": customer, "article": article, "quantity": quantity}
@@ -247,6 +247,15 @@ class VismaClient:
         data = self._call("GET", "/v1/documents", params={"reference": reference})
         return [P.Document.from_dict(d) for d in data["items"]]
 
+    def document_status(self, reference: str) -> P.DocumentStatusList:
+        """``GET /v1/document-status``: head-only status by the shop's reference (no rows).
+
+        Cheaper than ``find_documents``; served over the agent's ODBC read path when enabled.
+        """
+        return P.DocumentStatusList.from_dict(
+            self._call("GET", "/v1/document-status", params={"reference": reference})
+        )
+
     def get_document(self, kind: str, number: int) -> P.Document | None:
         data = self._call("GET", f"/v1/documents/{kind}/{int(number)}", missing_ok=True)
         return None if data is None else P.Document.from_dict(data)
@@ -267,3 +276,14 @@ class VismaClient:
     def sim(self, method: str, path: str, body: Any = None) -> Any:
         """Call the simulated backend's side door, ``/_sim/...`` (signed like ``/v1``)."""
         return self._call(method, f"/_sim/{path.lstrip('/')}", body=body if body is not None else {})
+
+
+def _pages(fetch: Callable[[str | None], Any]) -> Iterator[Any]:
+    """Follow ``next_after`` from page to page, yielding the items of each."""
+    after: str | None = None
+    while True:
+        page = fetch(after)
+        yield from page.items
+        if not page.next_after:
+            return
+        after = page.next_after

@@ -356,6 +356,8 @@ class DocumentInput(Record):
     terms_of_payment: str | None = None
     way_of_delivery: str | None = None
     terms_of_delivery: str | None = None
+    # Order only: a partial delivery leaves no backorder (ADK_OOI_HEAD_DO_NOT_CREATE_BACKORDER).
+    do_not_create_backorder: bool | None = None
 
 
 @dataclass
@@ -404,6 +406,26 @@ class Document(Record):
     freight: Decimal = Decimal(0)
     timestamp: str = ""
     warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DocumentStatus(Record):
+    """A document's head-only status: cheap to read, no rows (served over ODBC when enabled)."""
+
+    kind: str
+    number: int
+    reference: str
+    delivered: bool
+    cancelled: bool
+    total: Decimal
+    balance: Decimal
+    timestamp: str = ""
+
+
+@dataclass
+class DocumentStatusList(Record):
+    items: list[DocumentStatus]
+    source: str = ""  # the backend's name, or "odbc"
 
 
 @dataclass

@@ -45,6 +45,7 @@ class Api:
             ("POST", "/v1/documents", self.create_document),
             ("GET", "/v1/documents", self.find_documents),
             ("GET", "/v1/documents/{kind}/{number}", self.get_document),
+            ("GET", "/v1/document-status", self.document_status),
             ("GET", "/v1/document-events", self.document_events),
             ("GET", "/v1/open-invoices", self.open_invoices),
         ]
@@ -139,8 +140,8 @@ class Api:
 
     def create_document(self, request: Request) -> Response:
         key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-        if not key or len(key) > 200:
-            raise P.ProtocolError(f"the {IDEMPOTENCY_HEADER} header is required (at most 200 characters)")
+        if not key or len(key) > 200 or not (key.isascii() and key.isprintable()):
+            raise P.ProtocolError(f"{IDEMPOTENCY_HEADER}: required, 1-200 printable ASCII characters")
         data = P.DocumentInput.from_dict(request.json())
         request_hash = hashlib.sha256(json.dumps(data.to_dict(), sort_keys=True).encode()).hexdigest()
         document, created = self.run(
@@ -154,6 +155,15 @@ class Api:
             raise P.ProtocolError("reference is required")
         found = self.run(lambda: self.service.documents.by_reference(reference))
         return Response(200, {"items": [d.to_dict() for d in found]})
+
+    def document_status(self, request: Request) -> Response:
+        reference = request.arg("reference") or ""
+        if not reference:
+            raise P.ProtocolError("reference is required")
+        odbc = self.service.odbc
+        if odbc is not None:
+            return Response(200, odbc.document_status(reference).to_dict())  # off the company thread
+        return Response(200, self.run(lambda: self.service.documents.status(reference)).to_dict())
 
     def get_document(self, request: Request) -> Response:
         kind, number = request.params["kind"], request.params["number"]

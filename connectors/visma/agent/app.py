@@ -34,13 +34,16 @@ def make_backend(config: AgentConfig) -> CompanyBackend:
     if config.backend == "simulated":
         from connectors.visma.agent.backends.simulated import Options, SimulatedBackend, create_company
 
+        slots = {"invoice_order_slot": config.invoice_order_slot}
+        slots["order_invoice_slot"] = config.order_invoice_slot
+        try:
+            options = Options(**(config.simulator | slots))
+        except (TypeError, ValueError) as exc:
+            raise SystemExit(f"visma agent: simulator options: {exc}") from exc
         path = Path(config.company)
         if not path.exists():
             log.info("no company at %s: creating an empty simulated company", path)
             create_company(path)
-        options = Options(
-            invoice_order_slot=config.invoice_order_slot, order_invoice_slot=config.order_invoice_slot
-        )
         return SimulatedBackend(path, options=options)
     if config.backend == "adk":
         from connectors.visma.agent.backends.adk import AdkBackend  # Windows only: imported lazily
@@ -50,6 +53,13 @@ def make_backend(config: AgentConfig) -> CompanyBackend:
 
 
 def build_agent(config: AgentConfig, backend: CompanyBackend | None = None) -> Agent:
+    if config.threads <= config.queue_size + 1:
+        log.warning(
+            "threads (%d) <= queue_size (%d) + 1: the queue cannot fill, so overload waits in the HTTP"
+            " server instead of being answered 503",
+            config.threads,
+            config.queue_size,
+        )
     if config.field_lengths:
         F.override_lengths(config.field_lengths)
     backend = backend or make_backend(config)

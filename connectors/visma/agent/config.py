@@ -26,9 +26,12 @@ class AgentConfig:
     host: str = "127.0.0.1"
     port: int = 8020
     state: str = ""  # the agent's own database; default next to the company / working directory
-    queue_size: int = 64
+    # Requests waiting for the company thread. Keep it below ``threads``: an HTTP thread blocks while
+    # its request waits, so with fewer threads than queue places the queue could never fill and
+    # overload would pile up inside waitress instead of being answered 503 + Retry-After.
+    queue_size: int = 8
     request_timeout: float = 60.0
-    threads: int = 8
+    threads: int = 16
     # Which head field carries the parcel tracking number [U: no standard field exists].
     tracking_field: str = "ADK_OOI_HEAD_TEXT3"
     # Connection slots between order and invoice (§3.2 [U]).
@@ -40,8 +43,32 @@ class AgentConfig:
     odbc_stock_query: str = ""  # override the SQL (the real Visma schema is undocumented)
     odbc_status_query: str = ""
     field_lengths: dict[str, int] = field(default_factory=dict)
+    # Simulated backend: its answers to unverified questions (``backends/simulated/documents.py``
+    # ``Options``), e.g. {"disposable_formula": "in_stock", "create_backorders": false}.
+    simulator: dict[str, Any] = field(default_factory=dict)
     sidedoor: bool = True  # /_sim/… when the simulated backend is active
     log_level: str = "INFO"
+
+    def problem(self) -> str:
+        """The first thing wrong with this configuration, or "" (checked before anything starts)."""
+        from connectors.visma.agent import fields as F  # the field map decides which names are valid
+
+        if not self.key_id or not self.secret:
+            return "key id and secret are required (config file or VISMA_AGENT_KEY_ID/_SECRET)"
+        if len(self.secret) < 16:
+            return "the secret must be at least 16 characters"
+        if self.backend not in ("simulated", "adk"):
+            return f"unknown backend {self.backend!r} (simulated or adk)"
+        if not self.company:
+            return "--company is required"
+        tracking = F.ORDER_HEAD.fields.get(self.tracking_field)
+        if tracking is None or tracking.type != F.CHAR:
+            return f"tracking_field {self.tracking_field!r} is not a text field of ADK_OOI_HEAD_*"
+        if not {self.invoice_order_slot, self.order_invoice_slot} <= {1, 2, 3, 4}:
+            return "invoice_order_slot and order_invoice_slot are DOCUMENT_CONNECTION_NUMBER1..4"
+        if self.queue_size < 1 or self.threads < 2:
+            return "queue_size must be at least 1 and threads at least 2"
+        return ""
 
     @property
     def state_path(self) -> Path:
@@ -60,20 +87,16 @@ def load_file(path: str) -> dict[str, Any]:
 
 
 def build(cli: dict[str, Any], config_file: str | None = None) -> AgentConfig:
+    """Config file, then command line on top; key id and secret fall back to the environment."""
     known = {f.name for f in fields(AgentConfig)}
     values: dict[str, Any] = {}
     if config_file:
         values.update({k: v for k, v in load_file(config_file).items() if k in known})
     values.update({k: v for k, v in cli.items() if k in known and v is not None})
-    values.setdefault("key_id", os.environ.get("VISMA_AGENT_KEY_ID", ""))
-    values.setdefault("secret", os.environ.get("VISMA_AGENT_SECRET", ""))
-    if not values["key_id"]:
-        values["key_id"] = os.environ.get("VISMA_AGENT_KEY_ID", "")
-    if not values["secret"]:
-        values["secret"] = os.environ.get("VISMA_AGENT_SECRET", "")
+    values["key_id"] = values.get("key_id") or os.environ.get("VISMA_AGENT_KEY_ID", "")
+    values["secret"] = values.get("secret") or os.environ.get("VISMA_AGENT_SECRET", "")
     config = AgentConfig(**values)
-    if not config.key_id or not config.secret:
-        raise SystemExit("agent key id and secret are required (config file or VISMA_AGENT_KEY_ID/_SECRET)")
-    if len(config.secret) < 16:
-        raise SystemExit("the agent secret must be at least 16 characters")
+    problem = config.problem()
+    if problem:
+        raise SystemExit(f"visma agent: {problem}")
     return config

@@ -54,6 +54,7 @@ _HEAD_INPUT = {
     "terms_of_payment": "CODE_OF_TERMS_OF_PAYMENT",
     "way_of_delivery": "CODE_OF_WAY_OF_DELIVERY",
     "terms_of_delivery": "CODE_OF_TERMS_OF_DELIVERY",
+    "do_not_create_backorder": "DO_NOT_CREATE_BACKORDER",
 }
 
 
@@ -127,7 +128,8 @@ class DocumentDesk:
         head = self.backend.find(F.HEAD_TABLES[kind].db, {f"{H}DOCUMENT_NUMBER": number})
         return self.document(kind, head) if head else None
 
-    def by_reference(self, reference: str) -> list[P.Document]:
+    def _heads(self, reference: str) -> list[tuple[str, AdkRecord]]:
+        """Order and invoice heads carrying the shop's reference (orders first, by number)."""
         found = []
         for kind, table in F.HEAD_TABLES.items():
             heads = self.backend.scan(
@@ -136,8 +138,38 @@ class DocumentDesk:
                 where={f"{H}CUSTOMER_ORDER_NUMBER": lookup_text(reference)},
                 limit=100,
             )
-            found.extend(self.document(kind, head) for head in heads)
+            found.extend((kind, head) for head in heads)
         return found
+
+    def by_reference(self, reference: str) -> list[P.Document]:
+        return [self.document(kind, head) for kind, head in self._heads(reference)]
+
+    def status(self, reference: str) -> P.DocumentStatusList:
+        """Head-only status by reference: what the ODBC read path also answers (and is checked on)."""
+        items = [
+            P.DocumentStatus(
+                kind=kind,
+                number=int(head[f"{H}DOCUMENT_NUMBER"]),
+                reference=clean(head[f"{H}CUSTOMER_ORDER_NUMBER"]),
+                delivered=bool(head[f"{H}ORDER_DELIVERED"]),
+                cancelled=bool(head[f"{H}DOCUMENT_CANCELLED"]),
+                total=dec(head[f"{H}TOTAL_AMOUNT"]),
+                balance=dec(head[f"{H}BALANCE"]),
+                timestamp=clean(head[f"{H}TIMESTAMP"]),
+            )
+            for kind, head in self._heads(reference)
+        ]
+        return P.DocumentStatusList(items=items, source=self.backend.name)
+
+    def sample_references(self, limit: int) -> list[str]:
+        """Some shop references present in the company: the ODBC start-up check compares on them."""
+        references: list[str] = []
+        for table in F.HEAD_TABLES.values():
+            for head in self.backend.scan(table.db, order_by=(f"{H}DOCUMENT_NUMBER",), limit=limit):
+                reference = clean(head[f"{H}CUSTOMER_ORDER_NUMBER"])
+                if reference and reference not in references:
+                    references.append(reference)
+        return references[:limit]
 
     def open_invoices(self, customer: str | None, after: int, limit: int) -> P.OpenInvoicePage:
         """Unpaid, not cancelled invoices (the ADK's eInvoiceNotPayedCustomerNr view, filtered here)."""

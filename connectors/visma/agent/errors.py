@@ -101,7 +101,14 @@ class AdkError(Exception):
 
 
 class CompanyUnavailable(Exception):
-    """The agent cannot open the company (wrong path, another company open, licence): transient."""
+    """The agent cannot open the company (wrong path, another company open, licence): transient.
+
+    ``code`` is the ADK number when ``AdkOpen`` itself refused (e.g. 583 licence without the API).
+    """
+
+    def __init__(self, message: str, *, code: int | None = None) -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class Conflict(Exception):

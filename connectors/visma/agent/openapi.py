@@ -123,7 +123,7 @@ def openapi_document() -> dict[str, Any]:
         "name": "Idempotency-Key",
         "in": "header",
         "required": True,
-        "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[A-Za-z0-9._:-]+$"},
+        "schema": {"type": "string", "minLength": 1, "maxLength": 200, "pattern": "^[!-~]([ -~]*[!-~])?$"},
     }
     paths = {
         "/v1/health": {
@@ -214,6 +214,13 @@ def openapi_document() -> dict[str, Any]:
                 _json(_items("Document")),
                 params=[_q("reference", "ADK_OOI_HEAD_CUSTOMER_ORDER_NUMBER", required=True)],
             ),
+        },
+        "/v1/document-status": {
+            "get": _op(
+                "Head-only status of the documents with the shop's reference (ODBC when enabled)",
+                _json(_ref("DocumentStatusList")),
+                params=[_q("reference", "ADK_OOI_HEAD_CUSTOMER_ORDER_NUMBER", required=True)],
+            )
         },
         "/v1/documents/{kind}/{number}": {
             "get": _op("One document", _json(_ref("Document")), params=[_p("kind"), _p("number")])

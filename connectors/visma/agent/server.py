@@ -18,7 +18,7 @@ from urllib.parse import parse_qs, quote
 
 from connectors.visma import protocol as P
 from connectors.visma.agent.auth import Authenticator, Unauthorized
-from connectors.visma.agent.errors import AdkError, CompanyUnavailable, Conflict
+from connectors.visma.agent.errors import AdkError, CompanyUnavailable, Conflict, adke_name
 from connectors.visma.agent.worker import QueueFull, WorkerTimeout
 
 log = logging.getLogger("connectors.visma.agent.server")
@@ -114,6 +114,14 @@ def error_body(category: str, message: str, exc: AdkError | None = None, *, tran
     return {"error": info.to_dict()}
 
 
+def unavailable_body(exc: CompanyUnavailable) -> dict:
+    """Cannot open the company: transient whatever the cause, with the ADK number when there is one."""
+    body = error_body("transient", str(exc), transient=True)
+    if exc.code is not None:
+        body["error"].update(code=exc.code, name=adke_name(exc.code))
+    return body
+
+
 def map_exception(exc: BaseException) -> Response:
     if isinstance(exc, HttpError):
         return Response(exc.status, error_body(exc.category, exc.message))
@@ -130,7 +138,7 @@ def map_exception(exc: BaseException) -> Response:
             return Response(404, error_body("not_found", str(exc), exc))
         return Response(422, error_body("validation", str(exc), exc))
     if isinstance(exc, CompanyUnavailable):
-        return Response(503, error_body("transient", str(exc), transient=True), {"Retry-After": "30"})
+        return Response(503, unavailable_body(exc), {"Retry-After": "30"})
     if isinstance(exc, QueueFull):
         return Response(
             503, error_body("transient", "the agent is busy", transient=True), {"Retry-After": "1"}

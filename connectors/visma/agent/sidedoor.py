@@ -85,10 +85,9 @@ class SideDoor:
 
     def invoice(self, request: Request) -> Response:
         number = _number(request.params["number"])
-        head = self.api.run(
-            lambda: self.backend.add("ADK_DB_INVOICE_HEAD", {f"{H}DOCUMENT_CONNECTION_NUMBER1": number}),
-            write=True,
-        )
+        # §3.3: an invoice head naming the order, with no rows, is filled from the order.
+        link = f"{H}DOCUMENT_CONNECTION_NUMBER{self.api.service.config.invoice_order_slot}"
+        head = self.api.run(lambda: self.backend.add("ADK_DB_INVOICE_HEAD", {link: number}), write=True)
         return self._document("invoice", int(head[f"{H}DOCUMENT_NUMBER"]))
 
     def payment(self, request: Request) -> Response:

@@ -51,9 +51,9 @@ _SPECIAL = {
 }
 
 
-def _fits(char: str) -> bool:
+def _fits(text: str) -> bool:
     try:
-        char.encode("cp1252")
+        text.encode("cp1252")
     except UnicodeEncodeError:
         return False
     return True
@@ -72,17 +72,9 @@ def _transliterate_char(char: str) -> str:
 def to_cp1252(value: str) -> str:
     """Return ``value`` with every character representable in Windows-1252."""
     value = unicodedata.normalize("NFC", value)
-    if _all_fit(value):
+    if _fits(value):  # the common case: one encode, no per-character work
         return value
     return "".join(c if _fits(c) else _transliterate_char(c) for c in value)
-
-
-def _all_fit(value: str) -> bool:
-    try:
-        value.encode("cp1252")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def prepare(value: str, *, field: str, length: int, trim: bool, warnings: list[str] | None = None) -> str:

@@ -71,7 +71,8 @@ class CompanyWorker:
         try:
             self._open_company()
         except (AdkError, CompanyUnavailable, OSError) as exc:
-            raise CompanyUnavailable(f"cannot open the company: {exc}") from exc
+            code = exc.code if isinstance(exc, AdkError | CompanyUnavailable) else None
+            raise CompanyUnavailable(f"cannot open the company: {exc}", code=code) from exc
         self.is_open = True
         log.info("company opened")
 

@@ -2,18 +2,21 @@
 
 Visma publishes no ODBC driver or schema (reference §5), so the SQL is configurable; the defaults
 read the simulator's tables, which use the ADK constant names as columns. At start-up the agent reads
-a sample through both this path and the backend; if they disagree the path stays off and says why.
-Queries stream with ``fetchmany`` so memory stays bounded whatever the page size, and use no LIMIT/TOP
-(dialects differ): the cursor is simply abandoned when the page is full.
+a sample of both through this path and through the backend; if anything differs the path stays off
+and the log says why. Queries stream with ``fetchmany`` so memory stays bounded whatever the page
+size, and use no LIMIT/TOP (dialects differ): the cursor is simply abandoned when the page is full.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from connectors.visma import protocol as P
-from connectors.visma.agent.catalog import STOCK_FIELDS, stock_page
+from connectors.visma.agent.catalog import STOCK_FIELDS, lookup_text, stock_page
+from connectors.visma.agent.config import AgentConfig
+from connectors.visma.agent.mapping import clean, dec
 
 log = logging.getLogger("connectors.visma.agent.odbc")
 
@@ -21,13 +24,16 @@ STOCK_SQL = (
     "SELECT " + ", ".join(STOCK_FIELDS) + " FROM article WHERE ADK_ARTICLE_NUMBER > ? "
     "ORDER BY ADK_ARTICLE_NUMBER"
 )
+# Columns in this order: kind (ORDER/INVOICE), number, reference, delivered, cancelled, total,
+# balance, timestamp; one parameter, the shop's reference.
 STATUS_SQL = (
     "SELECT sim_doc_kind, ADK_OOI_HEAD_DOCUMENT_NUMBER, ADK_OOI_HEAD_CUSTOMER_ORDER_NUMBER,"
-    " ADK_OOI_HEAD_ORDER_DELIVERED, ADK_OOI_HEAD_DOCUMENT_CANCELLED, ADK_OOI_HEAD_BALANCE,"
-    " ADK_OOI_HEAD_TOTAL_AMOUNT, ADK_OOI_HEAD_TIMESTAMP FROM ooi_head"
-    " WHERE ADK_OOI_HEAD_CUSTOMER_ORDER_NUMBER = ? ORDER BY sim_doc_kind, ADK_OOI_HEAD_DOCUMENT_NUMBER"
+    " ADK_OOI_HEAD_ORDER_DELIVERED, ADK_OOI_HEAD_DOCUMENT_CANCELLED, ADK_OOI_HEAD_TOTAL_AMOUNT,"
+    " ADK_OOI_HEAD_BALANCE, ADK_OOI_HEAD_TIMESTAMP FROM ooi_head"
+    " WHERE ADK_OOI_HEAD_CUSTOMER_ORDER_NUMBER = ? ORDER BY sim_doc_kind DESC, ADK_OOI_HEAD_DOCUMENT_NUMBER"
 )
-SAMPLE = 50
+SAMPLE = 50  # articles compared at start-up
+SAMPLE_REFERENCES = 20  # document references compared at start-up
 
 
 class OdbcReader:
@@ -67,60 +73,65 @@ class OdbcReader:
             conn.close()
         return stock_page(rows, limit, source=self.name)
 
-    def document_status(self, reference: str) -> list[dict[str, Any]]:
-        """Head-only status of the documents with this shop reference (no rows, no totals)."""
+    def document_status(self, reference: str) -> P.DocumentStatusList:
+        """Head-only status of the documents with this shop reference (no rows)."""
         conn = self._connect()
         try:
             cursor = conn.cursor()
-            cursor.execute(self.status_sql, reference)
-            return [
-                {
-                    "kind": str(r[0]).lower(),
-                    "number": int(r[1]),
-                    "reference": (r[2] or "").strip(),
-                    "delivered": bool(r[3]),
-                    "cancelled": bool(r[4]),
-                    "balance": P.parse_decimal(f"{float(r[5]):.2f}"),
-                    "total": P.parse_decimal(f"{float(r[6]):.2f}"),
-                    "timestamp": r[7],
-                }
+            cursor.execute(self.status_sql, lookup_text(reference))
+            items = [
+                P.DocumentStatus(
+                    kind=str(r[0]).lower(),
+                    number=int(r[1]),
+                    reference=clean(r[2]),
+                    delivered=bool(r[3]),
+                    cancelled=bool(r[4]),
+                    total=dec(r[5]),
+                    balance=dec(r[6]),
+                    timestamp=clean(r[7]),
+                )
                 for r in cursor.fetchall()
             ]
         finally:
             conn.close()
+        return P.DocumentStatusList(items=items, source=self.name)
 
 
-def agree(ours: P.StockPage, theirs: P.StockPage) -> str:
-    """Empty when both pages carry the same figures; otherwise the first difference."""
-    if len(ours.items) != len(theirs.items):
-        return f"{len(ours.items)} vs {len(theirs.items)} articles"
-    for a, b in zip(ours.items, theirs.items, strict=True):
-        if (a.article_number, a.in_stock, a.reserved, a.disposable) != (
-            b.article_number,
-            b.in_stock,
-            b.reserved,
-            b.disposable,
-        ):
-            return f"article {a.article_number!r}: backend {a} vs odbc {b}"
+def first_difference(what: str, ours: Sequence[P.Record], theirs: Sequence[P.Record]) -> str:
+    """Empty when both sides read the same records; otherwise the first difference, for the log."""
+    if len(ours) != len(theirs):
+        return f"{what}: {len(ours)} records from the backend, {len(theirs)} over ODBC"
+    for a, b in zip(ours, theirs, strict=True):
+        if a.to_dict() != b.to_dict():
+            return f"{what}: backend {a.to_dict()} vs odbc {b.to_dict()}"
     return ""
 
 
-def enable_odbc(service: Any, worker: Any, config: Any) -> None:
+def enable_odbc(service: Any, worker: Any, config: AgentConfig) -> None:
     """Check the ODBC path against the backend and switch it on only if they agree."""
     try:
         reader = OdbcReader(
             config.odbc_connection, stock_sql=config.odbc_stock_query, status_sql=config.odbc_status_query
         )
-        theirs = reader.stock(None, SAMPLE)
-    except Exception as exc:
+        references = worker.call(lambda: service.documents.sample_references(SAMPLE_REFERENCES))
+        theirs_stock = reader.stock(None, SAMPLE)
+        theirs_status = [reader.document_status(ref) for ref in references]
+    except Exception as exc:  # any driver, DSN or SQL failure means: leave the path off, say why
         log.warning("ODBC read path disabled: cannot read through ODBC (%s: %s)", type(exc).__name__, exc)
         return
-    ours = worker.call(lambda: service.catalog.stock(None, SAMPLE, False))
-    difference = agree(ours, theirs)
+    ours_stock = worker.call(lambda: service.catalog.stock(None, SAMPLE, False))
+    ours_status = worker.call(lambda: [service.documents.status(ref) for ref in references])
+    difference = first_difference("stock", ours_stock.items, theirs_stock.items)
+    for ref, ours, theirs in zip(references, ours_status, theirs_status, strict=True):
+        difference = difference or first_difference(f"documents {ref!r}", ours.items, theirs.items)
     if difference:
         log.warning(
             "ODBC read path disabled: it disagrees with the %s backend: %s", service.backend.name, difference
         )
         return
     service.odbc = reader
-    log.info("ODBC read path enabled (checked %d articles against the backend)", len(ours.items))
+    log.info(
+        "ODBC read path enabled (checked %d articles and %d document references against the backend)",
+        len(ours_stock.items),
+        len(references),
+    )

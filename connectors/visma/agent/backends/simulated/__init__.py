@@ -20,9 +20,10 @@ from connectors.visma.agent.errors import AdkError, CompanyUnavailable
 
 __all__ = ["Faults", "Options", "SimulatedBackend", "create_company"]
 
-# The ADK keeps one open company per process (AdkOpen returns no handle); so does the simulator.
+# The ADK keeps one open company per process (AdkOpen returns no handle); so does the simulator:
+# while one backend has its company open, any other open in the process is refused.
 _open_lock = threading.Lock()
-_open_company: list[Path] = []
+_open_company: list[SimulatedBackend] = []
 
 
 class SimulatedBackend(CompanyBackend):
@@ -42,10 +43,11 @@ class SimulatedBackend(CompanyBackend):
         if not self.path.exists():
             raise CompanyUnavailable(f"no company at {self.path} (ADKE_INVALID_PATH_COMPANY 116)")
         with _open_lock:
-            if _open_company and _open_company[0] != self.path:
-                raise CompanyUnavailable(f"another company is open in this process: {_open_company[0]}")
+            if _open_company and _open_company[0] is not self:
+                other = _open_company[0].path
+                raise CompanyUnavailable(f"a company is already open in this process: {other}")
             if not _open_company:
-                _open_company.append(self.path)
+                _open_company.append(self)
         self.conn = connect(self.path)
         store = Store(self.conn, self.clock)
         self.documents = Documents(store, self.options)
@@ -66,7 +68,7 @@ class SimulatedBackend(CompanyBackend):
             self.conn.close()
             self.conn = None
         with _open_lock:
-            if _open_company and _open_company[0] == self.path:
+            if _open_company and _open_company[0] is self:
                 _open_company.clear()
 
     def _store(self, operation: str) -> Store:
@@ -123,8 +125,18 @@ class SimulatedBackend(CompanyBackend):
 
     # --- writes -----------------------------------------------------------------------------------
 
+    def _marshal(self, values: Mapping[str, Any]) -> Mapping[str, Any]:
+        """What AdkSetStr receives: with ``invalid_text="replace"``, "?" for what cp1252 lacks."""
+        if self.options.invalid_text != "replace":
+            return values  # the store refuses such text with ADKE_INVALID_STRING 34
+        return {
+            k: v.encode("cp1252", "replace").decode("cp1252") if isinstance(v, str) else v
+            for k, v in values.items()
+        }
+
     def add(self, table: str, values: Mapping[str, Any], rows: Sequence[Mapping[str, Any]] = ()) -> AdkRecord:
         t = self._table(table)
+        values, rows = self._marshal(values), [self._marshal(row) for row in rows]
         if t in (F.ORDER_HEAD, F.INVOICE_HEAD):
             return self._write(self.documents.add, t, values, rows)
         handlers = {
@@ -151,6 +163,7 @@ class SimulatedBackend(CompanyBackend):
         rows: Sequence[Mapping[str, Any]] = (),
     ) -> AdkRecord:
         t = self._table(table)
+        values, rows = self._marshal(values), [self._marshal(row) for row in rows]
         if t in (F.ORDER_HEAD, F.INVOICE_HEAD):
             number = int(key["ADK_OOI_HEAD_DOCUMENT_NUMBER"])
             return self._write(self.lifecycle.update_document, t, number, values, rows)

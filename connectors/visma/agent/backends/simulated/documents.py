@@ -34,6 +34,37 @@ class Options:
     # An invoice written directly (not from an order) ships its goods: lower stock [U].
     direct_invoice_moves_stock: bool = True
     rounding_unit: Decimal = Decimal(1)
+    # A partial delivery leaves the rest on a new order (restorder) unless the order says
+    # DO_NOT_CREATE_BACKORDER; the backorder names its origin in this slot [U].
+    create_backorders: bool = True
+    backorder_slot: int = 2
+    # Text outside cp1252 reaching the ADK: "reject" (ADKE_INVALID_STRING 34) or "replace" with
+    # "?" as the wrapper's ANSI marshalling would [U]. The agent transliterates first either way.
+    invalid_text: str = "reject"
+
+    def __post_init__(self) -> None:
+        self.rounding_unit = Decimal(str(self.rounding_unit))  # from a config file it is a string
+        if self.invalid_text not in ("reject", "replace"):
+            raise ValueError("invalid_text: reject or replace")
+
+
+# Head fields the ADK computes or sets by itself: never copied from one document to another.
+COMPUTED = frozenset(
+    {f"{H}DOCUMENT_NUMBER", f"{H}TIMESTAMP", f"{H}NROWS", f"{H}ROUND_OFF", f"{H}BALANCE"}
+    | {f"{H}DOCUMENT_CONNECTION_NUMBER{i}" for i in range(1, 5)}
+    | {f"{H}BASIS_OF_VAT{i}" for i in range(5)}
+    | {f"{H}AMOUNT_OF_VAT{i}" for i in range(1, 5)}
+    | {f"{H}EXCLUDING_OF_VAT", f"{H}VAT_AMOUNT", f"{H}TOTAL_AMOUNT"}
+    | {f"{H}ORDER_DELIVERED", f"{H}STOCK_SHIP_VER_DATE", f"{H}LAST_PAYMENT"}
+    # A new document starts unprinted and not cancelled, whatever its origin's state.
+    | {f"{H}DOCUMENT_PRINTED", f"{H}DOCUMENT_CANCELLED", f"{H}DOCUMENT_NOT_DONE"}
+    | {f"{H}ORDER_PICK_PRINTED", f"{H}ORDER_DELIVERY_NOTE_PRINTED"}
+)
+
+
+def copy_head(head: Mapping[str, Any], table: F.Table, skip: frozenset[str] = frozenset()) -> dict:
+    """The fields of ``head`` a new document of ``table`` inherits (order → invoice, → backorder)."""
+    return {k: v for k, v in head.items() if k in table.fields and k not in COMPUTED | skip}
 
 
 def _d(value: Any) -> Decimal:
@@ -261,14 +292,13 @@ class Documents:
             raise AdkError(688, detail=str(order_number))
         if order[f"{H}DOCUMENT_CONNECTION_NUMBER{self.options.order_invoice_slot}"]:
             raise AdkError(217, detail=str(order_number))
-        skip = {f"{H}DOCUMENT_NUMBER", f"{H}TIMESTAMP", f"{H}ORDER_DELIVERED", f"{H}STOCK_SHIP_VER_DATE"}
-        skip |= {f"{H}DOCUMENT_CONNECTION_NUMBER{i}" for i in range(1, 5)}
-        head = {k: v for k, v in order.items() if k in F.INVOICE_HEAD.fields and k not in skip}
-        head.update({k: v for k, v in values.items() if k != f"{H}DOCUMENT_CONNECTION_NUMBER1"})
+        head = copy_head(order, F.INVOICE_HEAD)
+        link_in = f"{H}DOCUMENT_CONNECTION_NUMBER{self.options.invoice_order_slot}"
+        head.update({k: v for k, v in values.items() if k != link_in})
         head[f"{H}TYPE_OF_INVOICE"] = "F"
         head[f"{H}DOCUMENT_DATE1"] = values.get(f"{H}DOCUMENT_DATE1") or today_long()
         head[f"{H}DOCUMENT_DATE2"] = _long_plus_days(head[f"{H}DOCUMENT_DATE1"], self._days(head))
-        head[f"{H}DOCUMENT_CONNECTION_NUMBER{self.options.invoice_order_slot}"] = order_number
+        head[link_in] = order_number
         rows = []
         for row in self.rows("ORDER", order_number):
             if row[f"{R}QUANTITY1"] <= 0:

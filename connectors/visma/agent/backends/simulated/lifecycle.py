@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from connectors.visma.agent import fields as F
-from connectors.visma.agent.backends.simulated.documents import Documents, H, R, today_long
+from connectors.visma.agent.backends.simulated.documents import Documents, H, R, copy_head, today_long
 from connectors.visma.agent.backends.simulated.store import validate
 from connectors.visma.agent.errors import AdkError
 
@@ -62,13 +62,14 @@ class Lifecycle:
     def _deliver(self, head: dict, values: dict, rows: Sequence[Mapping[str, Any]]) -> dict:
         """Deliver an order: QUANTITY1 per row (default: all ordered), reservation → shipped.
 
-        Partial deliveries are recorded on the rows; a backorder document is not created (the
-        real rule, §3.3, is unverified).
+        The order's whole reservation is released; what was not delivered moves to a backorder
+        (a new order, which reserves it again) unless the order says DO_NOT_CREATE_BACKORDER.
         """
         number = int(head[f"{H}DOCUMENT_NUMBER"])
         if head[f"{H}ORDER_DELIVERED"]:
             raise AdkError(13, table=F.ORDER_HEAD.db, detail=str(number))
         delivered = {int(r[f"{R}ROWNUMBER"]): float(r.get(f"{R}QUANTITY1", 0.0)) for r in rows}
+        remainder = []
         for row in self.docs.rows("ORDER", number):
             row_no = int(row[f"{R}ROWNUMBER"])
             quantity = delivered.get(row_no, row[f"{R}QUANTITY2"])
@@ -81,9 +82,35 @@ class Lifecycle:
                 self.docs.set_stock(
                     row[f"{R}ARTICLE_NUMBER"], in_stock_delta=-quantity, reserved_delta=-row[f"{R}QUANTITY2"]
                 )
+                if row[f"{R}QUANTITY2"] - quantity > 0.001:
+                    remainder.append(self._backorder_row(row, row[f"{R}QUANTITY2"] - quantity))
         values[f"{H}STOCK_SHIP_VER_DATE"] = today_long()
         self.store.update(F.ORDER_HEAD, {f"{H}DOCUMENT_NUMBER": number}, values)
+        if remainder and self.docs.options.create_backorders and not head[f"{H}DO_NOT_CREATE_BACKORDER"]:
+            self._backorder(head, remainder)
         return self.store.find(F.ORDER_HEAD, {f"{H}DOCUMENT_NUMBER": number}) or {}
+
+    @staticmethod
+    def _backorder_row(row: Mapping[str, Any], quantity: float) -> dict:
+        kept = (
+            "ARTICLE_NUMBER",
+            "TEXT",
+            "UNIT",
+            "PRICE_EACH_CURRENT_CURRENCY",
+            "DISCOUNT",
+            "AMOUNT_DISCOUNT_FLAG",
+            "VAT_CODE",
+        )
+        return {R + name: row[R + name] for name in kept} | {f"{R}QUANTITY2": round(quantity, 2)}
+
+    def _backorder(self, order: Mapping[str, Any], rows: list[dict]) -> dict:
+        # Freight and fees were charged on the first delivery [U]; the printed texts stay behind
+        # (one of them may carry the first parcel's tracking number).
+        skip = frozenset({f"{H}CARGO_AMOUNT", f"{H}DISPATCH_FEE"} | {f"{H}TEXT{i}" for i in (1, 2, 3)})
+        head = copy_head(order, F.ORDER_HEAD, skip)
+        origin = f"{H}DOCUMENT_CONNECTION_NUMBER{self.docs.options.backorder_slot}"
+        head[origin] = order[f"{H}DOCUMENT_NUMBER"]
+        return self.docs.add(F.ORDER_HEAD, head, rows)
 
     def add_payment(self, values: Mapping[str, Any]) -> dict:
         p = "ADK_CUSTOMERPAYMENT_"
