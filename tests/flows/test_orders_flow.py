@@ -72,3 +72,127 @@ def test_an_order_reaches_visma_once_with_customer_rows_and_totals(integration, 
     shop.side("POST", "faults", {"kind": "duplicate_delivery", "count": 1})
     assert transfer(integration) == []
     assert len(agent.documents(reference)) == 1
+
+
+def test_unknown_article_parks_the_order_naming_it_and_it_resumes_once_the_article_exists(
+    integration, shop, agent, prefix
+):
+    article = f"NY-{prefix}"[:16]
+    shop.place(
+        order_spec(rows=[{"article_number": article, "name": "Ny mössa", "quantity": 1,
+                          "unit_price_inc_vat": "100.00", "vat": "0.25"}])
+    )  # fmt: skip
+    good = shop.place(order_spec())[0]
+    parked, done = transfer(integration)
+    assert (parked.status, parked.reason) == ("parked", "needs_mapping")
+    assert article in parked.last_error and parked.result == {"kind": "article", "value": article}
+    assert done.status == "done", "one bad order must not hold back the next"
+    assert len(agent.documents(f"{prefix}{good['number']}")) == 1
+
+    agent.client.sim(
+        "POST", "articles", {"items": [{"number": article, "name": "Ny mössa", "in_stock": "5"}]}
+    )
+    transfer(integration)
+    parked.refresh_from_db()
+    assert parked.status == "done"
+    [document] = agent.documents(parked.reference)
+    assert [r.article_number for r in document.rows] == [article]
+
+
+def test_unknown_payment_method_waits_for_its_mapping(integration, shop, agent, prefix):
+    from flows.models import MethodMapping
+
+    shop.place(order_spec(payment_method="Swish"))
+    [item] = transfer(integration)
+    assert item.reason == "needs_mapping" and "'Swish'" in item.last_error
+    MethodMapping.objects.create(integration=integration, kind="payment", shop_value="Swish", visma_code="K")
+    transfer(integration)
+    item.refresh_from_db()
+    assert item.status == "done"
+    assert agent.documents(item.reference)[0].number == int(item.target_id)
+
+
+@pytest.mark.parametrize(
+    "overrides, expect_status, expect_in_error",
+    [
+        pytest.param(
+            {"bill_to": {"first_name": "Zhāng", "last_name": "Wěi 张伟", "address": "Storgatan 1", "city": "Sthlm"}},
+            "done", None, id="name_outside_windows_1252_case",
+        ),
+        pytest.param(
+            {"bill_to": {"first_name": "Anna", "last_name": "Ek", "city": "Sthlm",
+                         "address": "Långa vägen med ett mycket långt namn som aldrig tar slut 12"}},
+            "done", None, id="address_longer_than_the_field_case",
+        ),
+        pytest.param(
+            {"rows": [{"article_number": "1001", "name": "x", "quantity": 0, "unit_price_inc_vat": "249.00",
+                       "vat": "0.25"}]},
+            "parked", "quantity 0", id="zero_quantity_case",
+        ),
+        pytest.param(
+            {"rows": [{"article_number": "1001", "name": "x", "quantity": 1, "unit_price_inc_vat": "249.00",
+                       "vat": "0.15"}]},
+            "parked", "VAT 15 %", id="vat_rate_visma_lacks_case",
+        ),
+    ],
+)  # fmt: skip
+def test_bad_orders_are_parked_or_corrected_with_a_clear_reason(
+    integration, shop, agent, prefix, overrides, expect_status, expect_in_error
+):
+    shop.place(order_spec(**overrides))
+    good = shop.place(order_spec())[0]
+    bad, ok = transfer(integration)
+    assert ok.status == "done" and agent.documents(f"{prefix}{good['number']}")
+    assert bad.status == expect_status, bad.last_error
+    if expect_in_error:
+        assert expect_in_error in bad.last_error
+        assert not agent.documents(bad.reference)
+    else:
+        [document] = agent.documents(bad.reference)
+        mapped_steps = JourneyStep.objects.filter(order_ref=bad.reference, step__in=["mapped", "in_visma"])
+        warnings = [w for s in mapped_steps for w in s.detail.get("warnings", [])]
+        assert warnings, "what Visma changed must be visible on the order's page"
+
+
+def test_a_one_ore_total_mismatch_is_corrected_with_an_explicit_ore_row(integration, shop, agent, prefix):
+    shop.place(order_spec(total_inc_vat="636.91"))  # rows, freight: 636.90
+    [item] = transfer(integration)
+    assert item.status == "done", item.last_error
+    [document] = agent.documents(item.reference)
+    [ore] = [r for r in document.rows if r.text == "Öresutjämning"]
+    assert ore.amount == Decimal("0.01")
+
+
+def test_a_crash_after_the_write_does_not_write_twice(integration, shop, agent, prefix):
+    shop.place(order_spec())
+    [item] = transfer(integration)
+    # As if the worker died after Visma answered and before the item was recorded as done.
+    SyncItem.objects.filter(pk=item.pk).update(status="queued")
+    ExternalRef.objects.filter(integration=integration, kind="order").delete()
+    runner.process_item(item.pk)
+    item.refresh_from_db()
+    assert item.status == "done"
+    assert len(agent.documents(item.reference)) == 1
+    assert (
+        JourneyStep.objects.filter(order_ref=item.reference, step="in_visma")
+        .last()
+        .detail["found_by_reference"]
+    )
+
+
+def test_dry_run_writes_nothing_to_either_system(integration, shop, agent, prefix):
+    integration.live = False
+    integration.save()
+    placed = shop.place(order_spec(customer_id=None, email=f"{prefix}dry@example.se"))[0]
+    before = agent.counts()
+    [item] = transfer(integration)
+    assert item.status == "done" and item.result == {"dry_run": True}
+    assert agent.counts() == before
+    assert shop.order(placed["id"])["status_id"] == 1
+    would = JourneyStep.objects.get(order_ref=item.reference, step="would_write")
+    assert would.detail["document"]["reference"] == item.reference
+
+    integration.live = True
+    integration.save()
+    [live] = transfer(integration)
+    assert live.status == "done" and len(agent.documents(item.reference)) == 1

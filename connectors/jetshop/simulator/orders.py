@@ -14,7 +14,7 @@ from typing import Any
 
 from connectors.jetshop.simulator import fields
 from connectors.jetshop.simulator.clock import Clock
-from connectors.jetshop.simulator.soap import Request, el, find, response, unreadable, value, wrap
+from connectors.jetshop.simulator.soap import Request, el, find, response, wrap
 from connectors.jetshop.simulator.state import SimState
 from connectors.jetshop.wire import format_datetime, format_money, format_vat, parse_datetime
 
@@ -32,17 +32,27 @@ ADDRESS_FIELDS = [
 _SNAKE = dict(zip(ADDRESS_FIELDS, ["company", "first_name", "last_name", "address", "co", "zip_code", "city",
                                    "country_code", "phone"], strict=True))  # fmt: skip
 _READERS = ["Read301_Order(Boolean isNullable, Boolean checkType)"]
+# Parameters of the placeholder operations, by role (the keys of SimConfig.order_operations).
+# The handlers read them through this table and the WSDL declares them from it, so the two
+# cannot drift apart. Kinds as in fields.convert; "?" marks an optional (nullable) parameter.
+PARAMETERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "list_by_status": (("orderStatusId", "int"), ("fromDate", "datetime?"), ("toDate", "datetime?"),
+                       ("channelId", "int?"), ("maxCount", "int?")),
+    "get": (("orderId", "int"),),
+    "update_status": (("orderId", "int"), ("orderStatusId", "int"), ("sendMail", "bool"),
+                      ("trackingNumber", "text?"), ("comment", "text?")),
+    "statuses": (),
+    "channels": (),
+}  # fmt: skip
 
 
-def _param(state: SimState, req: Request, name: str, kind: str) -> str | None:
-    element = find(req.op, name)
-    if element is None:
-        return None
-    try:
-        return fields.convert(kind, value(element))
-    except ValueError:
-        fault_kind = {"int?": "int", "bool?": "bool"}.get(kind, "datetime")
-        raise unreadable(req.raw, element, fault_kind, value(element), _READERS) from None
+def _params(req: Request, role: str) -> dict[str, str | None]:
+    """The call's parameters as normalised strings (``None`` when absent or nil)."""
+    out: dict[str, str | None] = {}
+    for name, kind in PARAMETERS[role]:
+        element = find(req.op, name)
+        out[name] = None if element is None else fields.read_one(req.raw, element, kind, _READERS)
+    return out
 
 
 def render(order: dict[str, Any]) -> str:
@@ -87,11 +97,9 @@ def render(order: dict[str, Any]) -> str:
 
 
 def get_by_status(state: SimState, clock: Clock, req: Request) -> bytes:
-    status = _param(state, req, "orderStatusId", "int?")
-    since = _param(state, req, "fromDate", "datetime?")
-    until = _param(state, req, "toDate", "datetime?")
-    channel = _param(state, req, "channelId", "int?")
-    max_count = _param(state, req, "maxCount", "int?")
+    params = _params(req, "list_by_status")
+    status, since, until = params["orderStatusId"], params["fromDate"], params["toDate"]
+    channel, max_count = params["channelId"], params["maxCount"]
     # "Duplicate delivery" fault: orders that already left this status come back once more.
     duplicates = state.duplicate_deliveries > 0
     if duplicates:
@@ -116,17 +124,15 @@ def get_by_status(state: SimState, clock: Clock, req: Request) -> bytes:
 
 
 def get(state: SimState, clock: Clock, req: Request) -> bytes:
-    order_id = _param(state, req, "orderId", "int?")
-    order = state.orders.get(order_id or "")
+    order = state.orders.get(_params(req, "get")["orderId"] or "")
     return response(req.operation, render(order) if order else "")
 
 
 def update_status(state: SimState, clock: Clock, req: Request) -> bytes:
-    order_id = _param(state, req, "orderId", "int?") or ""
-    status_id = _param(state, req, "orderStatusId", "int?")
-    send_mail = _param(state, req, "sendMail", "bool?") == "true"
-    tracking = _param(state, req, "trackingNumber", "text?")
-    comment = _param(state, req, "comment", "text?")
+    params = _params(req, "update_status")
+    order_id, status_id = params["orderId"] or "", params["orderStatusId"]
+    send_mail = params["sendMail"] == "true"
+    tracking, comment = params["trackingNumber"], params["comment"]
     order = state.orders.get(order_id)
     status = state.order_status(int(status_id)) if status_id else None
     success, message = "true", ""
@@ -232,7 +238,8 @@ def place(state: SimState, clock: Clock, spec: dict[str, Any]) -> dict[str, Any]
         "delivery_method": spec.get("delivery_method", ""),
         "freight_inc_vat": format_money(freight),
         "freight_vat": format_vat(freight_vat),
-        "total_inc_vat": format_money(total),
+        # A given total (a shop that rounded its header differently) overrides the computed one.
+        "total_inc_vat": format_money(Decimal(str(spec.get("total_inc_vat", total)))),
         "total_vat": format_money(vat_total.quantize(Decimal("0.01"))),
         "rows": rows,
         "history": [],

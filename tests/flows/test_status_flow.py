@@ -1,0 +1,72 @@
+"""Order status from Visma back to the shop: one status change, one e-mail, one capture per event."""
+
+from __future__ import annotations
+
+import pytest
+
+from connectors.visma import protocol as P
+from flows import runner
+from flows.models import ExternalRef, JourneyStep, SyncItem
+from flows.modes import Flow
+from tests.flows.test_orders_flow import order_spec, transfer
+
+pytestmark = pytest.mark.django_db(transaction=True)
+STATUS = Flow.VISMA_ORDER_STATUS_TO_SHOP
+
+
+def poll_status(integration) -> list[SyncItem]:
+    result = runner.run_flow(integration.pk, STATUS)
+    runner.process_in_order(result.item_ids)
+    return list(SyncItem.objects.filter(pk__in=result.item_ids).order_by("id"))
+
+
+def test_delivery_in_visma_sets_the_shop_status_with_tracking_one_email_and_one_capture(
+    integration, shop, agent, prefix
+):
+    placed = shop.place(order_spec())[0]
+    [order_item] = transfer(integration)
+    agent.deliver(int(order_item.target_id), tracking=f"PN{prefix}123")
+    items = poll_status(integration)
+    mine = [i for i in items if i.reference == order_item.reference]
+    assert [(i.payload["event"], i.status) for i in mine] == [("delivered", "done")]
+
+    order = shop.order(placed["id"])
+    assert order["status_id"] == 3
+    assert order["tracking_numbers"] == [f"PN{prefix}123"]
+    assert len(order["emails"]) == 1 and len(order["captures"]) == 1
+    steps = list(JourneyStep.objects.filter(order_ref=order_item.reference).values_list("step", flat=True))
+    assert steps[-4:] == ["delivered", "shop_status", "email", "captured"]
+
+    # The same event again (a repeated feed), and a crash after the shop call: no second effect.
+    again = SyncItem.objects.get(pk=mine[0].pk)
+    SyncItem.objects.filter(pk=again.pk).update(status="queued")
+    ExternalRef.objects.filter(integration=integration, kind="status_event").delete()
+    runner.process_item(again.pk)
+    assert not [i for i in poll_status(integration) if i.reference == order_item.reference]
+    order = shop.order(placed["id"])
+    assert len(order["emails"]) == 1 and len(order["captures"]) == 1
+    assert len(order["history"]) == 2  # Mottagen → Behandlas → Skickad, nothing more
+
+
+def test_events_for_documents_not_from_the_shop_are_skipped(integration, shop, agent, prefix):
+    customer = agent.client.find_customers(number="1001")[0]
+    document = agent.client.create_document(
+        P.DocumentInput(kind="order", customer_number=customer.number, reference=f"{prefix}POS",
+                        rows=[P.DocumentRowInput(article_number="1001", quantity=1)]),
+        f"pos-{prefix}",
+    )  # fmt: skip
+    agent.deliver(document.number)
+    items = [i for i in poll_status(integration) if i.reference == f"{prefix}POS"]
+    assert [(i.status, i.reason) for i in items] == [("skipped", "not_a_shop_order")]
+
+
+def test_dry_run_changes_nothing_in_the_shop(integration, shop, agent, prefix):
+    placed = shop.place(order_spec())[0]
+    [order_item] = transfer(integration)
+    integration.live = False
+    integration.save()
+    agent.deliver(int(order_item.target_id), tracking="PN1")
+    [item] = [i for i in poll_status(integration) if i.reference == order_item.reference]
+    assert item.status == "done" and item.result == {"dry_run": True}
+    order = shop.order(placed["id"])
+    assert order["status_id"] == 2 and order["emails"] == [] and order["captures"] == []
