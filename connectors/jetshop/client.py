@@ -16,16 +16,20 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
+from decimal import Decimal
+from typing import TypeVar
 
 from lxml import etree
 
 from connectors import http
 from connectors.errors import ConnectorError, PermanentError, TransientError
 from connectors.jetshop import envelopes, parse
-from connectors.jetshop.ratelimit import TokenBucket
+from connectors.jetshop.ratelimit import shared_bucket
 from connectors.jetshop.records import (
     Channel,
     DeleteResult,
+    DynamicFieldInput,
+    DynamicFieldResult,
     Order,
     OrderStatus,
     OrderStatusResult,
@@ -45,6 +49,16 @@ DEFAULT_ENDPOINT = "https://integration.jetshop.se/Webservice20/v3.0/webservice.
 # WSDL says otherwise, refuse fractional values in these fields per row instead of letting one
 # row fault the whole batch.
 DEFAULT_INTEGER_PRICE_FIELDS = frozenset({"PriceIncVat", "DiscountedPriceIncVat"})
+# The shop's Django row (flows.models.config.JetshopShop.order_operations) names the operations by
+# its own field names; accept those too so the row's dict can be passed straight in.
+_SHOP_FIELD_NAMES = {
+    "op_order_list": "list_by_status",
+    "op_order_get": "get",
+    "op_order_set_status": "update_status",
+    "op_order_status_list": "statuses",
+    "op_channel_list": "channels",
+}
+Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
@@ -59,14 +73,14 @@ class OrderOperations:
 
     @classmethod
     def with_overrides(cls, overrides: Mapping[str, str] | None) -> OrderOperations:
-        """Accept overrides keyed by either the field name or the default operation name."""
+        """Accept overrides keyed by field name, default operation name or shop-row field name."""
         ops = cls()
         if not overrides:
             return ops
         by_default = {getattr(ops, f.name): f.name for f in fields(cls)}
         changes = {}
         for key, value in overrides.items():
-            name = key if key in by_default.values() else by_default.get(key)
+            name = key if key in by_default.values() else by_default.get(key) or _SHOP_FIELD_NAMES.get(key)
             if name is None:
                 raise ValueError(f"unknown order operation {key!r}")
             changes[name] = value
@@ -77,6 +91,16 @@ class OrderOperations:
 
 
 PRODUCT_OPERATIONS = ("Product_Get", "Product_AddUpdate", "Product_Delete", "PriceList_UpdateArticleIncVAT")
+DYNAMIC_FIELD_SAVE = "ProductDynamicField_SaveProductDynamicFieldData"
+
+
+def _one_per_row(operation: str, sent: Sequence[object], got: list[Row]) -> list[Row]:
+    """Results are matched to inputs by position, so a short answer must not pass silently."""
+    if len(got) != len(sent):
+        raise TransientError(
+            f"{operation}: sent {len(sent)} rows, got {len(got)} results", code="malformed", system=SYSTEM
+        )
+    return got
 
 
 class JetshopClient:
@@ -92,8 +116,8 @@ class JetshopClient:
         operation_names: Mapping[str, str] | None = None,
         connect_timeout: float = http.DEFAULT_CONNECT_TIMEOUT,
         read_timeout: float = http.DEFAULT_READ_TIMEOUT,
-        calls_per_second: float | None = 5.0,
-        burst: float | None = None,
+        calls_per_second: float | Decimal | None = 5.0,
+        burst: float | Decimal | None = None,
         batch_size: int = 100,
         integer_price_fields: Iterable[str] = DEFAULT_INTEGER_PRICE_FIELDS,
     ) -> None:
@@ -102,7 +126,8 @@ class JetshopClient:
         self.operations = OrderOperations.with_overrides(operation_names)
         self.batch_size = batch_size
         self.integer_price_fields = frozenset(integer_price_fields)
-        self.bucket = TokenBucket(calls_per_second, burst)
+        # Shared by every client of this shop in the process (see ratelimit.shared_bucket).
+        self.bucket = shared_bucket((endpoint_url, shop_id), calls_per_second, burst)
         self.session = http.HttpSession(
             connect_timeout=connect_timeout, read_timeout=read_timeout, auth=(username, password)
         )
@@ -181,7 +206,7 @@ class JetshopClient:
         for start in range(0, len(products), self.batch_size):
             batch = products[start : start + self.batch_size]
             result = self._call("Product_AddUpdate", envelopes.product_add_update(batch))
-            results.extend(parse.product_results(result))
+            results.extend(_one_per_row("Product_AddUpdate", batch, parse.product_results(result)))
         return results
 
     def update_stock(
@@ -199,6 +224,21 @@ class JetshopClient:
         """``Product_Delete``; ``result`` is ``Success`` or ``NotFound`` (both HTTP 200)."""
         result = self._call("Product_Delete", envelopes.product_delete(article_number))
         return parse.delete_result(result)
+
+    def save_dynamic_fields(self, inputs: Sequence[DynamicFieldInput]) -> list[DynamicFieldResult]:
+        """``ProductDynamicField_SaveProductDynamicFieldData`` (§2.5): one result per input row.
+
+        A key not connected to the product is a per-row ``success=False`` ("No dynamic field,
+        connected to product, found with key."), not a fault.
+        """
+        results: list[DynamicFieldResult] = []
+        for start in range(0, len(inputs), self.batch_size):
+            batch = inputs[start : start + self.batch_size]
+            rows = parse.dynamic_field_results(
+                self._call(DYNAMIC_FIELD_SAVE, envelopes.dynamic_field_save(batch))
+            )
+            results.extend(_one_per_row(DYNAMIC_FIELD_SAVE, batch, rows))
+        return results
 
     # -- price lists ------------------------------------------------------------------------
 
@@ -228,9 +268,11 @@ class JetshopClient:
             batch = sendable[start : start + self.batch_size]
             op = envelopes.price_list_update(p for _, p in batch)
             rows = parse.price_list_results(self._call("PriceList_UpdateArticleIncVAT", op))
-            for (index, _), row in zip(batch, rows, strict=False):
+            for (index, _), row in zip(
+                batch, _one_per_row("PriceList_UpdateArticleIncVAT", batch, rows), strict=True
+            ):
                 results[index] = row
-        return [r for r in results if r is not None]
+        return [r for r in results if r is not None]  # every slot is filled by now
 
     # -- orders (operation names are configuration) -----------------------------------------
 
@@ -255,6 +297,7 @@ class JetshopClient:
         return parse.orders(self._call(name, envelopes.simple(name, params)))
 
     def get_order(self, order_id: int) -> Order | None:
+        """One order with its rows; ``None`` when the shop does not know it (placeholder op, §2.2)."""
         name = self.operations.get
         result = self._call(name, envelopes.simple(name, {"orderId": order_id}))
         found = parse.orders(result)
@@ -281,10 +324,12 @@ class JetshopClient:
         return parse.order_status_result(self._call(name, envelopes.simple(name, params)))
 
     def list_order_statuses(self) -> list[OrderStatus]:
+        """The shop's order statuses (ids are per shop, §3), so flows can cache and validate ids."""
         name = self.operations.statuses
         return parse.order_statuses(self._call(name, envelopes.simple(name, {})))
 
     def list_channels(self) -> list[Channel]:
+        """The shop's channels (storefronts) with currency, cultures and default price list (§2.9)."""
         name = self.operations.channels
         return parse.channels(self._call(name, envelopes.simple(name, {})))
 
@@ -292,7 +337,12 @@ class JetshopClient:
 
     def missing_operations(self) -> list[str]:
         """Operations this client needs that the shop's ``?WSDL`` does not offer (fail loudly on them)."""
-        response = self.session.request("GET", self.endpoint_url + "?WSDL", check=True)
+        self.bucket.acquire()
+        try:
+            response = self.session.request("GET", self.endpoint_url + "?WSDL", check=True)
+        except ConnectorError as exc:
+            exc.system = SYSTEM
+            raise
         try:
             root = etree.fromstring(response.content, parse._PARSER)
         except etree.XMLSyntaxError as exc:

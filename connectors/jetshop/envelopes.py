@@ -15,7 +15,7 @@ from xml.sax.saxutils import escape
 
 from lxml import etree
 
-from connectors.jetshop.records import PriceListPrice, ProductInput, StockInput
+from connectors.jetshop.records import DynamicFieldInput, PriceListPrice, ProductInput, StockInput
 from connectors.jetshop.wire import (
     NO_DISCOUNT,
     SERVICE_NS,
@@ -131,6 +131,25 @@ def price_list_update(prices: Iterable[PriceListPrice]) -> etree._Element:
         if p.use_discount_date_span:
             add(el, "DiscountStartDate", p.discount_start)
             add(el, "DiscountEndDate", p.discount_end)
+    return op
+
+
+def dynamic_field_save(inputs: Iterable[DynamicFieldInput]) -> etree._Element:
+    op = operation("ProductDynamicField_SaveProductDynamicFieldData")
+    rows = child(op, "dynamicFieldOnProductInputs")
+    for item in inputs:
+        el = child(rows, "DynamicFieldOnProductInput")
+        add(el, "ArticleNumber", item.article_number)
+        add(el, "Key", item.key)
+        add(el, "ClearExistingListData", item.clear_existing_list_data)
+        values = child(el, "ItemValues")
+        for culture, text in item.values:
+            localization = child(values, "Localization")
+            add(localization, "Culture", culture)
+            add(localization, "Value", text)
+        # The working client always sends both list containers empty for plain text/bool fields.
+        child(el, "DynamicFieldItemListData")
+        child(el, "DynamicFieldItemMultiLevelListData")
     return op
 
 

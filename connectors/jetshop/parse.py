@@ -11,6 +11,7 @@ from connectors.jetshop.records import (
     Address,
     Channel,
     DeleteResult,
+    DynamicFieldResult,
     Order,
     OrderRow,
     OrderStatus,
@@ -179,6 +180,22 @@ def delete_result(result: etree._Element) -> DeleteResult:
     return DeleteResult(
         article_number=f.get("Identifier") or "", result=f.get("Result") or "", message=f.get("Message") or ""
     )
+
+
+def dynamic_field_results(result: etree._Element) -> list[DynamicFieldResult]:
+    out = []
+    for row in result:
+        f = fields(row)
+        out.append(
+            DynamicFieldResult(
+                article_number=f.get("ArticleNumber") or "",
+                key=f.get("Key") or "",
+                product_id=_int(f.get("ProductId")) or None,  # 0 when the article is unknown
+                success=bool(parse_bool(f.get("Success"))),
+                message=f.get("Message") or "",
+            )
+        )
+    return out
 
 
 def _address(f: dict[str, str | None], side: str) -> Address:

@@ -135,6 +135,31 @@ class DeleteResult:
 
 
 @dataclass(frozen=True, slots=True)
+class DynamicFieldInput:
+    """``DynamicFieldOnProductInput``: one custom attribute (``Key``) of one article, per culture.
+
+    ``values`` maps a culture (``sv-SE``) to the text; the key must already be connected to the
+    product in the shop, otherwise the row fails with ``Success=false`` (verified).
+    """
+
+    article_number: str
+    key: str
+    values: tuple[tuple[str, str], ...] = ()  # (culture, value) pairs, in the order sent
+    clear_existing_list_data: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DynamicFieldResult:
+    """``DynamicFieldItemResult``: per-row outcome of a dynamic-field save."""
+
+    article_number: str
+    key: str
+    product_id: int | None
+    success: bool
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
 class Address:
     company: str = ""
     first_name: str = ""

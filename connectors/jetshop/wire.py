@@ -45,10 +45,11 @@ def format_number(value: Decimal | int) -> str:
     """
     if isinstance(value, int):
         return str(value)
+    if not value.is_finite():  # NaN/Infinity would go out as text .NET cannot read
+        raise ValueError(f"not a finite number: {value}")
     if value == value.to_integral_value():
         return str(int(value))
-    text = format(value.normalize(), "f")
-    return text
+    return format(value.normalize(), "f")
 
 
 def parse_decimal(text: str | None) -> Decimal | None:

@@ -26,14 +26,26 @@ def main(argv: list[str] | None = None) -> None:
         default="{}",
         help=f"JSON object overriding order operation names, keys {sorted(DEFAULT_ORDER_OPERATIONS)}",
     )
+    parser.add_argument(
+        "--tables",
+        type=Path,
+        default=None,
+        help="JSON file replacing seeded tables (channels, price_lists, stock_statuses, order_statuses, "
+        "dynamic_field_keys)",
+    )
+    parser.add_argument(
+        "--strict-shop-id", action="store_true", help="fault calls whose ShopId header is not --shop-id"
+    )
     args = parser.parse_args(argv)
     operations = {**DEFAULT_ORDER_OPERATIONS, **json.loads(args.order_operations)}
     config = SimConfig(
         username=args.username,
         password=args.password,
         shop_id=args.shop_id,
+        strict_shop_id=args.strict_shop_id,
         state_file=args.state_file,
         order_operations=operations,
+        tables=json.loads(args.tables.read_text(encoding="utf-8")) if args.tables else {},
     )
     server = RunningServer(JetshopSimulator(config, args.seed), args.host, args.port)
     print(

@@ -51,12 +51,14 @@ class JetshopSimulator:
             ops["statuses"]: orders.order_statuses,
             ops["channels"]: orders.channels,
         }
+        self.order_parameters = {ops[role]: params for role, params in orders.PARAMETERS.items()}
 
     def reset(self, seed_name: str | None = None) -> None:
         with self.state.lock:
             self.clock.reset()
             self.faults.clear()
             self.log.clear()
+            self.calls = 0
             self.state.duplicate_deliveries = 0
             seed.seed(self.state, self.clock, seed_name or self.seed_name)
             self.state.save()
@@ -80,7 +82,7 @@ class JetshopSimulator:
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
             location = f"http://{environ.get('HTTP_HOST', 'localhost')}{ENDPOINT_PATH}"
-            body = wsdl.render(list(self.handlers), location)
+            body = wsdl.render(list(self.handlers), location, self.order_parameters)
             return _reply(start_response, "200 OK", body, "text/xml; charset=utf-8")
         if method != "POST":
             return _reply(start_response, "405 Method Not Allowed", b"Method Not Allowed", "text/plain")

@@ -100,6 +100,16 @@ def convert(kind: str, text: str | None) -> str | None:
     raise AssertionError(kind)
 
 
+def read_one(raw: bytes, element: etree._Element, kind: str, readers: list[str]) -> str | None:
+    """One element's value as a normalised string, or the whole request's ``soap:Sender`` fault."""
+    text = value(element)
+    try:
+        return convert(kind, text)
+    except ValueError:
+        fault_kind = _KIND_OF_FAULT.get(kind.rstrip("?"), "datetime")
+        raise unreadable(raw, element, fault_kind, text, readers) from None
+
+
 def read(
     raw: bytes, parent: etree._Element, types: dict[str, str], readers: list[str]
 ) -> dict[str, str | None]:
@@ -108,15 +118,8 @@ def read(
     for child in parent:
         if not isinstance(child.tag, str) or len(child):
             continue
-        name = child.tag[CUT:]
-        kind = types.get(name, "text?")
-        text = value(child)
-        try:
-            out[name] = convert(kind, text)
-        except ValueError:
-            fault_kind = _KIND_OF_FAULT.get(kind.rstrip("?"), "datetime")
-            raise unreadable(raw, child, fault_kind, text, readers) from None
+        out[child.tag[CUT:]] = read_one(raw, child, types.get(child.tag[CUT:], "text?"), readers)
     return out
 
 
-__all__ = ["PRICE_LIST_TYPES", "PRODUCT_TYPES", "STOCK_TYPES", "SoapFault", "convert", "read"]
+__all__ = ["PRICE_LIST_TYPES", "PRODUCT_TYPES", "STOCK_TYPES", "SoapFault", "convert", "read", "read_one"]

@@ -6,6 +6,9 @@ GUIDs are the ones in the recorded traffic, so the recorded requests replay agai
 
 from __future__ import annotations
 
+import copy
+from typing import Any
+
 from connectors.jetshop.simulator import orders, products
 from connectors.jetshop.simulator.clock import Clock
 from connectors.jetshop.simulator.state import SimState, empty_data
@@ -50,10 +53,50 @@ def _product(state: SimState, now: str, article: str, names: dict[str, str], pri
     return product
 
 
+# Keys each table row must have; the others are optional.
+_REQUIRED = {
+    "channels": {"id", "name", "currency", "cultures"},
+    "price_lists": {"id", "name", "currency"},
+    "stock_statuses": {"id", "name"},
+    "order_statuses": {"id", "name", "sends_mail", "captures"},
+}
+
+
+def _row(table: str, row: dict[str, Any]) -> dict[str, Any]:
+    missing = _REQUIRED[table] - row.keys()
+    if missing:
+        raise ValueError(f"{table}: row {row!r} lacks {sorted(missing)}")
+    out = dict(row)
+    if table == "price_lists":
+        out["id"] = str(out["id"]).lower()  # GUIDs are compared case-insensitively
+        out.setdefault("channel_id", None)
+    else:
+        out["id"] = int(out["id"])  # ids are compared with ints parsed from requests
+    if table == "channels":
+        out.setdefault("domain", "")
+        out["cultures"] = [str(c) for c in out["cultures"]]
+        out["price_list_id"] = str(out["price_list_id"]).lower() if out.get("price_list_id") else None
+    if table == "order_statuses":
+        out["sends_mail"], out["captures"] = bool(out["sends_mail"]), bool(out["captures"])
+    return out
+
+
+def check_tables(tables: dict[str, Any]) -> dict[str, Any]:
+    """Validated copies of table replacements; a ValueError names the bad table or row."""
+    out: dict[str, Any] = {}
+    for table, rows in tables.items():
+        if table not in TABLES:
+            raise ValueError(f"unknown table {table!r}; one of {sorted(TABLES)}")
+        if not isinstance(rows, list):
+            raise ValueError(f"{table}: expected a list")
+        keys = table == "dynamic_field_keys"
+        out[table] = [str(k) for k in rows] if keys else [_row(table, r) for r in rows]
+    return out
+
+
 def seed(state: SimState, clock: Clock, name: str) -> None:
     state.data = empty_data()
-    for key, rows in TABLES.items():
-        state.data[key] = [dict(r) for r in rows] if key != "dynamic_field_keys" else list(rows)
+    state.data.update(copy.deepcopy({**TABLES, **check_tables(state.config.tables)}))
     if name == "empty":
         return
     now = "2026-01-16T09:30:47.69"

@@ -7,6 +7,7 @@ POST /_sim/faults           {"kind", "count", "operation", "retry_after", "delay
 GET  /_sim/faults           pending faults;  DELETE /_sim/faults clears them
 GET  /_sim/log              SOAP calls (newest last), ?operation=X to filter
 POST /_sim/reset            {"seed": "demo"|"empty"}: reseed, clear log, faults and clock
+GET|POST /_sim/tables       seeded tables; POST {"order_statuses": [...], ...} replaces those given
 GET|POST /_sim/clock        {"now": "2026-03-29T01:59:00", "frozen": true} or {"advance_seconds": 60}
 """
 
@@ -17,7 +18,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from connectors.jetshop.simulator import orders
+from connectors.jetshop.simulator import orders, seed
 from connectors.jetshop.simulator.faults import Fault
 
 if TYPE_CHECKING:
@@ -93,6 +94,11 @@ def _route(sim, method, resource, ident, payload, environ, start_response) -> It
     if resource == "reset" and method == "POST":
         sim.reset(payload.get("seed"))
         return _json(start_response, "200 OK", {"seed": payload.get("seed") or sim.seed_name})
+    if resource == "tables":
+        if method == "POST":
+            state.data.update(seed.check_tables(payload))
+            state.save()
+        return _json(start_response, "200 OK", {table: state.data[table] for table in seed.TABLES})
     if resource == "clock":
         if method == "POST":
             if "now" in payload:

@@ -36,6 +36,9 @@ class SimConfig:
     capturing_payment_methods: frozenset[str] = frozenset({"KlarnaCheckout", "Dibs", "SveaCheckout"})
     # Order_GetByStatus honours maxCount; no paging cursor exists unless the WSDL shows one.
     state_file: Path | None = None
+    # Replacements for the seeded tables (channels, price_lists, stock_statuses, order_statuses,
+    # dynamic_field_keys), e.g. a real shop's status list; see seed.check_tables.
+    tables: dict[str, Any] = field(default_factory=dict)
 
 
 def empty_data() -> dict[str, Any]:

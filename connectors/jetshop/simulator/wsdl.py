@@ -1,27 +1,45 @@
 """A WSDL 1.1 document (SOAP 1.2 binding) generated from the simulator's operation table.
 
 It lets the connector's WSDL-driven discovery (``JetshopClient.missing_operations``) be tested.
-The message schemas are deliberately loose (``xs:any``): the real shapes of the order operations
-are unknown, and the verified ones are documented by the recorded samples, not by this file.
+The order operations are the simulator's own placeholders, so their parameters are declared
+exactly (``orders.PARAMETERS``). The verified product operations keep a loose ``xs:any``: their
+shapes are documented by the recorded samples, and a hand-written schema here could only drift.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from xml.sax.saxutils import quoteattr
 
 from connectors.jetshop.wire import SERVICE_NS
 
+_XSD_TYPES = {"int": "s:int", "datetime": "s:dateTime", "bool": "s:boolean", "text": "s:string"}
+_ANY = '<s:any minOccurs="0" maxOccurs="unbounded" processContents="lax" />'
 
-def render(operations: list[str], location: str) -> bytes:
+
+def _parameter(name: str, kind: str) -> str:
+    # As ASMX declares them: value types are required, nullable ones and strings optional.
+    optional = kind.endswith("?") or kind == "text"
+    occurs = ' minOccurs="0" nillable="true"' if optional else ' minOccurs="1"'
+    return f'<s:element{occurs} maxOccurs="1" name="{name}" type="{_XSD_TYPES[kind.rstrip("?")]}" />'
+
+
+def render(
+    operations: Sequence[str],
+    location: str,
+    parameters: Mapping[str, Sequence[tuple[str, str]]] | None = None,
+) -> bytes:
+    """``parameters`` maps an operation to its ``(name, kind)`` list; others get ``xs:any``."""
+    parameters = parameters or {}
     elements, messages, port_ops, binding_ops = [], [], [], []
     for op in operations:
+        inner = "".join(_parameter(*p) for p in parameters[op]) if op in parameters else _ANY
         elements.append(
-            f'<s:element name="{op}"><s:complexType><s:sequence><s:any minOccurs="0" maxOccurs="unbounded"'
-            ' processContents="lax" /></s:sequence></s:complexType></s:element>'
+            f'<s:element name="{op}"><s:complexType><s:sequence>{inner}</s:sequence>'
+            "</s:complexType></s:element>"
             f'<s:element name="{op}Response"><s:complexType><s:sequence>'
             f'<s:element minOccurs="0" maxOccurs="1" name="{op}Result"><s:complexType><s:sequence>'
-            '<s:any minOccurs="0" maxOccurs="unbounded" processContents="lax" /></s:sequence>'
-            "</s:complexType></s:element></s:sequence></s:complexType></s:element>"
+            f"{_ANY}</s:sequence></s:complexType></s:element></s:sequence></s:complexType></s:element>"
         )
         messages.append(
             f'<wsdl:message name="{op}SoapIn"><wsdl:part name="parameters" element="tns:{op}" />'

@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import pytest
 
 from connectors.errors import PermanentError, RateLimited, TransientError
-from connectors.jetshop.records import ProductInput
+from connectors.jetshop import JetshopClient
+from connectors.jetshop.records import PriceListPrice, ProductInput
+from connectors.jetshop.simulator import RunningServer, SimConfig
+from connectors.jetshop.simulator.soap import response as soap_response
+from connectors.jetshop.wire import ENDPOINT_PATH
 
 
 def test_503_html_page_is_transient(shop, client):
@@ -16,6 +22,7 @@ def test_503_html_page_is_transient(shop, client):
 
     assert caught.value.code == 503
     assert caught.value.system == "jetshop"
+    assert "HTTP Error 503. The service is unavailable." in caught.value.detail  # IIS's HTML page
     assert client.get_product("3489-99-1", "sv-SE") is not None  # the next call is served
 
 
@@ -92,3 +99,65 @@ def test_missing_credentials_get_401(shop):
 
     assert response.status_code == 401
     assert response.headers["WWW-Authenticate"].startswith("Basic")
+
+
+def test_wrong_endpoint_path_is_permanent(shop):
+    with JetshopClient(shop.server.base_url + "/Webservice20/v2.0/webservice.asmx", "sim", "sim", "demo",
+                       calls_per_second=None) as client:  # fmt: skip
+        with pytest.raises(PermanentError) as caught:
+            client.list_channels()
+
+    assert caught.value.code == 404
+
+
+def test_operation_outside_the_service_namespace_is_a_sender_fault(shop):
+    body = (
+        b'<soap12:Envelope xmlns:soap12="http://www.w3.org/2003/05/soap-envelope"><soap12:Body>'
+        b'<Product_Get xmlns="http://tempuri.org/"><productOptions /></Product_Get>'
+        b"</soap12:Body></soap12:Envelope>"
+    )
+
+    response = shop.post_raw(body)
+
+    assert response.status_code == 500
+    assert b"<soap:Value>soap:Sender</soap:Value>" in response.content
+
+
+def test_strict_shop_id_rejects_another_shop_as_permanent(make_shop):
+    strict = make_shop(SimConfig(shop_id="butik", strict_shop_id=True))
+
+    with JetshopClient(strict.url, "sim", "sim", "annan-butik", calls_per_second=None) as other:
+        with pytest.raises(PermanentError) as caught:
+            other.list_channels()
+    with JetshopClient(strict.url, "sim", "sim", "butik", calls_per_second=None) as right:
+        assert len(right.list_channels()) == 2
+
+    assert caught.value.code == "soap:Sender"
+    assert strict.side.get("/log")["shop_ids"] == ["annan-butik", "butik"]
+
+
+def test_fewer_result_rows_than_sent_rows_is_an_error_not_a_silent_drop():
+    """A shop that answers two price rows with one result must not make one row vanish."""
+    one_row = soap_response(
+        "PriceList_UpdateArticleIncVAT",
+        "<ArticlePriceListResult><ArticleNumber>A-1</ArticleNumber><PriceListId>x</PriceListId>"
+        "<Success>true</Success><Message /></ArticlePriceListResult>",
+    )
+
+    def short_shop(environ, start_response):
+        environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        start_response("200 OK", [("Content-Type", "application/soap+xml; charset=utf-8")])
+        return [one_row]
+
+    server = RunningServer(short_shop).start()
+    try:
+        with JetshopClient(server.base_url + ENDPOINT_PATH, "u", "p", "s", calls_per_second=None) as client:
+            with pytest.raises(TransientError) as caught:
+                client.update_price_list_prices(
+                    [PriceListPrice("A-1", "x", Decimal(1)), PriceListPrice("A-2", "x", Decimal(2))]
+                )
+    finally:
+        server.stop()
+
+    assert caught.value.code == "malformed"
+    assert "sent 2 rows, got 1 results" in str(caught.value)

@@ -157,3 +157,82 @@ def test_order_times_are_stockholm_local_across_the_dst_switch(shop, client):
     # Same tzinfo means naive subtraction in Python; compare in UTC for the real elapsed time.
     assert late.astimezone(UTC) - early.astimezone(UTC) == timedelta(seconds=60)
     assert "<OrderDate>2026-03-29T03:00:30</OrderDate>" in shop.side.calls()[-1]["response"]
+
+
+def test_mail_flag_alone_sends_nothing_for_a_status_without_mail(shop, client):
+    order_id = place(shop)
+
+    client.set_order_status(order_id, 2, send_mail=True)  # 2 Behandlas: no e-mail template
+
+    effects = shop.side.get(f"/orders/{order_id}")
+    assert effects["emails"] == [] and effects["captures"] == []
+    assert [h["to_status_id"] for h in effects["history"]] == [2]
+
+
+def test_status_table_is_configurable_and_drives_mail_and_capture(shop, client):
+    shop.side.post(
+        "/tables",
+        {"order_statuses": [
+            {"id": 10, "name": "Ny", "sends_mail": False, "captures": False},
+            {"id": 40, "name": "Levererad", "sends_mail": False, "captures": True},
+        ]},
+    )  # fmt: skip
+    order_id = place(shop, status_id=10)
+
+    statuses = [(s.status_id, s.name) for s in client.list_order_statuses()]
+    client.set_order_status(order_id, 40, send_mail=True)
+    unknown = client.set_order_status(order_id, 3)  # a seeded id that this shop no longer has
+
+    effects = shop.side.get(f"/orders/{order_id}")
+    assert statuses == [(10, "Ny"), (40, "Levererad")]
+    assert effects["emails"] == []
+    assert [c["amount"] for c in effects["captures"]] == ["596.0000"]
+    assert (unknown.success, unknown.message) == (False, "Order status not found.")
+
+
+def test_channel_table_is_configurable(shop, client):
+    finland = {"id": 7, "name": "Suomi", "domain": "demo.example.fi", "currency": "EUR",
+               "cultures": ["fi-FI", "sv-FI"],
+               "price_list_id": "A1B2C3D4-0000-4000-8000-000000000001"}  # fmt: skip
+    shop.side.post("/tables", {"channels": [finland]})
+
+    channels = client.list_channels()
+
+    assert [(c.channel_id, c.currency_code, c.cultures, c.price_list_id) for c in channels] == [
+        (7, "EUR", ("fi-FI", "sv-FI"), "a1b2c3d4-0000-4000-8000-000000000001")
+    ]
+
+
+def test_the_shop_rows_operation_names_configure_the_client(make_shop):
+    from flows.models.config import JetshopShop  # the Django row other code builds clients from
+
+    row = JetshopShop(op_order_list="Order_ListByStatus", op_order_get="Order_GetOne",
+                      op_order_set_status="Order_SetStatus", op_order_status_list="OrderStatus_List",
+                      op_channel_list="Channel_List", calls_per_second=Decimal("50"))  # fmt: skip
+    names = {"list_by_status": "Order_ListByStatus", "get": "Order_GetOne",
+             "update_status": "Order_SetStatus", "statuses": "OrderStatus_List",
+             "channels": "Channel_List"}  # fmt: skip
+    renamed = make_shop(SimConfig(order_operations=names))
+
+    options = {"operation_names": row.order_operations, "calls_per_second": row.calls_per_second}
+    with renamed.client(**options) as client:
+        assert client.missing_operations() == []
+        assert [o.order_id for o in client.list_orders_by_status(1)] == [1, 2]
+        assert client.get_order(1).order_id == 1
+        assert client.set_order_status(1, 2).success
+        assert len(client.list_order_statuses()) == 5
+        assert len(client.list_channels()) == 2
+
+
+def test_autumn_dst_switch_repeats_the_wall_clock_hour(shop, client):
+    shop.side.post("/clock", {"now": "2026-10-25T02:30:00+02:00", "frozen": True})
+    summer = place(shop)
+    clock = shop.side.post("/clock", {"advance_seconds": 3600})
+    winter = place(shop)
+
+    # The wire has no offset, so both orders show 02:30 and read back as the first (summer) one:
+    # an hour-wide ambiguity a pull cursor must overlap (DESIGN.md, "Cursor").
+    first, second = client.get_order(summer).order_date, client.get_order(winter).order_date
+    assert clock["utc_offset"] == "1:00:00"
+    assert first == second == datetime(2026, 10, 25, 2, 30, tzinfo=STOCKHOLM)
+    assert first.utcoffset() == timedelta(hours=2)

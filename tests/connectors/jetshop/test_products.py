@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from connectors.errors import PermanentError
-from connectors.jetshop.records import PriceListPrice, ProductInput, StockInput
+from connectors.jetshop.records import DynamicFieldInput, PriceListPrice, ProductInput, StockInput
 from connectors.jetshop.wire import STOCKHOLM
 
 SE = "7c7dfec3-2312-4dc9-a74f-913f3da0c686"
@@ -180,3 +180,53 @@ def test_new_variant_is_linked_to_its_parent(client):
 
     assert results[0].status == "SuccessNew"
     assert "TS-100-XL" in client.get_product("TS-100", "sv-SE").variant_article_numbers
+
+
+def test_a_failed_row_is_returned_in_place_and_the_others_are_written(client):
+    results = client.add_update_products(
+        [
+            ProductInput("OK-1", "sv-SE", name="Första"),
+            ProductInput("ORPHAN-1", "sv-SE", parent_article_number="NO-SUCH-PARENT", attribute_value="XL"),
+            ProductInput("OK-2", "sv-SE", name="Andra"),
+        ]
+    )
+
+    assert [(r.article_number, r.status, r.ok) for r in results] == [
+        ("OK-1", "SuccessNew", True),
+        ("ORPHAN-1", "Failed", False),
+        ("OK-2", "SuccessNew", True),
+    ]
+    assert client.get_product("ORPHAN-1", "sv-SE") is None
+    assert client.get_product("OK-2", "sv-SE").name == "Andra"
+
+
+def test_clearing_a_discounted_price_writes_minus_one(shop, client):
+    client.update_price_list_prices([PriceListPrice("KAFFE-500", SE, Decimal("89"), Decimal("79"))])
+    discounted = shop.side.get("/products/KAFFE-500")["prices"][SE]["DiscountedPriceIncVat"]
+
+    client.update_price_list_prices([PriceListPrice("KAFFE-500", SE, Decimal("89"))])
+    cleared = shop.side.get("/products/KAFFE-500")["prices"][SE]["DiscountedPriceIncVat"]
+
+    assert (discounted, cleared) == ("79", "-1")
+    assert "<DiscountedPriceIncVat>-1</DiscountedPriceIncVat>" in shop.side.calls()[-1]["request"]
+
+
+def test_dynamic_field_unknown_key_fails_per_row_and_a_known_key_is_saved(shop, client):
+    results = client.save_dynamic_fields(
+        [
+            DynamicFieldInput("3489-99-1", "b2c_mp", (("sv-SE", "true"),)),
+            DynamicFieldInput("TS-100", "material", (("sv-SE", "Bomull"), ("nb-NO", "Bomull"))),
+            DynamicFieldInput("NO-SUCH-1", "material", (("sv-SE", "Ull"),)),
+        ]
+    )
+
+    assert [(r.article_number, r.key, r.success) for r in results] == [
+        ("3489-99-1", "b2c_mp", False),
+        ("TS-100", "material", True),
+        ("NO-SUCH-1", "material", False),
+    ]
+    assert results[0].message == "No dynamic field, connected to product, found with key."
+    assert results[0].product_id == 2062 and results[2].product_id is None
+    stored = shop.side.get("/products/TS-100")["dynamic"]
+    assert stored == {"material": {"sv-SE": "Bomull", "nb-NO": "Bomull"}}
+    assert "b2c_mp" not in shop.side.get("/products/3489-99-1")["dynamic"]

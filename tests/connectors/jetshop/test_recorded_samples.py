@@ -1,7 +1,8 @@
 """The recorded Jetshop traffic (tests/fixtures/jetshop, copied from shared/samples/jetshop).
 
-Two directions: our parser reads the real responses, and the simulator, given the real requests,
-answers byte for byte what the real service answered.
+Three directions: our parser reads the real responses; the simulator, given the real requests,
+answers byte for byte what the real service answered; and the client, asked for the same thing,
+sends the same XML the working client sent.
 """
 
 from __future__ import annotations
@@ -11,9 +12,10 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
+from lxml import etree
 
 from connectors.jetshop import parse
-from connectors.jetshop.records import ProductInput
+from connectors.jetshop.records import DynamicFieldInput, PriceListPrice, ProductInput, StockInput
 from connectors.jetshop.wire import STOCKHOLM
 
 from .conftest import FIXTURES
@@ -130,3 +132,39 @@ def test_shop_id_header_is_recorded(shop):
     shop.post_raw(sample("Product_Get.notfound.request.xml"))
 
     assert shop.side.calls("Product_Get")[-1]["shop_id"] == "demo"
+
+
+def shape(element: etree._Element) -> tuple:
+    """Tag, attributes, declared prefixes, text and children; blind to indentation only.
+
+    (C14N would be the usual tool, but it refuses the relative namespace URI ``WebServiceProvider``.)
+    """
+    text = (element.text or "").strip() if len(element) else element.text or ""
+    return (element.tag, dict(element.attrib), dict(element.nsmap), text, [shape(c) for c in element])
+
+
+PRICE_LISTS = ("7c7dfec3-2312-4dc9-a74f-913f3da0c686", "0036268d-6d49-4a21-b0a2-3c12af44fb14",
+               "f2585a2d-452f-45eb-9cb1-9080134ce0c9")  # fmt: skip
+CLIENT_CALLS = {
+    "Product_Get.found": lambda c: c.get_product("3489-99-1", "sv-SE"),
+    "Product_Delete.success": lambda c: c.delete_product("DEMO-3447-10"),
+    "Product_AddUpdate.new": lambda c: c.update_stock([StockInput("2889-80", 1559)], ["sv-SE", "nb-NO"]),
+    "Product_AddUpdate.update": lambda c: c.update_stock(
+        [StockInput("4925-31", 672, use_advanced_status=True)], ["sv-SE", "nb-NO"]
+    ),
+    "PriceList_UpdateArticleIncVAT.ok": lambda c: c.update_price_list_prices(
+        [PriceListPrice("3489-99-1", guid, Decimal(123)) for guid in PRICE_LISTS]
+    ),
+    "ProductDynamicField_SaveProductDynamicFieldData.ok": lambda c: c.save_dynamic_fields(
+        [DynamicFieldInput("3489-99-1", "b2c_mp", (("sv-SE", "true"), ("nb-NO", "true")))]
+    ),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CLIENT_CALLS))
+def test_client_sends_what_the_working_client_sent(shop, client, case):
+    CLIENT_CALLS[case](client)
+
+    sent = shop.side.calls()[-1]["request"].encode("utf-8")
+
+    assert shape(etree.fromstring(sent)) == shape(etree.fromstring(sample(f"{case}.request.xml")))

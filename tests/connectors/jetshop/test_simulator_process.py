@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+from connectors.errors import PermanentError
 from connectors.jetshop import JetshopClient
 from connectors.jetshop.records import ProductInput
 from connectors.jetshop.simulator import JetshopSimulator, RunningServer, SimConfig
@@ -21,18 +25,48 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_command_line_simulator_serves_the_demo_shop():
+def start(*flags: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
-    command = [sys.executable, "-m", "connectors.jetshop.simulator", "--port", str(port), "--username", "u",
-               "--password", "p", "--shop-id", "butik"]  # fmt: skip
+    command = [sys.executable, "-m", "connectors.jetshop.simulator", "--port", str(port), *flags]
     process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
+    assert "Jetshop simulator on" in process.stdout.readline()
+    return process, f"http://127.0.0.1:{port}{ENDPOINT_PATH}"
+
+
+def test_command_line_simulator_serves_the_demo_shop():
+    process, url = start("--username", "u", "--password", "p", "--shop-id", "butik")
     try:
-        assert "Jetshop simulator on" in process.stdout.readline()
-        with JetshopClient(f"http://127.0.0.1:{port}{ENDPOINT_PATH}", "u", "p", "butik") as client:
+        with JetshopClient(url, "u", "p", "butik") as client:
             assert [c.currency_code for c in client.list_channels()] == ["SEK", "NOK"]
+            assert client.get_product("TS-100", "sv-SE").variant_article_numbers == (
+                "TS-100-S",
+                "TS-100-M",
+                "TS-100-L",
+            )
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_command_line_empty_seed_tables_state_file_and_strict_shop_id(tmp_path):
+    tables = tmp_path / "tables.json"
+    tables.write_text(json.dumps({"channels": [{"id": 3, "name": "Danmark", "currency": "DKK",
+                                                "cultures": ["da-DK"]}]}))  # fmt: skip
+    state_file = tmp_path / "shop.json"
+    process, url = start("--seed", "empty", "--state-file", str(state_file), "--tables", str(tables),
+                         "--shop-id", "butik", "--strict-shop-id")  # fmt: skip
+    try:
+        with JetshopClient(url, "sim", "sim", "butik") as client:  # default credentials sim/sim
+            assert client.get_product("TS-100", "sv-SE") is None
+            assert [(c.channel_id, c.currency_code) for c in client.list_channels()] == [(3, "DKK")]
+            client.add_update_products([ProductInput("SPARA-1", "da-DK", name="Gemt")])
+        with JetshopClient(url, "sim", "sim", "demo") as wrong, pytest.raises(PermanentError):
+            wrong.list_channels()
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+    assert "SPARA-1" in json.loads(state_file.read_text(encoding="utf-8"))["products"]
 
 
 def test_state_file_survives_a_restart(tmp_path):

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import requests
 from lxml import etree
 
 from connectors.jetshop.simulator import SimConfig
+from connectors.jetshop.wire import STOCKHOLM
 
 WSDL = "{http://schemas.xmlsoap.org/wsdl/}"
+XS = "{http://www.w3.org/2001/XMLSchema}"
 EXPECTED = {
     "Product_Get", "Product_AddUpdate", "Product_Delete", "PriceList_UpdateArticleIncVAT",
     "ProductDynamicField_SaveProductDynamicFieldData", "Product_AddUpdateImages",
@@ -42,3 +46,41 @@ def test_client_reports_operations_the_shop_does_not_offer(make_shop):
 
     with make_shop(config).client() as client:
         assert client.missing_operations() == ["Order_Get"]
+
+
+def declared_parameters(shop) -> dict[str, dict[str, str]]:
+    """Operation → {parameter name: minOccurs} from the served WSDL's schema."""
+    root = etree.fromstring(requests.get(shop.url + "?WSDL", auth=("sim", "sim"), timeout=5).content)
+    schema = root.find(f"{WSDL}types/{XS}schema")
+    out = {}
+    for element in schema.findall(f"{XS}element"):
+        sequence = element.find(f"{XS}complexType/{XS}sequence")
+        params = sequence.findall(f"{XS}element")
+        out[element.get("name")] = {p.get("name"): p.get("minOccurs") for p in params}
+    return out
+
+
+def test_order_parameters_the_client_sends_are_the_ones_the_wsdl_declares(shop, client):
+    declared = declared_parameters(shop)
+    since = datetime(2026, 1, 1, tzinfo=STOCKHOLM)
+
+    client.list_orders_by_status(1, since=since, until=since, channel_id=1, max_count=5)
+    client.get_order(1)
+    client.set_order_status(1, 2, send_mail=True, tracking_number="T-1", comment="Packad")
+    client.list_order_statuses()
+    client.list_channels()
+
+    calls = shop.side.calls()
+    assert len(calls) == 5
+    for call in calls:
+        body = etree.fromstring(call["request"].encode()).find(
+            "{http://www.w3.org/2003/05/soap-envelope}Body"
+        )
+        sent = {child.tag.split("}")[1] for child in body[0]}
+        params = declared[call["operation"]]
+        required = {name for name, min_occurs in params.items() if min_occurs == "1"}
+        assert required <= sent <= set(params), call["operation"]
+    assert list(declared["Order_UpdateStatus"]) == [
+        "orderId", "orderStatusId", "sendMail", "trackingNumber", "comment"
+    ]  # fmt: skip
+    assert declared["Product_AddUpdate"] == {}  # verified operations stay loosely typed (xs:any)
