@@ -34,6 +34,8 @@ log = logging.getLogger("flows.engine")
 # Transient failures back off 10 s, 20 s, 40 s ... capped at 15 minutes; the item waits, nothing is lost.
 BACKOFF_BASE_SECONDS = 10
 BACKOFF_CAP_SECONDS = 900
+# About a day at the cap; an agent that is merely offline does not count (see runner).
+MAX_ATTEMPTS = 100
 
 
 class MappingError(Exception):
@@ -88,17 +90,41 @@ def idempotency_key(item: SyncItem) -> str:
 # --- runs ---------------------------------------------------------------------------------------
 
 
+class FlowLock:
+    """Runs of one flow for one integration never overlap.
+
+    The lock expires on its own (a worker killed with SIGKILL cannot release it), so a long run
+    renews it between items; a dead worker's lock is gone within ``ttl`` seconds.
+    """
+
+    def __init__(self, integration_id: int, flow: str, ttl: int = 60) -> None:
+        self.key = f"flow-lock:{integration_id}:{flow}"
+        self.token = uuid.uuid4().hex
+        self.ttl = ttl
+
+    def acquire(self) -> bool:
+        return cache.add(self.key, self.token, self.ttl)
+
+    def renew(self) -> None:
+        if cache.get(self.key) == self.token:
+            cache.touch(self.key, self.ttl)
+
+    def release(self) -> None:
+        if cache.get(self.key) == self.token:
+            cache.delete(self.key)
+
+
 @contextmanager
-def flow_lock(integration_id: int, flow: str, ttl: int = 600) -> Iterator[bool]:
-    """Runs of one flow for one integration never overlap; yields False when another holds it."""
-    key = f"flow-lock:{integration_id}:{flow}"
-    token = uuid.uuid4().hex
-    acquired = cache.add(key, token, ttl)
+def flow_lock(integration_id: int, flow: str, ttl: int = 60) -> Iterator[FlowLock | None]:
+    """Yields the held lock, or None when another run holds it."""
+    lock = FlowLock(integration_id, flow, ttl)
+    if not lock.acquire():
+        yield None
+        return
     try:
-        yield acquired
+        yield lock
     finally:
-        if acquired and cache.get(key) == token:
-            cache.delete(key)
+        lock.release()
 
 
 def start_run(integration: Integration, flow: str, trigger: str = SyncRun.Trigger.SCHEDULE) -> SyncRun:
@@ -245,8 +271,17 @@ def fail(item: SyncItem, message: str, reason: str = "permanent_error") -> None:
     _finish(item, SyncItem.Status.FAILED, reason=reason, last_error=message)
 
 
-def back_off(item: SyncItem, message: str, retry_after: float | None = None) -> float:
-    """A transient failure: back to queued with a not-before time. Returns the delay in seconds."""
+def back_off(
+    item: SyncItem, message: str, retry_after: float | None = None, reason: str = "transient"
+) -> float:
+    """A transient failure: back to queued with a not-before time. Returns the delay in seconds.
+
+    After ``MAX_ATTEMPTS`` the item fails instead, visibly: something that has not worked for a
+    day is not going to work by itself, and a person should look.
+    """
+    if item.attempts >= MAX_ATTEMPTS:
+        fail(item, f"gave up after {item.attempts} attempts: {message}", reason="gave_up")
+        return 0.0
     delay = (
         retry_after
         if retry_after is not None
@@ -255,11 +290,27 @@ def back_off(item: SyncItem, message: str, retry_after: float | None = None) -> 
     SyncItem.objects.filter(pk=item.pk).update(
         status=SyncItem.Status.QUEUED,
         last_error=message,
-        reason="transient",
+        reason=reason,
         not_before=timezone.now() + timedelta(seconds=delay),
         updated_at=timezone.now(),
     )
     return delay
+
+
+def wait_in_line(item: SyncItem, message: str, reason: str = "agent_offline") -> None:
+    """The system the item needs is down: back to the queue as if untried, first in line.
+
+    Not counted as an attempt and no back-off of its own: the agent's offline mark spaces the
+    tries, and when the agent returns the queue drains oldest first.
+    """
+    SyncItem.objects.filter(pk=item.pk).update(
+        status=SyncItem.Status.QUEUED,
+        attempts=F("attempts") - 1,
+        last_error=message,
+        reason=reason,
+        not_before=None,
+        updated_at=timezone.now(),
+    )
 
 
 def _finish(item: SyncItem, status: str, **fields) -> None:

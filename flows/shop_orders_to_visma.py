@@ -65,6 +65,8 @@ NEEDS_MAPPING_CODES = {
 class ShopOrdersToVisma:
     flow = Flow.SHOP_ORDERS_TO_VISMA
     journey = True
+    # Oldest first: when the agent comes back after a weekend, orders drain in the order placed.
+    inline = True
 
     def __init__(self, integration: Integration, connections: Connections) -> None:
         self.integration = integration

@@ -14,6 +14,7 @@ from django.utils import timezone
 from flows import engine, heartbeats, runner
 from flows.models import SyncItem
 from flows.modes import QUEUE_BY_FLOW
+from flows.registry import flow_class
 
 
 @shared_task(name="flows.tasks.record_queue_heartbeat", bind=True, ignore_result=True)
@@ -27,20 +28,16 @@ def record_queue_heartbeat(self, queue: str) -> None:
 
 @shared_task(name="flows.tasks.run_flow", ignore_result=True)
 def run_flow(integration_id: int, flow: str, trigger: str = "schedule") -> None:
-    result = runner.run_flow(integration_id, flow, trigger)
-    if result.inline:
-        runner.process_in_order(result.item_ids)
-    else:
-        enqueue_items(result.item_ids, flow)
+    enqueue_items(runner.run_flow(integration_id, flow, trigger).item_ids, flow)
 
 
 @shared_task(name="flows.tasks.process_item", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def process_item(item_id: int) -> None:
     delay = runner.process_item(item_id)
-    if delay is not None:
+    flow = SyncItem.objects.values_list("flow", flat=True).get(pk=item_id)
+    if delay is not None and not getattr(flow_class(flow), "inline", False):
         # The item waits in the database (queued, not_before), so a lost message loses nothing;
         # this message only brings it back sooner than the next run of the flow would.
-        flow = SyncItem.objects.values_list("flow", flat=True).get(pk=item_id)
         process_item.apply_async((item_id,), countdown=delay, queue=QUEUE_BY_FLOW[flow])
 
 
@@ -48,7 +45,9 @@ def process_item(item_id: int) -> None:
 def sweep_stuck() -> None:
     """Re-enqueue items a dead worker left in processing, and queued items whose message was lost."""
     for flow, ids in _by_flow(engine.stuck_items()).items():
-        enqueue_items(ids, flow)
+        # Flows processed in order inside their runs pick revived items up on their next run.
+        if not getattr(flow_class(flow), "inline", False):
+            enqueue_items(ids, flow)
 
 
 def enqueue_items(item_ids: list[int], flow: str) -> None:

@@ -16,8 +16,7 @@ STATUS = Flow.VISMA_ORDER_STATUS_TO_SHOP
 
 def poll_status(integration) -> list[SyncItem]:
     result = runner.run_flow(integration.pk, STATUS)
-    runner.process_in_order(result.item_ids)
-    return list(SyncItem.objects.filter(pk__in=result.item_ids).order_by("id"))
+    return list(SyncItem.objects.filter(run_id=result.run_id).order_by("id"))
 
 
 def test_delivery_in_visma_sets_the_shop_status_with_tracking_one_email_and_one_capture(
