@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from connectors.visma import signing
+from connectors.visma.agent.auth import Authenticator, Unauthorized
 from tests.connectors.visma.conftest import KEY_ID, SECRET
 
 ORDER = {
@@ -93,3 +94,24 @@ def test_health_is_public_and_reveals_only_liveness(agent):
 @pytest.mark.parametrize("path", ["/v1/identity", "/v1/openapi.json", "/v1/stock", "/_sim/counts"])
 def test_everything_else_needs_a_signature(agent, path):
     assert requests.get(agent.base_url + path, timeout=10).status_code == 401
+
+
+def test_replay_memory_holds_only_the_window():
+    now = [1_700_000_000.0]
+    auth = Authenticator({KEY_ID: SECRET}, clock=lambda: now[0])
+
+    def signed(i: int) -> tuple[str, dict[str, str]]:
+        path = f"/v1/identity?nonce={i}"
+        return path, signing.signed_headers(KEY_ID, SECRET, "GET", path, b"", now=now[0])
+
+    first = signed(0)
+    for path, headers in [first, *(signed(i) for i in range(1, 5))]:
+        assert auth.verify("GET", path, headers, b"") == KEY_ID
+    assert auth.remembered == 5
+    with pytest.raises(Unauthorized):
+        auth.verify("GET", *first, b"")
+    now[0] += 302  # the five have left the ±300 s window: a replay fails on the clock instead
+    with pytest.raises(Unauthorized):
+        auth.verify("GET", *first, b"")
+    auth.verify("GET", *signed(5), b"")
+    assert auth.remembered == 1
