@@ -57,7 +57,14 @@ _CUSTOMERS = [
 
 
 def seed_demo(backend: SimulatedBackend) -> None:
-    """Articles with stock, three price lists (quantity breaks on the reseller list), customers."""
+    """Articles with stock, three price lists (quantity breaks on the reseller list), customers,
+    and the currencies of a Nordic web shop's channels."""
+    for code, sell in (("NOK", 0.98), ("EUR", 11.45), ("DKK", 1.53)):
+        backend.add(
+            "ADK_DB_CODE_OF_CURRENCY",
+            {"ADK_CODE_OF_CURRENCY_CODE": code, "ADK_CODE_OF_CURRENCY_UNIT": 1.0,
+             "ADK_CODE_OF_CURRENCY_SELL": sell, "ADK_CODE_OF_CURRENCY_BUY": sell},
+        )  # fmt: skip
     backend.add(
         "ADK_DB_CODE_OF_PRICE_LIST",
         {
