@@ -1,11 +1,14 @@
-"""A small threaded WSGI server for loopback use that can also reset a connection on purpose.
+"""A small threaded WSGI server for loopback use, with keep-alive and deliberate connection resets.
 
-wsgiref is enough for tests, the benchmark and the demo; the one thing it lacks is a way for the
-app to drop a connection with a TCP RST, which the ``reset`` fault needs.
+wsgiref is enough for tests, the benchmark and the demo, but out of the box it speaks HTTP/1.0
+and closes every connection after one answer, while the real service (IIS) keeps connections
+alive and a client's pool reuses them. It also lacks a way for the app to drop a connection with
+a TCP RST, which the ``reset`` fault needs. This module adds both.
 """
 
 from __future__ import annotations
 
+import io
 import socket
 import struct
 import sys
@@ -27,17 +30,43 @@ class _Handler(ServerHandler):
 
 
 class _RequestHandler(WSGIRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive unless the client asks to close
+    timeout = 60  # seconds an idle kept-alive connection may wait for its next request
+    # wsgiref writes status line, headers and body separately; buffer them into one send, or
+    # Nagle plus the client's delayed ACK stalls every answer on a reused connection by ~40 ms.
+    wbufsize = 64 * 1024
     reset = False
 
+    def setup(self) -> None:
+        super().setup()
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
     def handle(self) -> None:
+        try:
+            while self._handle_one():
+                pass
+        except OSError:  # idle timeout, or the client went away (its read timeout, a reset)
+            pass
+
+    def _handle_one(self) -> bool:
+        """Serve one request; False when the connection is finished."""
         self.raw_requestline = self.rfile.readline(65537)
-        if len(self.raw_requestline) > 65536 or not self.parse_request():
-            return
-        handler = _Handler(self.rfile, self.wfile, self.get_stderr(), self.get_environ(), multithread=True)
+        if not self.raw_requestline or len(self.raw_requestline) > 65536 or not self.parse_request():
+            return False
+        # Read the body up front: an answer given without reading it (a 401) must not leave it
+        # in the stream, where it would be taken for the next request on this connection.
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        handler = _Handler(
+            io.BytesIO(body), self.wfile, self.get_stderr(), self.get_environ(), multithread=True
+        )
+        handler.http_version = "1.1"
         handler.request_handler = self
         handler.run(self.server.get_app())
+        self.wfile.flush()
         if self.reset:
             self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            return False
+        return not self.close_connection
 
     def log_message(self, format: str, *args) -> None:
         return
@@ -46,6 +75,11 @@ class _RequestHandler(WSGIRequestHandler):
 class ThreadingServer(ThreadingMixIn, WSGIServer):
     daemon_threads = True
     allow_reuse_address = True
+    connections = 0  # accepted TCP connections, so tests can see keep-alive at work
+
+    def process_request(self, request, client_address) -> None:
+        self.connections += 1
+        super().process_request(request, client_address)
 
     def shutdown_request(self, request) -> None:
         # A reset connection must not send a FIN first; just close (linger 0 makes it an RST).
@@ -67,7 +101,10 @@ class RunningServer:
         self.httpd.set_app(app)
         self.host, self.port = self.httpd.server_address[:2]
         self.base_url = f"http://{self.host}:{self.port}"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, name="jetshop-sim", daemon=True)
+        # A short poll interval: stop() waits for it, and tests start and stop servers often.
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, name="jetshop-sim", daemon=True
+        )
 
     def start(self) -> RunningServer:
         self.thread.start()

@@ -9,12 +9,15 @@ import sys
 from pathlib import Path
 
 import pytest
+import requests
 
 from connectors.errors import PermanentError
 from connectors.jetshop import JetshopClient
 from connectors.jetshop.records import ProductInput
 from connectors.jetshop.simulator import JetshopSimulator, RunningServer, SimConfig
 from connectors.jetshop.wire import ENDPOINT_PATH
+
+from .conftest import FIXTURES
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -87,3 +90,26 @@ def test_state_file_survives_a_restart(tmp_path):
     product = run(lambda c: c.get_product("KEEP-1", "sv-SE"))
 
     assert product is not None and product.name == "Sparad"
+
+
+def test_consecutive_calls_reuse_one_kept_alive_connection(make_shop):
+    shop = make_shop()
+    with shop.client() as client:
+        for _ in range(5):
+            client.list_channels()
+        client.add_update_products([ProductInput("KA-1", "sv-SE")])
+
+    assert shop.server.httpd.connections == 1
+
+
+def test_an_unread_body_does_not_leak_into_the_next_request_on_the_connection(make_shop):
+    shop = make_shop()
+    with requests.Session() as http:
+        http.trust_env = False
+        denied = http.post(shop.url, data=b"<x>" * 1000, timeout=5)  # 401: the app never reads it
+        soap = (FIXTURES / "Product_Get.notfound.request.xml").read_bytes()
+        served = http.post(shop.url, data=soap, auth=("sim", "sim"), timeout=5)
+
+    assert (denied.status_code, served.status_code) == (401, 200)
+    assert b"<Product_GetResult />" in served.content
+    assert shop.server.httpd.connections == 1
