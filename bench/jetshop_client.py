@@ -15,9 +15,6 @@ a fast figure cannot come from rows the shop never stored.
 from __future__ import annotations
 
 import argparse
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -26,26 +23,10 @@ import requests
 
 from connectors.jetshop import JetshopClient, envelopes, parse
 from connectors.jetshop.records import PriceListPrice, ProductInput, StockInput
+from connectors.jetshop.simulator.server import start_process
 from connectors.jetshop.wire import ENDPOINT_PATH, SOAP_CONTENT_TYPE
 
 PRICE_LIST_SE = "7c7dfec3-2312-4dc9-a74f-913f3da0c686"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(port: int, timeout: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit(f"simulator did not start on port {port}")
 
 
 def catalogue(n: int) -> list[ProductInput]:
@@ -137,14 +118,8 @@ def main(argv: list[str] | None = None) -> None:
     )
     args = parser.parse_args(argv)
 
-    port = free_port()
-    sim = subprocess.Popen(
-        [sys.executable, "-m", "connectors.jetshop.simulator", "--port", str(port), "--seed", "empty"],
-        stdout=subprocess.DEVNULL,
-    )
+    sim, base = start_process("--seed", "empty")
     try:
-        wait_for(port)
-        base = f"http://127.0.0.1:{port}"
         print("Jetshop client vs simulator on loopback (CPU figures in ms per 1,000 products)")
         print(
             f"{'batch':>5} {'products':>8} {'written/s new':>13} {'update':>8} {'client CPU':>10} "

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import TypeVar
 
 from lxml import etree
 
@@ -36,6 +38,7 @@ _BODY = "{" + SOAP12_NS + "}Body"
 _FAULT = "{" + SOAP12_NS + "}Fault"
 _XSI_NIL = "{http://www.w3.org/2001/XMLSchema-instance}nil"
 # Never resolve entities or fetch DTDs from a response body.
+Row = TypeVar("Row")
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, remove_blank_text=True)
 
 
@@ -87,6 +90,11 @@ def fields(el: etree._Element) -> dict[str, str | None]:
     return out
 
 
+def _each(result: etree._Element, row: Callable[[dict[str, str | None]], Row]) -> list[Row]:
+    """One record per child element of a result (the per-row answers of a batch call)."""
+    return [row(fields(el)) for el in result]
+
+
 def _int(text: str | None) -> int | None:
     return None if text in (None, "") else int(text)
 
@@ -96,21 +104,19 @@ def _dec(text: str | None, default: str = "0") -> Decimal:
     return Decimal(default) if value is None else value
 
 
+def _product_result(f: dict[str, str | None]) -> ProductResult:
+    return ProductResult(
+        article_number=f.get("ArticleNumber") or "",
+        product_id=_int(f.get("ProductId")),
+        culture=f.get("Culture") or "",
+        status=f.get("StatusMainProductCreateDelete") or "",
+        stock_result=f.get("ResultStockCreateUpdate") or "",
+        attribute_result=f.get("ResultAttributeCreateUpdate") or "",
+    )
+
+
 def product_results(result: etree._Element) -> list[ProductResult]:
-    out = []
-    for row in result:
-        f = fields(row)
-        out.append(
-            ProductResult(
-                article_number=f.get("ArticleNumber") or "",
-                product_id=_int(f.get("ProductId")),
-                culture=f.get("Culture") or "",
-                status=f.get("StatusMainProductCreateDelete") or "",
-                stock_result=f.get("ResultStockCreateUpdate") or "",
-                attribute_result=f.get("ResultAttributeCreateUpdate") or "",
-            )
-        )
-    return out
+    return _each(result, _product_result)
 
 
 def _stock(el: etree._Element | None) -> StockInfo | None:
@@ -160,19 +166,17 @@ def product(result: etree._Element) -> Product | None:
     )
 
 
+def _price_list_result(f: dict[str, str | None]) -> PriceListResult:
+    return PriceListResult(
+        article_number=f.get("ArticleNumber") or "",
+        price_list_id=(f.get("PriceListId") or "").lower(),
+        success=bool(parse_bool(f.get("Success"))),
+        message=f.get("Message") or "",
+    )
+
+
 def price_list_results(result: etree._Element) -> list[PriceListResult]:
-    out = []
-    for row in result:
-        f = fields(row)
-        out.append(
-            PriceListResult(
-                article_number=f.get("ArticleNumber") or "",
-                price_list_id=(f.get("PriceListId") or "").lower(),
-                success=bool(parse_bool(f.get("Success"))),
-                message=f.get("Message") or "",
-            )
-        )
-    return out
+    return _each(result, _price_list_result)
 
 
 def delete_result(result: etree._Element) -> DeleteResult:
@@ -182,20 +186,18 @@ def delete_result(result: etree._Element) -> DeleteResult:
     )
 
 
+def _dynamic_field_result(f: dict[str, str | None]) -> DynamicFieldResult:
+    return DynamicFieldResult(
+        article_number=f.get("ArticleNumber") or "",
+        key=f.get("Key") or "",
+        product_id=_int(f.get("ProductId")) or None,  # 0 when the article is unknown
+        success=bool(parse_bool(f.get("Success"))),
+        message=f.get("Message") or "",
+    )
+
+
 def dynamic_field_results(result: etree._Element) -> list[DynamicFieldResult]:
-    out = []
-    for row in result:
-        f = fields(row)
-        out.append(
-            DynamicFieldResult(
-                article_number=f.get("ArticleNumber") or "",
-                key=f.get("Key") or "",
-                product_id=_int(f.get("ProductId")) or None,  # 0 when the article is unknown
-                success=bool(parse_bool(f.get("Success"))),
-                message=f.get("Message") or "",
-            )
-        )
-    return out
+    return _each(result, _dynamic_field_result)
 
 
 def _address(f: dict[str, str | None], side: str) -> Address:
@@ -270,11 +272,9 @@ def order_status_result(result: etree._Element) -> OrderStatusResult:
 
 
 def order_statuses(result: etree._Element) -> list[OrderStatus]:
-    out = []
-    for el in result:
-        f = fields(el)
-        out.append(OrderStatus(status_id=int(f.get("OrderStatusId") or 0), name=f.get("Name") or ""))
-    return out
+    return _each(
+        result, lambda f: OrderStatus(status_id=int(f.get("OrderStatusId") or 0), name=f.get("Name") or "")
+    )
 
 
 def channels(result: etree._Element) -> list[Channel]:

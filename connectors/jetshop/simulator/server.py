@@ -11,8 +11,10 @@ from __future__ import annotations
 import io
 import socket
 import struct
+import subprocess
 import sys
 import threading
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
@@ -114,3 +116,25 @@ class RunningServer:
         self.httpd.shutdown()
         self.httpd.server_close()
         self.thread.join(timeout=5)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
+def start_process(*flags: str, cwd: Path | None = None) -> tuple[subprocess.Popen[str], str]:
+    """``python -m connectors.jetshop.simulator`` on a free loopback port, once it serves.
+
+    Returns the process (the caller terminates it) and the base URL. Readiness is the banner line
+    the command prints after binding, so there is nothing to poll.
+    """
+    port = free_port()
+    command = [sys.executable, "-m", "connectors.jetshop.simulator", "--port", str(port), *flags]
+    process = subprocess.Popen(command, cwd=cwd, stdout=subprocess.PIPE, text=True)
+    banner = process.stdout.readline() if process.stdout else ""
+    if "Jetshop simulator on" not in banner:
+        process.kill()
+        raise RuntimeError(f"simulator did not start: {banner!r} (exit code {process.wait()})")
+    return process, f"http://127.0.0.1:{port}"

@@ -60,20 +60,15 @@ def _route(sim, method, resource, ident, payload, environ, start_response) -> It
         placed = [orders.place(state, sim.clock, spec) for spec in specs]
         state.save()
         return _json(start_response, "201 Created", {"orders": placed})
-    if resource == "orders" and ident:
-        order = state.orders.get(ident)
-        if order is None:
-            return _json(start_response, "404 Not Found", {"error": f"no order {ident}"})
-        return _json(start_response, "200 OK", order)
+    if resource in ("orders", "products") and ident:
+        row = (state.orders if resource == "orders" else state.products).get(ident)
+        if row is None:
+            return _json(start_response, "404 Not Found", {"error": f"no {resource[:-1]} {ident}"})
+        return _json(start_response, "200 OK", row)
     if resource == "orders":
         return _json(
             start_response, "200 OK", {"orders": sorted(state.orders.values(), key=lambda o: o["id"])}
         )
-    if resource == "products" and ident:
-        product = state.products.get(ident)
-        if product is None:
-            return _json(start_response, "404 Not Found", {"error": f"no product {ident}"})
-        return _json(start_response, "200 OK", product)
     if resource == "products":
         return _json(start_response, "200 OK", {"products": list(state.products.values())})
     if resource == "faults" and method == "POST":

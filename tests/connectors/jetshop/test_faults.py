@@ -10,6 +10,7 @@ from connectors.errors import PermanentError, RateLimited, TransientError
 from connectors.jetshop import JetshopClient
 from connectors.jetshop.records import PriceListPrice, ProductInput
 from connectors.jetshop.simulator import RunningServer, SimConfig
+from connectors.jetshop.simulator.server import free_port
 from connectors.jetshop.simulator.soap import response as soap_response
 from connectors.jetshop.wire import ENDPOINT_PATH
 
@@ -161,3 +162,14 @@ def test_fewer_result_rows_than_sent_rows_is_an_error_not_a_silent_drop():
 
     assert caught.value.code == "malformed"
     assert "sent 2 rows, got 1 results" in str(caught.value)
+
+
+def test_a_shop_that_does_not_listen_is_transient():
+    closed_port = free_port()  # bound and released: nothing listens there
+
+    with JetshopClient(f"http://127.0.0.1:{closed_port}{ENDPOINT_PATH}", "sim", "sim", "demo",
+                       calls_per_second=None, connect_timeout=0.5) as client:  # fmt: skip
+        with pytest.raises(TransientError) as caught:
+            client.get_product("3489-99-1", "sv-SE")
+
+    assert (caught.value.code, caught.value.system) == ("connection", "jetshop")

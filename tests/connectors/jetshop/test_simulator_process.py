@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +13,7 @@ from connectors.errors import PermanentError
 from connectors.jetshop import JetshopClient
 from connectors.jetshop.records import ProductInput
 from connectors.jetshop.simulator import JetshopSimulator, RunningServer, SimConfig
+from connectors.jetshop.simulator.server import start_process
 from connectors.jetshop.wire import ENDPOINT_PATH
 
 from .conftest import FIXTURES
@@ -22,18 +21,9 @@ from .conftest import FIXTURES
 REPO = Path(__file__).resolve().parents[3]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start(*flags: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    command = [sys.executable, "-m", "connectors.jetshop.simulator", "--port", str(port), *flags]
-    process = subprocess.Popen(command, cwd=REPO, stdout=subprocess.PIPE, text=True)
-    assert "Jetshop simulator on" in process.stdout.readline()
-    return process, f"http://127.0.0.1:{port}{ENDPOINT_PATH}"
+    process, base_url = start_process(*flags, cwd=REPO)
+    return process, base_url + ENDPOINT_PATH
 
 
 def test_command_line_simulator_serves_the_demo_shop():
