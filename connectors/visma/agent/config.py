@@ -74,9 +74,11 @@ class AgentConfig:
     def state_path(self) -> Path:
         if self.state:
             return Path(self.state)
-        if self.backend == "simulated" and self.company:
+        if self.backend == "simulated":
             return Path(self.company + ".agent-state.sqlite")
-        return Path("visma-agent-state.sqlite")
+        # Never inside Visma's company folder (reference §5: tools must not touch it); one file per
+        # company in the working directory, so two agents on one machine keep their keys apart.
+        return Path(f"visma-agent-state-{Path(self.company).name or 'company'}.sqlite")
 
 
 def load_file(path: str) -> dict[str, Any]:

@@ -215,15 +215,9 @@ class DocumentDesk:
         if known is not None:
             if known["request_hash"] != request_hash:
                 raise Conflict("Idempotency-Key reused with a different request")
-            if known["number"] is not None:
-                document = self.get(known["kind"], int(known["number"]))
-                if document is not None:
-                    return document, False
-            recovered = self._recover(known["kind"], known["reference"])
-            if recovered is not None:
-                self.state.finish(key, recovered.number)
-                return recovered, False
-            self.state.forget(key)
+            earlier = self._made_earlier(key, known)
+            if earlier is not None:
+                return earlier, False
         warnings: list[str] = []
         head, rows = self._to_adk(data, warnings)
         table = F.HEAD_TABLES[data.kind].db
@@ -238,11 +232,23 @@ class DocumentDesk:
         log.info("created %s %s for reference %r", data.kind, number, data.reference)
         return self.document(data.kind, stored, warnings=warnings), True
 
-    def _recover(self, kind: str, reference: str) -> P.Document | None:
-        if not reference:
-            return None
-        matches = [d for d in self.by_reference(reference) if d.kind == kind]
-        return matches[-1] if matches else None
+    def _made_earlier(self, key: str, known: Any) -> P.Document | None:
+        """The document an earlier request under ``key`` made; None if that request wrote nothing."""
+        kind, number = known["kind"], known["number"]
+        if number is not None:
+            document = self.get(kind, int(number))
+            if document is None:  # removed in Visma since: making it again would surprise the merchant
+                raise Conflict(f"{kind} {number}, made under this Idempotency-Key, is no longer in Visma")
+            return document
+        # Recorded but never completed: the agent stopped between the ADK write and the record.
+        # The shop's reference tells whether the write happened.
+        reference = known["reference"]
+        matches = [d for d in self.by_reference(reference) if d.kind == kind] if reference else []
+        if matches:
+            self.state.finish(key, matches[-1].number)
+            return matches[-1]
+        self.state.forget(key)
+        return None
 
     def _list_price(self, data: P.DocumentInput, row: P.DocumentRowInput) -> Decimal:
         """No price given: the customer's price-list price, as the program would fill it in."""

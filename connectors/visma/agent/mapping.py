@@ -32,6 +32,11 @@ def to_date_long(value: str, field: str) -> int:
     return int(parsed.strftime("%Y%m%d"))
 
 
+def date_parts(value: int) -> tuple[int, int, int]:
+    """A YYYYMMDD long (the ADK's date) as (year, month, day)."""
+    return value // 10000, value // 100 % 100, value % 100
+
+
 def date_text(value: int | None) -> str:
     if not value:
         return ""

@@ -12,7 +12,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,8 +46,10 @@ def agent_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "connectors.visma.agent", *args]
 
 
-def agent_env(*, keys: bool = True, pythonpath: Path | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("VISMA_AGENT_")}
+def agent_env(
+    *, keys: bool = True, pythonpath: Path | None = None, extra: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VISMA_AGENT_")} | dict(extra or {})
     if keys:
         env |= {"VISMA_AGENT_KEY_ID": KEY_ID, "VISMA_AGENT_SECRET": SECRET}
     paths = [str(pythonpath)] if pythonpath else []
@@ -57,7 +59,11 @@ def agent_env(*, keys: bool = True, pythonpath: Path | None = None) -> dict[str,
 
 @contextmanager
 def serving(
-    tmp_path: Path, *args: str, keys: bool = True, pythonpath: Path | None = None
+    tmp_path: Path,
+    *args: str,
+    keys: bool = True,
+    pythonpath: Path | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> Iterator[AgentProcess]:
     """``serve`` on a free loopback port until the block ends; waits for /v1/health first."""
     port = free_port()
@@ -65,7 +71,11 @@ def serving(
     command = agent_command("serve", "--host", "127.0.0.1", "--port", str(port), *args)
     with log.open("wb") as sink:
         process = subprocess.Popen(
-            command, cwd=ROOT, env=agent_env(keys=keys, pythonpath=pythonpath), stdout=sink, stderr=sink
+            command,
+            cwd=ROOT,
+            env=agent_env(keys=keys, pythonpath=pythonpath, extra=env),
+            stdout=sink,
+            stderr=sink,
         )
     base_url = f"http://127.0.0.1:{port}"
     client = VismaClient(base_url, KEY_ID, SECRET, read_timeout=30, pool_size=16)

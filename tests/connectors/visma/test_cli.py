@@ -133,7 +133,8 @@ def test_full_queue_answers_503_with_retry_after(tmp_path):
 def test_adk_backend_without_visma_serves_503_and_stays_up(tmp_path):
     # On this Linux machine there is no Visma: the ADK cannot load. The agent must still start
     # (the ADK is imported lazily), answer health, and call the company unavailable: transient.
-    with serving(tmp_path, "--backend", "adk", "--company", str(tmp_path / "FTG1")) as agent:
+    company, state = str(tmp_path / "FTG1"), str(tmp_path / "state.sqlite")
+    with serving(tmp_path, "--backend", "adk", "--company", company, "--state", state) as agent:
         with pytest.raises(TransientError) as info:
             agent.client.identity()
         assert info.value.system == "visma"

@@ -16,6 +16,7 @@ from connectors.visma.agent import fields as F
 from connectors.visma.agent.backends.simulated import vat
 from connectors.visma.agent.backends.simulated.store import Store, validate
 from connectors.visma.agent.errors import AdkError
+from connectors.visma.agent.mapping import date_parts
 
 H = "ADK_OOI_HEAD_"
 R = "ADK_OOI_ROW_"
@@ -76,7 +77,7 @@ def today_long() -> int:
 
 
 def _long_plus_days(value: int, days: int) -> int:
-    start = date(value // 10000, value // 100 % 100, value % 100)
+    start = date(*date_parts(value))
     return int((start + timedelta(days=days)).strftime("%Y%m%d"))
 
 
