@@ -6,11 +6,14 @@ and customers so they do not step on each other.
 
 from __future__ import annotations
 
+import multiprocessing
 import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 import waitress
@@ -73,3 +76,17 @@ def client(running_agent: RunningAgent) -> VismaClient:
 @pytest.fixture
 def unique() -> str:
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture
+def in_fresh_process(tmp_path: Path) -> Callable[..., Any]:
+    """Run ``fn(company_path, options)`` in a spawned process: a company of its own (the simulated
+    ADK holds one per process, and this one's is the session agent's). Returns what ``fn`` returns.
+    """
+
+    def run(fn: Callable[[str, dict[str, Any]], Any], **options: Any) -> Any:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            return pool.submit(fn, str(tmp_path / "company.sqlite"), options).result(timeout=60)
+
+    return run

@@ -24,7 +24,7 @@ schema = schemathesis.openapi.from_dict(openapi_document())
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
 def test_no_server_errors(case, agent):
     response = case.call_and_validate(
         base_url=agent.base_url, auth=HmacAuth(KEY_ID, SECRET), checks=[not_a_server_error]

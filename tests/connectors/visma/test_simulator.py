@@ -1,15 +1,13 @@
 """The simulated company's own rules (reference §7), each on a fresh company in a fresh process.
 
 The simulated ADK, like the real one, holds one open company per process, and the session's agent
-holds it here; so every check below runs in a spawned process of its own and reports back plain
-values. The functions talk to the backend in ADK terms, as the agent does.
+holds it here; so every check below runs in a spawned process of its own (``in_fresh_process``)
+and reports back plain values. The functions talk to the backend in ADK terms, as the agent does.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -26,17 +24,8 @@ R = "ADK_OOI_ROW_"
 ORDER_ROW = {f"{R}ARTICLE_NUMBER": "2001", f"{R}QUANTITY2": 1.0, f"{R}PRICE_EACH_CURRENT_CURRENCY": 100.0}
 
 
-@pytest.fixture
-def in_fresh_process(tmp_path: Path) -> Callable[..., Any]:
-    def run(fn: Callable[..., Any], **options: Any) -> Any:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
-            return pool.submit(fn, str(tmp_path / "company.sqlite"), options).result(timeout=60)
-
-    return run
-
-
-def _demo(path: str, options: dict[str, Any], *, faults: Faults | None = None) -> SimulatedBackend:
+def demo(path: str, options: dict[str, Any], *, faults: Faults | None = None) -> SimulatedBackend:
+    """A new demo company at ``path``, opened (in the spawned process)."""
     create_company(Path(path))
     backend = SimulatedBackend(Path(path), options=Options(**options), faults=faults)
     backend.open()
@@ -56,7 +45,7 @@ def _code(fn: Callable[[], Any]) -> int | None:
 
 
 def vat_rates_from_prm2(path: str, options: dict[str, Any]) -> dict[str, float]:
-    backend = _demo(path, options)
+    backend = demo(path, options)
     # The merchant changes the rate of VAT code 2 in the company settings (PRM2_VAT2).
     backend.update("ADK_DB_PRM2", {"ADK_PRM2_DEFAULT_PRICELIST": "1"}, {"ADK_PRM2_VAT2": 15.0})
     head = backend.add("ADK_DB_ORDER_HEAD", {f"{H}CUSTOMER_NUMBER": "1001"}, [ORDER_ROW])
@@ -64,7 +53,7 @@ def vat_rates_from_prm2(path: str, options: dict[str, Any]) -> dict[str, float]:
 
 
 def numbering_per_kind(path: str, options: dict[str, Any]) -> dict[str, Any]:
-    backend = _demo(path, options)
+    backend = demo(path, options)
 
     def add(table: str, number: int = 0) -> int:
         values = {f"{H}CUSTOMER_NUMBER": "1001"} | ({f"{H}DOCUMENT_NUMBER": float(number)} if number else {})
@@ -79,7 +68,7 @@ def numbering_per_kind(path: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def text_outside_cp1252(path: str, options: dict[str, Any]) -> dict[str, Any]:
-    backend = _demo(path, options)
+    backend = demo(path, options)
     values = {"ADK_CUSTOMER_NUMBER": "9001", "ADK_CUSTOMER_NAME": "Łódź 😀"}
     code = _code(lambda: backend.add("ADK_DB_CUSTOMER", values))
     found = backend.find("ADK_DB_CUSTOMER", {"ADK_CUSTOMER_NUMBER": "9001"})
@@ -87,7 +76,7 @@ def text_outside_cp1252(path: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def timestamps_and_stock(path: str, options: dict[str, Any]) -> dict[str, Any]:
-    backend = _demo(path, options)
+    backend = demo(path, options)
     key = {"ADK_ARTICLE_NUMBER": "2001"}
     before = backend.find("ADK_DB_ARTICLE", key)
     customer_before = backend.find("ADK_DB_CUSTOMER", {"ADK_CUSTOMER_NUMBER": "1001"})
@@ -115,7 +104,7 @@ def timestamps_and_stock(path: str, options: dict[str, Any]) -> dict[str, Any]:
 
 
 def one_company_per_process(path: str, options: dict[str, Any]) -> dict[str, Any]:
-    first = _demo(path, options)
+    first = demo(path, options)
     other = Path(path).with_name("other.sqlite")
     create_company(other)
     second = SimulatedBackend(other)
