@@ -55,19 +55,23 @@ def _delivered_and_invoiced(client, reference: str) -> None:
     client.sim("POST", f"orders/{order.number}/invoice")
 
 
-def test_stock_pages_match_the_backend(client, reader):
-    after = None
-    pages = 0
+@pytest.mark.parametrize("webshop_only", [False, True])
+def test_stock_pages_match_the_backend(client, reader, unique, webshop_only):
+    # Two articles kept out of the web shop, next to each other: a filtered page must still fill.
+    hidden = [{"number": f"1001{unique}{i}", "webshop": False, "in_stock": "3"} for i in (1, 2)]
+    client.sim("POST", "articles", {"items": hidden})
+    after, seen = None, []
     while True:
-        ours, theirs = client.stock_page(after, 4), reader.stock(after, 4)
+        ours, theirs = client.stock_page(after, 4, webshop_only), reader.stock(after, 4, webshop_only)
         assert theirs.source == "odbc" and ours.source == "simulated"
         assert [s.to_dict() for s in theirs.items] == [s.to_dict() for s in ours.items]
         assert theirs.next_after == ours.next_after
-        pages += 1
+        seen += [s.article_number for s in ours.items]
         if not ours.next_after:
             break
         after = ours.next_after
-    assert pages > 1
+    assert len(seen) > 8 and len(set(seen)) == len(seen)
+    assert (f"1001{unique}1" in seen) is not webshop_only
 
 
 def test_document_status_matches_the_backend(client, reader, unique):
@@ -100,7 +104,8 @@ def test_start_up_check_enables_the_path_when_both_agree(agent, client, reader, 
             "odbc_stock_query",
             "SELECT ADK_ARTICLE_NUMBER, ADK_ARTICLE_ORDER_POINT + 1, ADK_ARTICLE_QUANTITY_RESERVED,"
             " ADK_ARTICLE_DISPOSABLE_IN_STOCK, ADK_ARTICLE_STOCK_GOODS, ADK_ARTICLE_WEBSHOP,"
-            " ADK_ARTICLE_TIMESTAMP FROM article WHERE ADK_ARTICLE_NUMBER > ? ORDER BY ADK_ARTICLE_NUMBER",
+            " ADK_ARTICLE_TIMESTAMP FROM article WHERE ADK_ARTICLE_NUMBER > ?"
+            " ORDER BY ADK_ARTICLE_NUMBER LIMIT ?",
         ),
         (
             "status_misses_the_invoices",

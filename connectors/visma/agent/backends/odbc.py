@@ -3,8 +3,13 @@
 Visma publishes no ODBC driver or schema (reference §5), so the SQL is configurable; the defaults
 read the simulator's tables, which use the ADK constant names as columns. At start-up the agent reads
 a sample of both through this path and through the backend; if anything differs the path stays off
-and the log says why. Queries stream with ``fetchmany`` so memory stays bounded whatever the page
-size, and use no LIMIT/TOP (dialects differ): the cursor is simply abandoned when the page is full.
+and the log says why.
+
+The stock query takes two parameters, the last article number seen and the page size, and must
+return at most that many rows in article-number order: some drivers (the SQLite one among them)
+materialise the whole result before the first fetch, so a query without a row limit costs the
+entire table per page. The limit is dialect-specific (SQLite ``LIMIT ?``; SQL Server ``OFFSET 0
+ROWS FETCH NEXT ? ROWS ONLY``), which is one more reason the query is configuration.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ log = logging.getLogger("connectors.visma.agent.odbc")
 
 STOCK_SQL = (
     "SELECT " + ", ".join(STOCK_FIELDS) + " FROM article WHERE ADK_ARTICLE_NUMBER > ? "
-    "ORDER BY ADK_ARTICLE_NUMBER"
+    "ORDER BY ADK_ARTICLE_NUMBER LIMIT ?"
 )
 # Columns in this order: kind (ORDER/INVOICE), number, reference, delivered, cancelled, total,
 # balance, timestamp; one parameter, the shop's reference.
@@ -56,22 +61,24 @@ class OdbcReader:
         conn = self._connect()
         try:
             cursor = conn.cursor()
-            cursor.execute(self.stock_sql, after or "")
+            last = after or ""
+            # Web-shop filtering happens here (the query stays simple to adapt), so a page may need
+            # more than one query to fill; each query is bounded by the page size.
             while len(rows) < limit:
-                batch = cursor.fetchmany(min(1000, limit - len(rows)))
-                if not batch:
-                    break
+                batch = cursor.execute(self.stock_sql, last, limit).fetchall()
                 for values in batch:
                     record = dict(zip(STOCK_FIELDS, values, strict=True))
                     record["ADK_ARTICLE_STOCK_GOODS"] = bool(record["ADK_ARTICLE_STOCK_GOODS"])
                     record["ADK_ARTICLE_WEBSHOP"] = bool(record["ADK_ARTICLE_WEBSHOP"])
-                    if webshop_only and not record["ADK_ARTICLE_WEBSHOP"]:
-                        continue
-                    rows.append(record)
+                    if record["ADK_ARTICLE_WEBSHOP"] or not webshop_only:
+                        rows.append(record)
+                if len(batch) < limit:
+                    break
+                last = batch[-1][0]
             cursor.close()
         finally:
             conn.close()
-        return stock_page(rows, limit, source=self.name)
+        return stock_page(rows[:limit], limit, source=self.name)
 
     def document_status(self, reference: str) -> P.DocumentStatusList:
         """Head-only status of the documents with this shop reference (no rows)."""
