@@ -68,10 +68,12 @@ def build_agent(config: AgentConfig, backend: CompanyBackend | None = None) -> A
     api = Api(service, worker, timeout=config.request_timeout)
     router = Router()
     api.register(router)
-    if config.backend == "simulated" and config.sidedoor:
+    if config.sidedoor:
+        from connectors.visma.agent.backends.simulated import SimulatedBackend
         from connectors.visma.agent.sidedoor import SideDoor
 
-        SideDoor(api, backend).register(router)  # type: ignore[arg-type]
+        if isinstance(backend, SimulatedBackend):  # the side door plays Visma's user: simulator only
+            SideDoor(api, backend).register(router)
     worker.start()
     try:
         # Open the company now so a wrong path or licence shows at start-up, not at the first order;

@@ -66,7 +66,9 @@ class DocumentDesk:
 
     # --- reading ----------------------------------------------------------------------------------
 
-    def document(self, kind: str, head: AdkRecord, *, with_rows: bool = True, warnings=None) -> P.Document:  # type: ignore[no-untyped-def]
+    def document(
+        self, kind: str, head: AdkRecord, *, with_rows: bool = True, warnings: list[str] | None = None
+    ) -> P.Document:
         table = F.HEAD_TABLES[kind].db
         number = int(head[f"{H}DOCUMENT_NUMBER"])
         rates = self.backend.vat_rates()

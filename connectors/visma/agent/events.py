@@ -8,6 +8,7 @@ flag that turned on. Events get increasing ids; the id is the feed's cursor.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -49,7 +50,7 @@ class EventFeed:
             "cancelled": bool(head[f"{H}DOCUMENT_CANCELLED"]),
         }
 
-    def _changed_heads(self, since: str):  # type: ignore[no-untyped-def]
+    def _changed_heads(self, since: str) -> Iterator[tuple[str, AdkRecord]]:
         for kind, table in TABLES:
             after: tuple[Any, ...] = (since, -1)
             while True:

@@ -92,8 +92,13 @@ LIMIT = {"type": "integer", "minimum": 1, "maximum": 10000}
 
 
 def _op(
-    summary: str, ok: dict[str, Any], *, params: list | None = None, body: str | None = None, status="200"
-):  # type: ignore[no-untyped-def]
+    summary: str,
+    ok: dict[str, Any],
+    *,
+    params: list[dict[str, Any]] | None = None,
+    body: str | None = None,
+    status: str = "200",
+) -> dict[str, Any]:
     op: dict[str, Any] = {
         "summary": summary,
         "responses": {status: ok, **ERRORS},

@@ -143,6 +143,7 @@ def test_adk_backend_answers_like_the_simulated_one(company, simulated_answers, 
     ) as agent:
         answers = session(agent.client)
         assert agent.client.identity().backend == "adk"
+        assert _code(lambda: agent.client.sim("GET", "counts")) == 404  # no side door into real Visma
     for name, expected in simulated_answers.items():
         assert answers[name] == expected, name
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,7 +84,7 @@ class SimulatedBackend(CompanyBackend):
         except KeyError:
             raise AdkError(102, table=table) from None
 
-    def _write(self, fn, *args) -> AdkRecord:  # type: ignore[no-untyped-def]
+    def _write(self, fn: Callable[..., AdkRecord], *args: Any) -> AdkRecord:
         # One transaction per ADK call: a refused write leaves nothing behind.
         store = self._store("write")
         store.conn.execute("BEGIN IMMEDIATE")
