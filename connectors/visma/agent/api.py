@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -15,6 +16,7 @@ from connectors.visma.agent.worker import CompanyWorker
 from connectors.visma.signing import IDEMPOTENCY_HEADER
 
 T = TypeVar("T")
+log = logging.getLogger("connectors.visma.agent.api")
 MAX_PAGE = 10_000
 
 
@@ -26,6 +28,21 @@ class Api:
 
     def run(self, fn: Callable[[], T], *, write: bool = False) -> T:
         return self.worker.call(fn, write=write, timeout=self.timeout)
+
+    def read(self, via_odbc: Callable[[Any], T], via_backend: Callable[[], T]) -> T:
+        """A bulk read over the ODBC path when it is on, else (or if it fails) on the company thread.
+
+        ODBC reads bypass the company thread, so they never wait behind writes.
+        """
+        odbc = self.service.odbc
+        if odbc is not None:
+            try:
+                return via_odbc(odbc)
+            except Exception as exc:  # the DSN went away after start-up: the ADK can still answer
+                log.warning(
+                    "ODBC read failed, answered by the backend instead (%s: %s)", type(exc).__name__, exc
+                )
+        return self.run(via_backend)
 
     def register(self, router: Router) -> None:
         routes: list[tuple[str, str, Callable[[Request], Response]]] = [
@@ -88,11 +105,10 @@ class Api:
     def stock(self, request: Request) -> Response:
         after, limit = request.arg("after"), request.int_arg("limit", 1000, low=1, high=MAX_PAGE)
         webshop_only = request.arg("webshop_only", "false") == "true"
-        odbc = self.service.odbc
-        if odbc is not None:
-            # The ODBC read path bypasses the company thread: bulk reads never wait behind writes.
-            return Response(200, odbc.stock(after, limit, webshop_only).to_dict())
-        page = self.run(lambda: self.service.catalog.stock(after, limit, webshop_only))
+        page = self.read(
+            lambda odbc: odbc.stock(after, limit, webshop_only),
+            lambda: self.service.catalog.stock(after, limit, webshop_only),
+        )
         return Response(200, page.to_dict())
 
     def price_lists(self, request: Request) -> Response:
@@ -160,10 +176,10 @@ class Api:
         reference = request.arg("reference") or ""
         if not reference:
             raise P.ProtocolError("reference is required")
-        odbc = self.service.odbc
-        if odbc is not None:
-            return Response(200, odbc.document_status(reference).to_dict())  # off the company thread
-        return Response(200, self.run(lambda: self.service.documents.status(reference)).to_dict())
+        found = self.read(
+            lambda odbc: odbc.document_status(reference), lambda: self.service.documents.status(reference)
+        )
+        return Response(200, found.to_dict())
 
     def get_document(self, request: Request) -> Response:
         kind, number = request.params["kind"], request.params["number"]

@@ -71,7 +71,8 @@ def _transliterate_char(char: str) -> str:
 
 def to_cp1252(value: str) -> str:
     """Return ``value`` with every character representable in Windows-1252."""
-    value = unicodedata.normalize("NFC", value)
+    # NUL fits cp1252 but ends a C string: the ADK would silently cut the text there.
+    value = unicodedata.normalize("NFC", value).replace("\x00", "")
     if _fits(value):  # the common case: one encode, no per-character work
         return value
     return "".join(c if _fits(c) else _transliterate_char(c) for c in value)

@@ -131,6 +131,18 @@ def test_start_up_check_disables_the_path_on_disagreement(
     assert client.stock_page(None, 3).source == "simulated"
 
 
+def test_odbc_failing_after_start_up_falls_back_to_the_backend(agent, client, reader, odbc_config, caplog):
+    odbc_config.odbc_connection = reader.connection_string
+    enable_odbc(agent.agent.service, agent.agent.worker, odbc_config)
+    assert client.stock_page(None, 3).source == "odbc"
+    agent.agent.service.odbc.connection_string = "DSN=gone-since-start-up"
+    with caplog.at_level(logging.WARNING, logger="connectors.visma.agent.api"):
+        page = client.stock_page(None, 3)
+        status = client.document_status("NONE")
+    assert (page.source, len(page.items), status.source) == ("simulated", 3, "simulated")
+    assert caplog.text.count("ODBC read failed, answered by the backend instead") == 2
+
+
 def test_unreachable_dsn_leaves_the_path_off(agent, odbc_config, caplog):
     odbc_config.odbc_connection = "DSN=does-not-exist"
     with caplog.at_level(logging.WARNING, logger="connectors.visma.agent.odbc"):

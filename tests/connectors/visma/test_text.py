@@ -22,6 +22,7 @@ from connectors.visma.agent.text import prepare, to_cp1252
         ("arrows_and_dashes", "a → b − c", "a -> b - c"),
         ("decomposed_input", "A\u030angström", "Ångström"),
         ("greek_dropped", "Ωmega", "mega"),
+        ("nul_dropped", "Ord\x00er", "Order"),  # would end the C string inside the ADK
     ],
 )
 def test_transliteration(text_case, value, expected):
