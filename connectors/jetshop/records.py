@@ -138,13 +138,14 @@ class DeleteResult:
 class DynamicFieldInput:
     """``DynamicFieldOnProductInput``: one custom attribute (``Key``) of one article, per culture.
 
-    ``values`` maps a culture (``sv-SE``) to the text; the key must already be connected to the
-    product in the shop, otherwise the row fails with ``Success=false`` (verified).
+    ``values`` holds ``(culture, text)`` pairs (a tuple, so the record stays hashable); the key
+    must already be connected to the product in the shop, otherwise the row fails with
+    ``Success=false`` (verified).
     """
 
     article_number: str
     key: str
-    values: tuple[tuple[str, str], ...] = ()  # (culture, value) pairs, in the order sent
+    values: tuple[tuple[str, str], ...] = ()  # sent in this order
     clear_existing_list_data: bool = False
 
 
