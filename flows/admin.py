@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.urls import reverse
+from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
 from flows.gating import is_multishop
@@ -18,6 +21,7 @@ from flows.models import (
     OrderTrigger,
     PriceListMapping,
     StatusRule,
+    SyncItem,
     VismaAgent,
 )
 from flows.models.config import FLOW_FEATURES
@@ -117,7 +121,7 @@ def mode_table_html():
 
 @admin.register(Integration)
 class IntegrationAdmin(AuditedModelAdmin):
-    list_display = ["__str__", "flow_mode", "document_type", "live", "enabled", "agent_last_seen"]
+    list_display = ["__str__", "flow_mode", "document_type", "live", "enabled", "agent_state", "attention"]
     list_filter = ["flow_mode", "live", "enabled", "customer__tier"]
     search_fields = ["name", "customer__name", "customer__org_number"]
     autocomplete_fields = ["customer"]
@@ -173,10 +177,37 @@ class IntegrationAdmin(AuditedModelAdmin):
     def mode_table(self, obj):
         return mode_table_html()
 
-    @admin.display(description=_("agent last seen"))
-    def agent_last_seen(self, obj):
-        agent = getattr(obj, "agent", None)
-        return agent.last_seen_at if agent else None
+    @admin.display(description=_("Visma agent"))
+    def agent_state(self, obj):
+        return agent_state_html(getattr(obj, "agent", None))
+
+    def get_queryset(self, request):
+        attention = Count("items", filter=Q(items__status__in=SyncItem.ATTENTION))
+        return super().get_queryset(request).annotate(attention_count=attention)
+
+    @admin.display(description=_("needs attention"), ordering="attention_count")
+    def attention(self, obj):
+        if not obj.attention_count:
+            return "0"
+        url = reverse("admin:flows_syncitem_changelist") + f"?integration__id__exact={obj.pk}&attention=yes"
+        return format_html('<a href="{}" style="color:#ba2121">{}</a>', url, obj.attention_count)
+
+
+def agent_state_html(agent: VismaAgent | None) -> str:
+    """Offline (since when, and why), online (last seen) or not seen yet: what support looks for first."""
+    if agent is None:
+        return _("no agent configured")
+    if agent.offline_since:
+        when = date_format(localtime(agent.offline_since), "SHORT_DATETIME_FORMAT")
+        return format_html(
+            '<span style="color:#ba2121" title="{}">{}</span>',
+            agent.last_error,
+            _("Visma agent offline since %(when)s") % {"when": when},
+        )
+    if agent.last_seen_at:
+        when = date_format(localtime(agent.last_seen_at), "SHORT_DATETIME_FORMAT")
+        return _("online, last seen %(when)s") % {"when": when}
+    return _("not seen yet")
 
 
 class ChannelInline(admin.TabularInline):

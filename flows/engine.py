@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -93,25 +93,39 @@ def idempotency_key(item: SyncItem) -> str:
 class FlowLock:
     """Runs of one flow for one integration never overlap.
 
-    The lock expires on its own (a worker killed with SIGKILL cannot release it), so a long run
-    renews it between items; a dead worker's lock is gone within ``ttl`` seconds.
+    On PostgreSQL this is a session advisory lock: a worker killed with SIGKILL drops its database
+    connection and the server releases the lock at once. Elsewhere (the embedded SQLite default) it
+    is a cache key that expires by itself, renewed between items by a long run.
     """
 
     def __init__(self, integration_id: int, flow: str, ttl: int = 60) -> None:
-        self.key = f"flow-lock:{integration_id}:{flow}"
+        self.name = f"flow-lock:{integration_id}:{flow}"
         self.token = uuid.uuid4().hex
         self.ttl = ttl
+        # Advisory locks take a signed 64-bit key.
+        self.pg_key = int.from_bytes(hashlib.sha256(self.name.encode()).digest()[:8], "big", signed=True)
+
+    @property
+    def _advisory(self) -> bool:
+        return connection.vendor == "postgresql"
 
     def acquire(self) -> bool:
-        return cache.add(self.key, self.token, self.ttl)
+        if self._advisory:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_lock(%s)", [self.pg_key])
+                return bool(cursor.fetchone()[0])
+        return cache.add(self.name, self.token, self.ttl)
 
     def renew(self) -> None:
-        if cache.get(self.key) == self.token:
-            cache.touch(self.key, self.ttl)
+        if not self._advisory and cache.get(self.name) == self.token:
+            cache.touch(self.name, self.ttl)
 
     def release(self) -> None:
-        if cache.get(self.key) == self.token:
-            cache.delete(self.key)
+        if self._advisory:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_advisory_unlock(%s)", [self.pg_key])
+        elif cache.get(self.name) == self.token:
+            cache.delete(self.name)
 
 
 @contextmanager

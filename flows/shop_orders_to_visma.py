@@ -29,7 +29,7 @@ from django.utils import timezone
 from connectors.errors import ConnectorError, PermanentError
 from connectors.jetshop.records import Order
 from connectors.visma import protocol as P
-from flows import customers, engine
+from flows import customers, engine, throttle
 from flows.connections import Connections
 from flows.engine import MappingError, Outcome, SourceRecord
 from flows.models import (
@@ -91,21 +91,23 @@ class ShopOrdersToVisma:
             since = timezone.now().astimezone(STOCKHOLM) - timedelta(days=shop.order_lookback_days)
             client = self.connections.jetshop(shop)
             try:
-                for status_id in triggers:
-                    orders = client.list_orders_by_status(status_id, since=since)
-                    engine.run_log(run, f"{shop}: {len(orders)} order(s) in status {status_id}")
-                    for order in orders:
-                        yield SourceRecord(
-                            source_id=f"{shop.pk}:{order.order_id}",
-                            version=version,
-                            payload=dump(order),
-                            reference=shop.order_reference_prefix + order.order_number,
-                            shop_id=shop.pk,
-                        )
+                with throttle.respect(throttle_key(shop)):
+                    pulled = [(s, client.list_orders_by_status(s, since=since)) for s in triggers]
             except ConnectorError as exc:
                 # One shop that does not answer must not hold back the others' orders; its own
                 # orders come with the next poll (nothing was consumed from it).
                 engine.run_error(run, f"{shop}: {exc}")
+                continue
+            for status_id, orders in pulled:
+                engine.run_log(run, f"{shop}: {len(orders)} order(s) in status {status_id}")
+                for order in orders:
+                    yield SourceRecord(
+                        source_id=f"{shop.pk}:{order.order_id}",
+                        version=version,
+                        payload=dump(order),
+                        reference=shop.order_reference_prefix + order.order_number,
+                        shop_id=shop.pk,
+                    )
 
     def resume_parked(self, run: SyncRun) -> None:
         """Orders waiting for a mapping, an article or a VAT code go again once it exists."""
@@ -196,9 +198,10 @@ class ShopOrdersToVisma:
 
         # 4. Move the shop order on, so the status pull stops returning it.
         if shop.transferred_status_id is not None:
-            result = self.connections.jetshop(shop).set_order_status(
-                order.order_id, shop.transferred_status_id, send_mail=False
-            )
+            with throttle.respect(throttle_key(shop)):
+                result = self.connections.jetshop(shop).set_order_status(
+                    order.order_id, shop.transferred_status_id, send_mail=False
+                )
             steps.append(
                 (JourneyStep.Step.SHOP_STATUS, {"status_id": shop.transferred_status_id, "ok": result.success,
                                                 "message": result.message})
@@ -267,6 +270,10 @@ class ShopOrdersToVisma:
             "vat": [{"code": v.vat_code, "rate": str(v.rate), "amount": str(v.amount)} for v in document.vat],
             "warnings": document.warnings,
         }
+
+
+def throttle_key(shop: JetshopShop) -> str:
+    return f"jetshop-shop-{shop.pk}"
 
 
 def routing_of(channel: Channel | None) -> Routing:

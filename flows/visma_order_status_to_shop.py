@@ -20,11 +20,12 @@ from collections.abc import Iterator
 
 from connectors.errors import PermanentError, TransientError
 from connectors.visma import protocol as P
-from flows import engine
+from flows import engine, throttle
 from flows.connections import Connections
 from flows.engine import Outcome, Skipped, SourceRecord
 from flows.models import ExternalRef, Integration, JetshopShop, JourneyStep, StatusRule, SyncItem, SyncRun
 from flows.modes import Flow
+from flows.shop_orders_to_visma import throttle_key
 
 PAGE = 500
 EVENT_STEPS = {
@@ -87,16 +88,17 @@ class VismaOrderStatusToShop:
             return Outcome(target_id="", result={"dry_run": True}, steps=steps)
 
         jetshop = self.connections.jetshop(shop)
-        current = jetshop.get_order(order_id)
-        if current is None:
-            raise PermanentError(f"order {order_id} is no longer in {shop}", system="jetshop")
-        already = current.status_id == rule.shop_status_id
-        if not already:
-            result = jetshop.set_order_status(
-                order_id, rule.shop_status_id, send_mail=rule.send_email, tracking_number=tracking or None
-            )
-            if not result.success:
-                raise PermanentError(f"{shop} refused status {rule.shop_status_id}: {result.message}")
+        with throttle.respect(throttle_key(shop)):
+            current = jetshop.get_order(order_id)
+            if current is None:
+                raise PermanentError(f"order {order_id} is no longer in {shop}", system="jetshop")
+            already = current.status_id == rule.shop_status_id
+            if not already:
+                result = jetshop.set_order_status(
+                    order_id, rule.shop_status_id, send_mail=rule.send_email, tracking_number=tracking or None
+                )
+                if not result.success:
+                    raise PermanentError(f"{shop} refused status {rule.shop_status_id}: {result.message}")
         steps.append((JourneyStep.Step.SHOP_STATUS, {**change, "already_set": already}))
         if rule.send_email and not already:
             steps.append((JourneyStep.Step.EMAIL, {"to": current.email, "status_id": rule.shop_status_id}))

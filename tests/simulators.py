@@ -1,8 +1,9 @@
 """The outside world for flow and end-to-end tests: a Jetshop shop and a Visma agent on loopback.
 
-Both can run in the test process (threads; fast, for flow tests) or as their own processes (what
-the demo runs; for end-to-end tests with a real Celery worker, which reaches them over HTTP just
-the same). Tests talk to them through their side doors, as a person in the shop or in Visma would.
+The shop can run in the test process (a thread) or as its own process; the agent always runs in
+its own, like the ADK it opens one company per process. A real Celery worker reaches them over
+HTTP just as the test does. Tests talk to them through their side doors, as a person in the shop
+or in Visma would.
 """
 
 from __future__ import annotations
@@ -11,19 +12,14 @@ import os
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
 
 import requests
-import waitress
 
 from connectors.jetshop.simulator import JetshopSimulator, RunningServer, SimConfig
 from connectors.jetshop.wire import ENDPOINT_PATH
-from connectors.visma.agent.__main__ import seed_company
-from connectors.visma.agent.app import build_agent
-from connectors.visma.agent.config import AgentConfig
 from connectors.visma.client import VismaClient
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -104,29 +100,11 @@ class Shop:
 class Agent:
     """A Visma agent with the simulated backend (demo company) and a client for its side door."""
 
-    def __init__(self, base_url: str, company: Path, process=None, stop=None) -> None:
+    def __init__(self, base_url: str, company: Path, process: subprocess.Popen) -> None:
         self.base_url = base_url
         self.company = company
         self.process = process
-        self._stop = stop
         self.client = VismaClient(base_url, AGENT_KEY, AGENT_SECRET, read_timeout=30)
-
-    @classmethod
-    def in_thread(cls, company: Path) -> Agent:
-        seed_company(company, demo=True)
-        config = AgentConfig(
-            key_id=AGENT_KEY, secret=AGENT_SECRET, backend="simulated", company=str(company),
-            event_overlap_seconds=0.0,
-        )  # fmt: skip
-        agent = build_agent(config)
-        server = waitress.create_server(agent.app, host="127.0.0.1", port=0, threads=8)
-        threading.Thread(target=server.run, name="visma-agent", daemon=True).start()
-
-        def stop() -> None:
-            server.close()
-            agent.stop()
-
-        return cls(f"http://127.0.0.1:{server.effective_port}", company, stop=stop)
 
     @classmethod
     def in_process(cls, company: Path, port: int | None = None) -> Agent:
@@ -151,8 +129,5 @@ class Agent:
 
     def stop(self) -> None:
         self.client.close()
-        if self._stop is not None:
-            self._stop()
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
+        self.process.terminate()
+        self.process.wait(timeout=10)

@@ -27,7 +27,9 @@ def shop(_shop: Shop) -> Shop:
 
 @pytest.fixture(scope="session")
 def agent(tmp_path_factory) -> Iterator[Agent]:
-    running = Agent.in_thread(tmp_path_factory.mktemp("visma") / "company.sqlite")
+    # Its own process: like the ADK, the simulated backend opens one company per process, and
+    # the connector tests hold theirs in this one.
+    running = Agent.in_process(tmp_path_factory.mktemp("visma") / "company.sqlite")
     yield running
     running.stop()
 
