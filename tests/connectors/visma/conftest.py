@@ -1,75 +1,42 @@
-"""A real agent (simulated backend, demo company) on a free loopback port, shared by the session.
-
-One agent per process, like the ADK's one open company per process: tests use their own references
-and customers so they do not step on each other.
+"""A real agent (simulated backend, demo company) in its own process on a loopback port, shared by
+the tests of this package; they use their own references and customers so they do not step on each
+other. Why a process: see ``processes.py``.
 """
 
 from __future__ import annotations
 
 import multiprocessing
-import threading
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-import waitress
 
-from connectors.visma.agent.__main__ import seed_company
-from connectors.visma.agent.app import Agent, build_agent
-from connectors.visma.agent.config import AgentConfig
 from connectors.visma.client import VismaClient
+from tests.connectors.visma.processes import AgentProcess, config_file, seed, serving
 
-KEY_ID = "test-key"
-SECRET = "test-secret-0123456789abcdef"
-
-
-@dataclass
-class RunningAgent:
-    base_url: str
-    agent: Agent
-    client: VismaClient
-    company: Path
-    config: AgentConfig
+# Room for the concurrency tests (12 parallel creates) without a 503; the queue limit itself is
+# tested on an agent of its own (test_cli.py).
+SETTINGS = {"queue_size": 16, "threads": 24, "request_timeout": 30, "event_overlap_seconds": 0.5}
 
 
-@pytest.fixture(scope="session")
-def running_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningAgent]:
-    company = tmp_path_factory.mktemp("visma") / "company.sqlite"
-    seed_company(company, demo=True)
-    config = AgentConfig(
-        key_id=KEY_ID,
-        secret=SECRET,
-        backend="simulated",
-        company=str(company),
-        queue_size=64,
-        request_timeout=30,
-        event_overlap_seconds=0.5,
-    )
-    agent = build_agent(config)
-    server = waitress.create_server(agent.app, host="127.0.0.1", port=0, threads=8)
-    thread = threading.Thread(target=server.run, name="visma-agent-http", daemon=True)
-    thread.start()
-    base_url = f"http://127.0.0.1:{server.effective_port}"
-    client = VismaClient(base_url, KEY_ID, SECRET, read_timeout=30, pool_size=16)
-    try:
-        yield RunningAgent(base_url, agent, client, company, config)
-    finally:
-        client.close()
-        server.close()
-        agent.stop()
+@pytest.fixture(scope="package")
+def running_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentProcess]:
+    tmp = tmp_path_factory.mktemp("visma")
+    company = seed(tmp / "company.sqlite")
+    with serving(tmp, "--company", str(company), "--config", config_file(tmp, SETTINGS)) as agent:
+        yield agent
 
 
 @pytest.fixture
-def agent(running_agent: RunningAgent) -> RunningAgent:
+def agent(running_agent: AgentProcess) -> AgentProcess:
     return running_agent
 
 
 @pytest.fixture
-def client(running_agent: RunningAgent) -> VismaClient:
+def client(running_agent: AgentProcess) -> VismaClient:
     return running_agent.client
 
 
@@ -80,8 +47,8 @@ def unique() -> str:
 
 @pytest.fixture
 def in_fresh_process(tmp_path: Path) -> Callable[..., Any]:
-    """Run ``fn(company_path, options)`` in a spawned process: a company of its own (the simulated
-    ADK holds one per process, and this one's is the session agent's). Returns what ``fn`` returns.
+    """Run ``fn(company_path, options)`` in a spawned process, for checks that open a company in
+    process (the simulated ADK holds one per process). Returns what ``fn`` returns.
     """
 
     def run(fn: Callable[[str, dict[str, Any]], Any], **options: Any) -> Any:

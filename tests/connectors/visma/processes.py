@@ -1,12 +1,14 @@
 """Run the agent as its own process, exactly as an operator starts it (``python -m ... serve``).
 
-Used where the in-process session agent cannot serve: the command line itself, settings fixed at
-start (queue size, threads, simulator options), and companies of their own (the simulated ADK,
-like the real one, holds one open company per process).
+Every agent in these tests is a process of its own: the simulated ADK, like the real one, holds one
+open company per process, and the test process may already hold one for another package's tests
+(tests/flows runs an agent in a thread). Settings fixed at start (queue size, ODBC, simulator
+options) come from a config file, as in production.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -20,9 +22,10 @@ from pathlib import Path
 import requests
 
 from connectors.visma.client import VismaClient
-from tests.connectors.visma.conftest import KEY_ID, SECRET
 
 ROOT = Path(__file__).resolve().parents[3]
+KEY_ID = "test-key"
+SECRET = "test-secret-0123456789abcdef"
 
 
 @dataclass
@@ -31,9 +34,29 @@ class AgentProcess:
     client: VismaClient
     process: subprocess.Popen
     log: Path
+    company: Path | None = None
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def seed(company: Path, *args: str) -> Path:
+    """``python -m connectors.visma.agent seed``: a demo company at ``company``."""
+    done = subprocess.run(
+        agent_command("seed", "--company", str(company), *args),
+        cwd=ROOT,
+        env=agent_env(),
+        capture_output=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    return company
+
+
+def config_file(tmp_path: Path, settings: Mapping[str, object]) -> str:
+    path = tmp_path / f"agent-{len(list(tmp_path.glob('agent-*.json')))}.json"
+    path.write_text(json.dumps(dict(settings)), encoding="utf-8")
+    return str(path)
 
 
 def free_port() -> int:
@@ -79,9 +102,10 @@ def serving(
         )
     base_url = f"http://127.0.0.1:{port}"
     client = VismaClient(base_url, KEY_ID, SECRET, read_timeout=30, pool_size=16)
+    company = Path(args[args.index("--company") + 1]) if "--company" in args else None
     try:
         _wait_until_up(base_url, process, log)
-        yield AgentProcess(base_url, client, process, log)
+        yield AgentProcess(base_url, client, process, log, company)
     finally:
         client.close()
         process.terminate()

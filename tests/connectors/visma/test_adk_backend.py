@@ -11,7 +11,6 @@ What it cannot cover: the real wrapper's behaviour where it differs from referen
 from __future__ import annotations
 
 import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ import pytest
 from connectors.errors import PermanentError
 from connectors.visma import protocol as P
 from connectors.visma.client import VismaClient
-from tests.connectors.visma.processes import ROOT, agent_command, agent_env, serving
+from tests.connectors.visma.processes import seed, serving
 
 FAKE_ADK = Path(__file__).parent / "fake_adk"
 VOLATILE = {
@@ -100,21 +99,9 @@ def session(client: VismaClient) -> dict[str, Any]:
     return _stable(out)
 
 
-def _seeded(path: Path) -> Path:
-    done = subprocess.run(
-        agent_command("seed", "--company", str(path)),
-        cwd=ROOT,
-        env=agent_env(),
-        capture_output=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
-    return path
-
-
 @pytest.fixture(scope="module")
 def company(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return _seeded(tmp_path_factory.mktemp("adk") / "seeded.sqlite")
+    return seed(tmp_path_factory.mktemp("adk") / "seeded.sqlite")
 
 
 @pytest.fixture(scope="module")

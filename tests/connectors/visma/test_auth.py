@@ -10,7 +10,7 @@ import requests
 
 from connectors.visma import signing
 from connectors.visma.agent.auth import Authenticator, Unauthorized
-from tests.connectors.visma.conftest import KEY_ID, SECRET
+from tests.connectors.visma.processes import KEY_ID, SECRET
 
 ORDER = {
     "kind": "order",

@@ -12,8 +12,7 @@ import pytest
 
 from connectors.errors import PermanentError, RateLimited, TransientError
 from connectors.visma.client import VismaClient
-from tests.connectors.visma.conftest import KEY_ID, SECRET
-from tests.connectors.visma.processes import ROOT, agent_command, agent_env, serving
+from tests.connectors.visma.processes import KEY_ID, ROOT, SECRET, agent_command, agent_env, seed, serving
 
 
 def test_serve_creates_an_empty_company_when_missing(tmp_path):
@@ -42,15 +41,7 @@ def test_serve_seeds_a_new_demo_company(tmp_path):
 
 
 def test_seed_command_bulk_loads_articles(tmp_path):
-    company = tmp_path / "bulk.sqlite"
-    done = subprocess.run(
-        agent_command("seed", "--company", str(company), "--articles", "50"),
-        cwd=ROOT,
-        env=agent_env(),
-        capture_output=True,
-        timeout=60,
-    )
-    assert done.returncode == 0, done.stderr
+    company = seed(tmp_path / "bulk.sqlite", "--articles", "50")
     with serving(tmp_path, "--backend", "simulated", "--company", str(company)) as agent:
         numbers = [line.article_number for line in agent.client.iter_stock(page_size=7)]
     assert len(numbers) == 59  # 9 demo articles and 50 bulk ones

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 import json
 import threading
-from dataclasses import replace
 from datetime import datetime
 
 import pytest
 import requests
-import waitress
 
 from connectors.errors import PermanentError, RateLimited, TransientError
 from connectors.visma import protocol as P
 from connectors.visma.agent import VERSION
-from connectors.visma.agent.app import build_agent
 from connectors.visma.agent.server import map_exception
 from connectors.visma.agent.worker import CompanyWorker, QueueFull
 from connectors.visma.client import VismaClient
 from flows import agent_status
-from tests.connectors.visma.conftest import KEY_ID, SECRET
 from tests.factories import VismaAgentFactory
 
 
@@ -153,24 +149,3 @@ def test_heartbeat_fills_the_visma_agent_row(client):
         "Simulerat Företag AB",
     )
     assert row.last_seen_at is not None and row.offline_since is None
-
-
-def test_company_that_cannot_be_opened_is_transient(agent, tmp_path):
-    # The session's agent holds its company; like the ADK, the simulator opens one per process, so
-    # a second agent here cannot open its own: it must say so as a transient error, over HTTP.
-    config = replace(agent.config, company=str(tmp_path / "second.sqlite"), state="")
-    second = build_agent(config)
-    server = waitress.create_server(second.app, host="127.0.0.1", port=0, threads=2)
-    threading.Thread(target=server.run, daemon=True).start()
-    other = VismaClient(f"http://127.0.0.1:{server.effective_port}", KEY_ID, SECRET)
-    try:
-        with pytest.raises(RateLimited) as info:
-            other.identity()
-        assert info.value.retry_after == 30.0
-        assert "a company is already open in this process" in info.value.message
-        assert other.health().status == "ok"
-    finally:
-        other.close()
-        server.close()
-        second.stop()
-    assert agent.client.identity().company_name == "Simulerat Företag AB"  # the first one is untouched

@@ -2,19 +2,22 @@
 
 .ci/run installs the Debian packages unixodbc, unixodbc-dev and libsqliteodbc. A missing driver
 fails these tests rather than skipping them: a skipped check here would hide exactly the
-disagreement the path is checked for.
+disagreement the path is checked for. The start-up check is tested on agents started with an ODBC
+connection in their config, as an operator would; its verdict is read from the agent's log.
 """
 
 from __future__ import annotations
 
-import logging
 from decimal import Decimal
+from pathlib import Path
 
 import pyodbc
 import pytest
 
 from connectors.visma import protocol as P
-from connectors.visma.agent.backends.odbc import OdbcReader, enable_odbc, first_difference
+from connectors.visma.agent.backends.odbc import STOCK_SQL, OdbcReader, first_difference
+from connectors.visma.client import VismaClient
+from tests.connectors.visma.processes import config_file, seed, serving
 
 MISSING_DRIVER = "no SQLite ODBC driver registered with unixODBC: apt install unixodbc libsqliteodbc"
 
@@ -26,22 +29,17 @@ def _driver() -> str:
     pytest.fail(f"{MISSING_DRIVER} (registered: {pyodbc.drivers()})")
 
 
+def connection_string(company: Path) -> str:
+    # NoCreat: a vanished file is an error, not a new empty database.
+    return f"DRIVER={{{_driver()}}};Database={company};NoCreat=1"
+
+
 @pytest.fixture
 def reader(agent) -> OdbcReader:
-    return OdbcReader(f"DRIVER={{{_driver()}}};Database={agent.company}")
+    return OdbcReader(connection_string(agent.company))
 
 
-@pytest.fixture
-def odbc_config(agent):
-    """The running agent's config, restored (and the read path switched off) afterwards."""
-    config = agent.config
-    saved = (config.odbc_connection, config.odbc_stock_query, config.odbc_status_query)
-    yield config
-    agent.agent.service.odbc = None
-    config.odbc_connection, config.odbc_stock_query, config.odbc_status_query = saved
-
-
-def _delivered_and_invoiced(client, reference: str) -> None:
+def _delivered_and_invoiced(client: VismaClient, reference: str) -> None:
     order = client.create_document(
         P.DocumentInput(
             kind="order",
@@ -86,69 +84,67 @@ def test_document_status_matches_the_backend(client, reader, unique):
     assert {(s.kind, s.number): s.total for s in via_api.items} == documents
 
 
-def test_start_up_check_enables_the_path_when_both_agree(agent, client, reader, odbc_config, unique):
-    _delivered_and_invoiced(client, f"ODBC-ON-{unique}")
-    odbc_config.odbc_connection = reader.connection_string
-    enable_odbc(agent.agent.service, agent.agent.worker, odbc_config)
-    assert client.identity().odbc_enabled is True
-    assert client.stock_page(None, 3).source == "odbc"
-    status = client.document_status(f"ODBC-ON-{unique}")
-    assert (status.source, len(status.items)) == ("odbc", 2)
+@pytest.fixture
+def company_with_documents(tmp_path: Path) -> Path:
+    """A demo company holding a delivered and invoiced order, for an agent of its own."""
+    company = seed(tmp_path / "odbc.sqlite")
+    with serving(tmp_path, "--company", str(company)) as agent:
+        _delivered_and_invoiced(agent.client, "ODBC-START")
+    return company
+
+
+def test_start_up_check_enables_the_path_and_a_lost_dsn_falls_back(tmp_path, company_with_documents):
+    link = tmp_path / "dsn-target.sqlite"
+    link.symlink_to(company_with_documents)
+    settings = {"odbc_connection": connection_string(link)}
+    with serving(
+        tmp_path, "--company", str(company_with_documents), "--config", config_file(tmp_path, settings)
+    ) as agent:
+        client = agent.client
+        assert client.identity().odbc_enabled is True
+        assert "ODBC read path enabled (checked 9 articles and 1 document references" in agent.log_text()
+        assert client.stock_page(None, 3).source == "odbc"
+        assert client.document_status("ODBC-START").source == "odbc"
+        link.unlink()  # the DSN goes away while the agent runs: the company thread still answers
+        page, status = client.stock_page(None, 3), client.document_status("ODBC-START")
+        assert (page.source, len(page.items), status.source, len(status.items)) == (
+            "simulated",
+            3,
+            "simulated",
+            2,
+        )
+        assert agent.log_text().count("ODBC read failed, answered by the backend instead") == 2
+
+
+WRONG_COLUMN = STOCK_SQL.replace("ADK_ARTICLE_QUANTITY_IN_STOCK", "ADK_ARTICLE_ORDER_POINT + 1")
+ORDERS_ONLY = (
+    "SELECT sim_doc_kind, ADK_OOI_HEAD_DOCUMENT_NUMBER, ADK_OOI_HEAD_CUSTOMER_ORDER_NUMBER,"
+    " ADK_OOI_HEAD_ORDER_DELIVERED, ADK_OOI_HEAD_DOCUMENT_CANCELLED, ADK_OOI_HEAD_TOTAL_AMOUNT,"
+    " ADK_OOI_HEAD_BALANCE, ADK_OOI_HEAD_TIMESTAMP FROM ooi_head"
+    " WHERE ADK_OOI_HEAD_CUSTOMER_ORDER_NUMBER = ? AND sim_doc_kind = 'ORDER'"
+)
 
 
 @pytest.mark.parametrize(
-    ("query_case", "setting", "sql"),
+    ("check_case", "settings", "log_line"),
     [
         (
             "stock_reads_the_wrong_column",
-            "odbc_stock_query",
-            "SELECT ADK_ARTICLE_NUMBER, ADK_ARTICLE_ORDER_POINT + 1, ADK_ARTICLE_QUANTITY_RESERVED,"
-            " ADK_ARTICLE_DISPOSABLE_IN_STOCK, ADK_ARTICLE_STOCK_GOODS, ADK_ARTICLE_WEBSHOP,"
-            " ADK_ARTICLE_TIMESTAMP FROM article WHERE ADK_ARTICLE_NUMBER > ?"
-            " ORDER BY ADK_ARTICLE_NUMBER LIMIT ?",
+            {"odbc_stock_query": WRONG_COLUMN},
+            "it disagrees with the simulated",
         ),
-        (
-            "status_misses_the_invoices",
-            "odbc_status_query",
-            "SELECT sim_doc_kind, ADK_OOI_HEAD_DOCUMENT_NUMBER, ADK_OOI_HEAD_CUSTOMER_ORDER_NUMBER,"
-            " ADK_OOI_HEAD_ORDER_DELIVERED, ADK_OOI_HEAD_DOCUMENT_CANCELLED, ADK_OOI_HEAD_TOTAL_AMOUNT,"
-            " ADK_OOI_HEAD_BALANCE, ADK_OOI_HEAD_TIMESTAMP FROM ooi_head"
-            " WHERE ADK_OOI_HEAD_CUSTOMER_ORDER_NUMBER = ? AND sim_doc_kind = 'ORDER'",
-        ),
+        ("status_misses_the_invoices", {"odbc_status_query": ORDERS_ONLY}, "it disagrees with the simulated"),
+        ("unreachable_dsn", {"odbc_connection": "DSN=does-not-exist"}, "cannot read through ODBC"),
     ],
 )
-def test_start_up_check_disables_the_path_on_disagreement(
-    agent, client, reader, odbc_config, caplog, unique, query_case, setting, sql
-):
-    _delivered_and_invoiced(client, f"ODBC-OFF-{unique}")
-    odbc_config.odbc_connection = reader.connection_string
-    setattr(odbc_config, setting, sql)
-    with caplog.at_level(logging.WARNING, logger="connectors.visma.agent.odbc"):
-        enable_odbc(agent.agent.service, agent.agent.worker, odbc_config)
-    assert agent.agent.service.odbc is None
-    assert client.identity().odbc_enabled is False
-    assert "ODBC read path disabled: it disagrees with the simulated backend" in caplog.text
-    assert client.stock_page(None, 3).source == "simulated"
-
-
-def test_odbc_failing_after_start_up_falls_back_to_the_backend(agent, client, reader, odbc_config, caplog):
-    odbc_config.odbc_connection = reader.connection_string
-    enable_odbc(agent.agent.service, agent.agent.worker, odbc_config)
-    assert client.stock_page(None, 3).source == "odbc"
-    agent.agent.service.odbc.connection_string = "DSN=gone-since-start-up"
-    with caplog.at_level(logging.WARNING, logger="connectors.visma.agent.api"):
-        page = client.stock_page(None, 3)
-        status = client.document_status("NONE")
-    assert (page.source, len(page.items), status.source) == ("simulated", 3, "simulated")
-    assert caplog.text.count("ODBC read failed, answered by the backend instead") == 2
-
-
-def test_unreachable_dsn_leaves_the_path_off(agent, odbc_config, caplog):
-    odbc_config.odbc_connection = "DSN=does-not-exist"
-    with caplog.at_level(logging.WARNING, logger="connectors.visma.agent.odbc"):
-        enable_odbc(agent.agent.service, agent.agent.worker, odbc_config)
-    assert agent.agent.service.odbc is None
-    assert "ODBC read path disabled: cannot read through ODBC" in caplog.text
+def test_start_up_check_leaves_the_path_off(tmp_path, company_with_documents, check_case, settings, log_line):
+    settings = {"odbc_connection": connection_string(company_with_documents)} | settings
+    with serving(
+        tmp_path, "--company", str(company_with_documents), "--config", config_file(tmp_path, settings)
+    ) as agent:
+        assert agent.client.identity().odbc_enabled is False
+        assert f"ODBC read path disabled: {log_line}" in agent.log_text()
+        assert agent.client.stock_page(None, 3).source == "simulated"
 
 
 def test_first_difference_names_it():

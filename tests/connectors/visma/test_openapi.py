@@ -8,7 +8,7 @@ from schemathesis.checks import not_a_server_error
 
 from connectors.visma.agent.openapi import openapi_document
 from connectors.visma.client import HmacAuth
-from tests.connectors.visma.conftest import KEY_ID, SECRET
+from tests.connectors.visma.processes import KEY_ID, SECRET
 
 
 def test_served_document_is_the_generated_one(client):

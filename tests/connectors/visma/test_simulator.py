@@ -135,6 +135,35 @@ def faults_at_open_and_write(path: str, options: dict[str, Any]) -> dict[str, An
     return {"licence": licence, "locked": locked, "reads_pass": reads_pass}
 
 
+def second_agent_over_http(path: str, options: dict[str, Any]) -> dict[str, Any]:
+    """One company open in this process; an agent for another must answer 503, transient."""
+    import threading
+
+    import waitress
+
+    from connectors.errors import RateLimited
+    from connectors.visma.agent.app import build_agent
+    from connectors.visma.agent.config import AgentConfig
+    from connectors.visma.client import VismaClient
+
+    demo(path, options)
+    other = str(Path(path).with_name("other.sqlite"))
+    agent = build_agent(AgentConfig(key_id="k", secret="s" * 16, company=other))
+    server = waitress.create_server(agent.app, host="127.0.0.1", port=0, threads=2)
+    threading.Thread(target=server.run, daemon=True).start()
+    client = VismaClient(f"http://127.0.0.1:{server.effective_port}", "k", "s" * 16)
+    try:
+        client.identity()
+        refused: tuple[Any, ...] = ("answered",)
+    except RateLimited as exc:
+        refused = (type(exc).__name__, exc.retry_after, exc.message)
+    health = client.health().status
+    client.close()
+    server.close()
+    agent.stop()
+    return {"refused": refused, "health": health}
+
+
 # --- the tests ------------------------------------------------------------------------------------
 
 
@@ -193,6 +222,14 @@ def test_one_open_company_per_process(in_fresh_process):
     assert "a company is already open in this process" in result["while_open"]
     assert result["after_close"] == "Simulerat Företag AB"
     assert result["closed_use"] == 80  # ADKE_NO_DB_OPEN
+
+
+def test_an_agent_that_cannot_open_its_company_is_transient(in_fresh_process):
+    result = in_fresh_process(second_agent_over_http)
+    kind, retry_after, message = result["refused"]
+    assert (kind, retry_after) == ("RateLimited", 30.0)
+    assert "a company is already open in this process" in message
+    assert result["health"] == "ok"  # liveness is not the company's
 
 
 def test_injected_faults(in_fresh_process):
