@@ -6,11 +6,13 @@ import json
 import subprocess
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
 
 from connectors.errors import PermanentError, RateLimited, TransientError
+from connectors.visma import protocol as P
 from connectors.visma.client import VismaClient
 from tests.connectors.visma.processes import KEY_ID, ROOT, SECRET, agent_command, agent_env, seed, serving
 
@@ -131,3 +133,22 @@ def test_adk_backend_without_visma_serves_503_and_stays_up(tmp_path):
         assert info.value.system == "visma"
         assert agent.client.health().status == "ok"
         assert "cannot load the Visma ADK" in agent.log_text()
+
+
+def test_tracking_number_field_is_configurable(tmp_path):
+    # Which head field carries the parcel number is unverified (no standard field): a setting.
+    config = tmp_path / "agent.json"
+    config.write_text(json.dumps({"tracking_field": "ADK_OOI_HEAD_TEXT1"}), encoding="utf-8")
+    company = seed(tmp_path / "c.sqlite")
+    with serving(tmp_path, "--company", str(company), "--config", str(config)) as agent:
+        client = agent.client
+        row = P.DocumentRowInput(article_number="1001", quantity=Decimal(1), price=Decimal("249.00"))
+        order = P.DocumentInput(kind="order", customer_number="1001", reference="T-1", rows=[row])
+        with pytest.raises(PermanentError) as info:  # TEXT1 is taken: two free texts remain
+            client.create_document(replace(order, texts=["a", "b", "c"]), "t-0")
+        assert info.value.code == 400
+        made = client.create_document(replace(order, texts=["Tack!", "Välkommen åter"]), "t-1")
+        client.sim("POST", f"orders/{made.number}/deliver", {"tracking_number": "PARCEL-77"})
+        assert client.get_document("order", made.number).tracking_number == "PARCEL-77"
+        delivered = [e for e in client.document_events(0, 100).items if e.event == "delivered"]
+        assert [(e.number, e.tracking_number) for e in delivered] == [(made.number, "PARCEL-77")]
