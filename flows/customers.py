@@ -35,7 +35,7 @@ def customer_input(order: Order, currency: str | None) -> P.CustomerInput:
     return P.CustomerInput(
         name=customer_name(bill) or order.email or f"Jetshop {order.order_number}",
         email=order.email or None,
-        org_number=getattr(order, "org_number", "") or None,
+        org_number=order.org_number or None,
         ignore_org_number_check=True,
         mailing_address=bill.address or None,
         mailing_address2=(f"c/o {bill.co}" if bill.co else None),
@@ -84,9 +84,8 @@ def resolve(
 
 
 def _find(visma: VismaClient, order: Order) -> P.Customer | None:
-    org_number = getattr(order, "org_number", "")
-    if is_company(order) and org_number:
-        found = visma.find_customers(org_number=org_number)
+    if is_company(order) and order.org_number:
+        found = visma.find_customers(org_number=order.org_number)
         if found:
             return found[0]
     if order.email:

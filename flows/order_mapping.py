@@ -172,7 +172,7 @@ def map_order(
         gross = row.quantity * row.unit_price_inc_vat - row.discount_inc_vat
         lines.append(Line(label, row.vat, gross, units=row.quantity))
 
-    order_discount = getattr(order, "discount_inc_vat", Decimal(0))
+    order_discount = order.discount_inc_vat
     by_rate: dict[Decimal, Decimal] = defaultdict(Decimal)
     for line in lines:
         by_rate[line.rate] += line.shop_inc_vat
@@ -193,13 +193,11 @@ def map_order(
         visma_amounts[freight_code] += freight
         lines.append(Line("freight", order.freight_vat, order.freight_inc_vat))
     fee = fee_code = None
-    fee_inc_vat = getattr(order, "fee_inc_vat", Decimal(0))
-    if fee_inc_vat:
-        fee_rate = getattr(order, "fee_vat", Decimal("0.25"))
-        fee_code = vat_code(fee_rate, lookups, "fee")
-        fee = price(fee_inc_vat, fee_rate)
+    if order.fee_inc_vat:
+        fee_code = vat_code(order.fee_vat, lookups, "fee")
+        fee = price(order.fee_inc_vat, order.fee_vat)
         visma_amounts[fee_code] += fee
-        lines.append(Line("fee", fee_rate, fee_inc_vat))
+        lines.append(Line("fee", order.fee_vat, order.fee_inc_vat))
 
     rates = {code: rate for rate, code in lookups.vat_codes.items()}
     breakdown, rounding = check_totals(order, lines, visma_amounts, rates, including_vat=including_vat)

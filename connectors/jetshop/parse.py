@@ -254,6 +254,10 @@ def order(data: etree._Element) -> Order:
         total_vat=_dec(f.get("TotalVat")),
         rows=tuple(rows),
         modified=parse_datetime(f.get("ModifiedDate")),
+        discount_inc_vat=_dec(f.get("OrderDiscountIncVat")),
+        fee_inc_vat=_dec(f.get("FeeIncVat")),
+        fee_vat=_dec(f.get("FeeVat")) if f.get("FeeVat") else Decimal("0.25"),
+        org_number=f.get("OrgNumber") or "",
     )
 
 

@@ -207,6 +207,13 @@ class Order:
     total_vat: Decimal
     rows: tuple[OrderRow, ...] = ()
     modified: datetime | None = None
+    # Also placeholders [inferred]: an order-level discount (a voucher) incl. VAT, spread over the
+    # rows' VAT rates by whoever books it; a fee (invoice or handling fee) with its VAT; and the
+    # buyer's organisation number on company orders.
+    discount_inc_vat: Decimal = Decimal(0)
+    fee_inc_vat: Decimal = Decimal(0)
+    fee_vat: Decimal = Decimal("0.25")
+    org_number: str = ""
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,3 +148,17 @@ def test_unknown_payment_method_needs_a_mapping_unless_the_channel_has_a_default
     assert caught.value.detail == {"kind": "payment", "value": "Swish"}
     assert mapped(swish, Routing(terms_of_payment="30")).document.terms_of_payment == "30"
     assert mapped(order(row("A", "1", "10", "0.25"))).document.terms_of_payment == "K"
+
+
+def test_order_discount_rows_per_vat_rate_and_a_fee_keep_the_total():
+    voucher = replace(
+        order(row("A", "2", "150.00", "0.25"), row("B", "1", "100.00", "0.12"), freight="49.00"),
+        discount_inc_vat=D("100.00"),
+        fee_inc_vat=D("29.00"),
+        total_inc_vat=D("378.00"),  # 300 + 100 + 49 + 29 − 100
+    )
+    result = mapped(voucher)
+    discounts = [(r.text, r.price, r.vat_code) for r in result.document.rows if r.text and "Rabatt" in r.text]
+    assert discounts == [("Rabatt 12 % moms", D("-25.00"), "2"), ("Rabatt 25 % moms", D("-75.00"), "1")]
+    assert (result.document.dispatch_fee, result.document.dispatch_fee_vat_code) == (D("29.00"), "1")
+    assert result.rounding == 0

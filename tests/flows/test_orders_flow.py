@@ -194,3 +194,25 @@ def test_dry_run_writes_nothing_to_either_system(integration, shop, agent, prefi
     integration.save()
     [live] = transfer(integration)
     assert live.status == "done" and len(agent.documents(item.reference)) == 1
+
+
+def test_company_order_with_voucher_and_fee_is_excl_vat_for_the_known_company(integration, shop, agent):
+    placed = shop.place(
+        order_spec(
+            customer_id=None,
+            email="ny.inkopare@byggjarn.example.se",
+            org_number="556036-0793",
+            bill_to={"company": "Bygg & Järn AB", "first_name": "Per", "last_name": "Ek",
+                     "address": "Industrivägen 4", "zip_code": "412 50", "city": "Göteborg"},
+            discount_inc_vat="50.00",
+            fee_inc_vat="29.00",
+        )
+    )[0]  # fmt: skip
+    [item] = transfer(integration)
+    assert item.status == "done", item.last_error
+    [document] = agent.documents(item.reference)
+    assert document.customer_number == "1002", "found by organisation number, not created again"
+    assert document.including_vat is False
+    assert document.total - document.round_off == Decimal(placed["total_inc_vat"])
+    texts = [r.text for r in document.rows if not r.article_number]
+    assert "Rabatt 25 % moms" in texts and "Rabatt 12 % moms" in texts

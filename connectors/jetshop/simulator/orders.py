@@ -75,6 +75,10 @@ def render(order: dict[str, Any]) -> str:
         el("DeliveryMethod", order["delivery_method"]),
         el("FreightPriceIncVat", order["freight_inc_vat"]),
         el("FreightVat", order["freight_vat"]),
+        el("OrderDiscountIncVat", order.get("discount_inc_vat", "0.0000")),
+        el("FeeIncVat", order.get("fee_inc_vat", "0.0000")),
+        el("FeeVat", order.get("fee_vat", "0.25000000")),
+        el("OrgNumber", order.get("org_number", "")),
         el("TotalIncVat", order["total_inc_vat"]),
         el("TotalVat", order["total_vat"]),
         el("ModifiedDate", order["modified"]),
@@ -220,6 +224,15 @@ def place(state: SimState, clock: Clock, spec: dict[str, Any]) -> dict[str, Any]
     freight_vat = Decimal(str(spec.get("freight_vat", "0.25")))
     total += freight
     vat_total += freight * freight_vat / (1 + freight_vat)
+    fee = Decimal(str(spec.get("fee_inc_vat", "0")))
+    fee_vat = Decimal(str(spec.get("fee_vat", "0.25")))
+    total += fee
+    vat_total += fee * fee_vat / (1 + fee_vat)
+    # An order-level discount lowers the total; its VAT share follows the rows' mix of rates.
+    discount = Decimal(str(spec.get("discount_inc_vat", "0")))
+    if discount and total - freight - fee:
+        vat_total -= discount * (vat_total / total)
+    total -= discount
     date = spec.get("order_date")
     order = {
         "id": order_id,
@@ -238,6 +251,10 @@ def place(state: SimState, clock: Clock, spec: dict[str, Any]) -> dict[str, Any]
         "delivery_method": spec.get("delivery_method", ""),
         "freight_inc_vat": format_money(freight),
         "freight_vat": format_vat(freight_vat),
+        "fee_inc_vat": format_money(fee),
+        "fee_vat": format_vat(fee_vat),
+        "discount_inc_vat": format_money(discount),
+        "org_number": str(spec.get("org_number", "")),
         # A given total (a shop that rounded its header differently) overrides the computed one.
         "total_inc_vat": format_money(Decimal(str(spec.get("total_inc_vat", total)))),
         "total_vat": format_money(vat_total.quantize(Decimal("0.01"))),
