@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.core.cache import cache
 from django.utils import timezone
 
+from connectors.errors import ConnectorError
 from flows.models import VismaAgent
 from flows.modes import Flow
 
@@ -39,6 +40,19 @@ def mark_reachable(integration_id: int) -> None:
         offline_since=None, last_error="", last_seen_at=timezone.now()
     ):
         cache.delete(_key(integration_id))
+
+
+def check(integration) -> bool:
+    """Ask the agent who it is: the heartbeat on the ``VismaAgent`` row, or the offline mark."""
+    from flows.connections import Connections  # the clients need the models; imported late
+
+    try:
+        heartbeat = Connections(integration).visma.heartbeat()
+    except ConnectorError as exc:
+        mark_offline(integration.pk, str(exc))
+        return False
+    mark_online(integration.pk, **heartbeat.agent_fields())
+    return True
 
 
 def is_offline(integration_id: int) -> bool:

@@ -25,6 +25,9 @@ from flows.modes import FlowMode
 from flows.schedules import sync_schedules
 from sharespine.customers.models import Customer
 
+# The demo agent's credentials (make run's Procfile gives the agent the same); never in production.
+DEMO_AGENT_KEY = "demo-agent"
+DEMO_AGENT_SECRET = "demo-agent-secret-not-for-production"
 # The simulator's demo seed (connectors/jetshop/simulator/seed.py): statuses and price lists.
 STATUS_RECEIVED, STATUS_PROCESSING, STATUS_SHIPPED, STATUS_CANCELLED = 1, 2, 3, 4
 PRICE_LIST_SE = "7c7dfec3-2312-4dc9-a74f-913f3da0c686"

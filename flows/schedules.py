@@ -1,8 +1,9 @@
 """Beat schedules made from each integration's configuration (django-celery-beat rows).
 
 One PeriodicTask per (integration, flow of its mode), named ``flow:<integration id>:<flow>``,
-every ``poll_*`` seconds, on the flow's queue. Flows the mode no longer runs are removed; a
-disabled integration keeps its rows but disabled, so its schedule survives a pause.
+every ``poll_*`` seconds, on the flow's queue, and one a minute for the agent's heartbeat. Flows
+the mode no longer runs are removed; a disabled integration keeps its rows but disabled, so its
+schedule survives a pause.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from flows.models import Integration
 from flows.modes import QUEUE_BY_FLOW
 
 RUN_FLOW_TASK = "flows.tasks.run_flow"
+CHECK_AGENT_TASK = "flows.tasks.check_agent"
 
 
 def task_name(integration_id: int, flow: str) -> str:
@@ -24,28 +26,33 @@ def task_name(integration_id: int, flow: str) -> str:
 
 @transaction.atomic
 def sync_schedules(integration: Integration) -> list[PeriodicTask]:
-    wanted = set(integration.flows)
+    pk = integration.pk
+    # name → (task, kwargs, queue, seconds between runs)
+    wanted = {
+        task_name(pk, flow): (RUN_FLOW_TASK, {"integration_id": pk, "flow": str(flow)}, QUEUE_BY_FLOW[flow],
+                              integration.poll_interval(flow))
+        for flow in integration.flows
+    }  # fmt: skip
+    if hasattr(integration, "agent"):
+        # Every minute: the agent's heartbeat, so "agent offline" shows before an order waits for it.
+        wanted[task_name(pk, "agent-heartbeat")] = (CHECK_AGENT_TASK, {"integration_id": pk}, "orders", 60)
     tasks = []
-    for flow in wanted:
-        every = integration.poll_interval(flow)
+    for name, (task_path, kwargs, queue, every) in wanted.items():
         interval, _ = IntervalSchedule.objects.get_or_create(every=every, period=IntervalSchedule.SECONDS)
         task, _ = PeriodicTask.objects.update_or_create(
-            name=task_name(integration.pk, flow),
+            name=name,
             defaults={
-                "task": RUN_FLOW_TASK,
+                "task": task_path,
                 "interval": interval,
-                "kwargs": json.dumps({"integration_id": integration.pk, "flow": str(flow)}),
-                "queue": QUEUE_BY_FLOW[flow],
+                "kwargs": json.dumps(kwargs),
+                "queue": queue,
                 "enabled": integration.enabled,
                 # A run that could not start within its own interval is dropped, not stacked up.
                 "expire_seconds": every,
             },
         )
         tasks.append(task)
-    stale = PeriodicTask.objects.filter(name__startswith=f"flow:{integration.pk}:").exclude(
-        name__in=[task_name(integration.pk, flow) for flow in wanted]
-    )
-    stale.delete()
+    PeriodicTask.objects.filter(name__startswith=f"flow:{pk}:").exclude(name__in=list(wanted)).delete()
     return tasks
 
 

@@ -11,8 +11,8 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from flows import engine, heartbeats, runner
-from flows.models import SyncItem
+from flows import agent_status, engine, heartbeats, runner
+from flows.models import Integration, SyncItem
 from flows.modes import QUEUE_BY_FLOW
 from flows.registry import flow_class
 
@@ -39,6 +39,14 @@ def process_item(item_id: int) -> None:
         # The item waits in the database (queued, not_before), so a lost message loses nothing;
         # this message only brings it back sooner than the next run of the flow would.
         process_item.apply_async((item_id,), countdown=delay, queue=QUEUE_BY_FLOW[flow])
+
+
+@shared_task(name="flows.tasks.check_agent", ignore_result=True)
+def check_agent(integration_id: int) -> None:
+    """The agent's heartbeat: beat asks every minute, so the console knows before an order does."""
+    integration = Integration.objects.select_related("agent").filter(pk=integration_id, enabled=True).first()
+    if integration is not None and hasattr(integration, "agent"):
+        agent_status.check(integration)
 
 
 @shared_task(name="flows.tasks.sweep_stuck", ignore_result=True)

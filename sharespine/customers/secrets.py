@@ -13,6 +13,7 @@ from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.db import models
+from django.db.models.query_utils import DeferredAttribute
 
 TOKEN_PREFIX = "fernet:"
 
@@ -55,8 +56,20 @@ def decrypt(token: str) -> str:
         ) from None
 
 
+class _SecretAttribute(DeferredAttribute):
+    """Whatever is assigned (a form's string, a factory's literal) is held as a ``Secret`` at once,
+    so code that uses the value calls ``reveal()`` whether or not the row came from the database."""
+
+    def __set__(self, instance, value):
+        if value is not None and not isinstance(value, Secret):
+            value = Secret(value)
+        instance.__dict__[self.field.attname] = value
+
+
 class EncryptedTextField(models.TextField):
     """Stores ``fernet:<token>``; reads back a ``Secret``. Empty stays empty."""
+
+    descriptor_class = _SecretAttribute
 
     def from_db_value(self, value, expression, connection):
         if not value:
