@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 import environ
 from cryptography.fernet import Fernet
 
+from sharespine.logredact import redact
+
 
 class ConfigError(Exception):
     """A configuration value is missing or malformed; the message names the variable."""
@@ -100,7 +102,7 @@ class Config:
             return None
         parts = urlsplit(value)
         if parts.scheme not in ("redis", "rediss") or not parts.hostname:
-            raise ConfigError(f"{name}: expected redis://HOST:PORT/DB, got {value!r}")
+            raise ConfigError(f"{name}: expected redis://HOST:PORT/DB, got {redact(value)!r}")
         try:
             parts.port  # noqa: B018
         except ValueError:

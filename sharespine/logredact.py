@@ -1,4 +1,8 @@
-"""A logging filter that keeps credentials out of log lines, whatever code produced them."""
+"""Log output that keeps credentials out, whatever code produced the line.
+
+Redaction works on the formatted text, so messages, their arguments and tracebacks (an exception
+message may quote a URL or a request body) are all covered.
+"""
 
 from __future__ import annotations
 
@@ -19,10 +23,6 @@ def redact(text: str) -> str:
     return _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}***@", text)
 
 
-class RedactSecretsFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        cleaned = redact(message)
-        if cleaned != message:
-            record.msg, record.args = cleaned, None
-        return True
+class RedactingFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))

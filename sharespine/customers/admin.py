@@ -20,6 +20,15 @@ class CustomerAdmin(AuditedModelAdmin):
     search_fields = ["name", "org_number", "contact_emails"]
     inlines = [MembershipInline]
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if "tier" in form.changed_data:
+            # The package decides which of the mode's flows run; their schedules follow it.
+            from flows.schedules import sync_schedules  # flows builds on customers, not the reverse
+
+            for integration in form.instance.integrations.all():
+                sync_schedules(integration)
+
 
 @admin.register(ConfigChange)
 class ConfigChangeAdmin(admin.ModelAdmin):

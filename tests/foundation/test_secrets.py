@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.db import connection
 from django.urls import reverse
 
 from flows.models import JetshopShop, VismaAgent
 from sharespine.customers.models import ConfigChange
+from sharespine.logredact import RedactingFormatter
 from tests.adminforms import shop_post
 from tests.factories import JetshopShopFactory, VismaAgentFactory
 
@@ -34,10 +37,12 @@ def test_database_rows_hold_no_plaintext_and_read_back_decrypted():
     assert "Hemligt" not in f"{JetshopShop.objects.get(pk=shop.pk).password}"
 
 
-def test_admin_pages_never_render_a_saved_secret(client, consultant):
+@pytest.mark.parametrize("role", ["consultant", "support"])
+def test_admin_pages_never_render_a_saved_secret(client, role, request):
+    """Consultants get an empty password box; support's read-only page shows ***."""
     shop = JetshopShopFactory(password="Hemligt-lösen-123")
     VismaAgentFactory(integration=shop.integration, secret="agent-hmac-secret-xyz")
-    client.force_login(consultant)
+    client.force_login(request.getfixturevalue(role))
     pages = [
         reverse("admin:flows_jetshopshop_change", args=[shop.pk]),
         reverse("admin:flows_integration_change", args=[shop.integration.pk]),
@@ -46,7 +51,9 @@ def test_admin_pages_never_render_a_saved_secret(client, consultant):
         reverse("admin:flows_vismaagent_changelist"),
     ]
     for url in pages:
-        body = client.get(url).content.decode()
+        response = client.get(url)
+        assert response.status_code == 200, url
+        body = response.content.decode()
         assert "Hemligt" not in body, url
         assert "agent-hmac-secret" not in body, url
         assert "fernet:" not in body, url
@@ -68,3 +75,18 @@ def test_empty_password_box_keeps_the_secret_and_a_new_one_replaces_it(client, c
     change = ConfigChange.objects.get(field="password")
     assert (change.old_value, change.new_value) == ("***", "*** (changed)")
     assert "secret" not in change.old_value + change.new_value
+
+
+def test_log_output_redacts_secrets_in_messages_and_tracebacks(caplog):
+    """settings.LOGGING's formatter (web, worker and beat) hides credentials wherever they appear."""
+    formatters = [h.formatter for h in logging.getLogger().handlers]
+    formatter = next(f for f in formatters if isinstance(f, RedactingFormatter))
+    log = logging.getLogger("flows.test")
+    try:
+        raise ConnectionError("POST https://api:Lösen-9@shop.example/ws failed, body token=abc123")
+    except ConnectionError:
+        log.exception("agent said %s", {"secret": "hmac-xyz", "password": "pw-1"})
+    text = formatter.format(caplog.records[-1])
+    for secret in ("Lösen-9", "abc123", "hmac-xyz", "pw-1"):
+        assert secret not in text
+    assert "https://***@shop.example" in text and "Traceback" in text

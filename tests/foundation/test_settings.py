@@ -79,3 +79,9 @@ def test_check_deploy_passes_with_production_like_settings(tmp_path):
     }
     result = _manage("check", "--deploy", "--fail-level", "WARNING", env=env, tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_message_about_a_bad_url_does_not_repeat_its_password(tmp_path):
+    result = _manage("check", env={"REDIS_URL": "http://default:Pw-789@redis:6379/0"}, tmp_path=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.startswith("Configuration error: REDIS_URL") and "Pw-789" not in result.stderr

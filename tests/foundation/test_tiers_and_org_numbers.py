@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
+from django_celery_beat.models import PeriodicTask
 
-from flows.models import Channel, Integration, JetshopShop, PriceListMapping, StatusRule
+from flows import runner
+from flows.models import Channel, Integration, JetshopShop, PriceListMapping, StatusRule, SyncRun
+from flows.models.config import FLOW_FEATURES
+from flows.modes import FlowMode, flows_for
+from flows.schedules import sync_schedules, task_name
 from sharespine.customers.models import Customer
 from sharespine.customers.tiers import Tier
 from tests.adminforms import integration_post, shop_post
@@ -168,14 +173,11 @@ def test_adding_a_second_shop_on_its_own_page_is_gated(admin_client_en):
     assert JetshopShop.objects.filter(integration=shop.integration).count() == 1
 
 
-def test_package_cannot_be_lowered_below_what_the_configuration_uses(admin_client_en):
-    integration = IntegrationFactory(customer=CustomerFactory(tier=Tier.T400))
-    StatusRule.objects.create(integration=integration, event="delivered", shop_status_id=4)
-    customer = integration.customer
+def _change_tier(client, customer, tier: str):
     data = {
         "name": customer.name,
         "org_number": customer.org_number,
-        "tier": "200",
+        "tier": tier,
         "contact_emails": customer.contact_emails,
         "active": "on",
         "memberships-TOTAL_FORMS": "0",
@@ -183,7 +185,34 @@ def test_package_cannot_be_lowered_below_what_the_configuration_uses(admin_clien
         "memberships-MIN_NUM_FORMS": "0",
         "memberships-MAX_NUM_FORMS": "1000",
     }
-    response = admin_client_en.post(reverse("admin:customers_customer_change", args=[customer.pk]), data)
+    return client.post(reverse("admin:customers_customer_change", args=[customer.pk]), data)
+
+
+def test_package_cannot_be_lowered_below_what_the_configuration_uses(admin_client_en):
+    integration = IntegrationFactory(customer=CustomerFactory(tier=Tier.T400))
+    StatusRule.objects.create(integration=integration, event="delivered", shop_status_id=4)
+    customer = integration.customer
+    response = _change_tier(admin_client_en, customer, "200")
     assert "Order-status sync: needs package 400" in response.content.decode()
     customer.refresh_from_db()
     assert customer.tier == Tier.T400
+
+
+@pytest.mark.parametrize("flow", list(FLOW_FEATURES), ids=[f"{f}_case" for f in FLOW_FEATURES])
+def test_gated_flow_of_the_mode_runs_only_from_its_tier(admin_client_en, flow):
+    """ERP mode lists order status and price lists, but below package 400 they are not run."""
+    integration = IntegrationFactory(flow_mode=FlowMode.ERP, customer=CustomerFactory(tier=Tier.T200))
+    assert flow in flows_for(FlowMode.ERP)
+    assert flow not in integration.flows
+    sync_schedules(integration)
+    assert not PeriodicTask.objects.filter(name=task_name(integration.pk, flow)).exists()
+    assert runner.run_flow(integration.pk, flow).run_id is None
+    assert not SyncRun.objects.exists()
+    page = admin_client_en.get(reverse("admin:flows_integration_change", args=[integration.pk]))
+    assert f"{flow.label}: not run, needs package 400" in page.content.decode()
+
+    # Raising the package in the admin schedules the flow.
+    assert _change_tier(admin_client_en, integration.customer, "400").status_code == 302
+    integration = Integration.objects.get(pk=integration.pk)
+    assert flow in integration.flows
+    assert PeriodicTask.objects.get(name=task_name(integration.pk, flow)).enabled
