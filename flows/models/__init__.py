@@ -1,4 +1,5 @@
 from flows.models.config import (
+    ArticleAccountMapping,
     Channel,
     Integration,
     JetshopShop,
@@ -9,8 +10,11 @@ from flows.models.config import (
     VismaAgent,
 )
 from flows.models.engine import Cursor, ExternalRef, JourneyStep, SyncItem, SyncRun
+from flows.models.initial_sync import InitialSync
 
 __all__ = [
+    "ArticleAccountMapping",
+    "InitialSync",
     "Cursor",
     "ExternalRef",
     "JourneyStep",

@@ -70,6 +70,23 @@ class Integration(models.Model):
         default=False,
         help_text=_("Off = dry run: every write is recorded as it would be made, none is made."),
     )
+    stock_safety_buffer = models.PositiveIntegerField(
+        _("stock safety buffer"),
+        default=0,
+        help_text=_("Units kept back: the shop shows Visma's disposable quantity less this, never below 0."),
+    )
+    base_price_list = models.CharField(
+        _("Visma base price list"),
+        max_length=6,
+        default="1",
+        help_text=_("The Visma price list whose prices become the shop's product prices."),
+    )
+    product_price_includes_vat = models.BooleanField(
+        _("shop product price incl. VAT"),
+        default=False,
+        # Whether Jetshop's ProductData/Price is gross or net is unverified (jetshop-commerce.md §2.5).
+        help_text=_("Whether the shop's product price field holds prices including VAT."),
+    )
     reconciliation_enabled = models.BooleanField(_("reconciliation of PSP payouts"), default=False)
     plugins = models.JSONField(
         _("plugins"),
@@ -197,6 +214,15 @@ class JetshopShop(models.Model):
         default=30,
         validators=[MinValueValidator(1)],
         help_text=_("Orders placed longer ago than this are not pulled, whatever their status."),
+    )
+    in_stock_status_id = models.IntegerField(
+        _("stock status when in stock"), null=True, blank=True, help_text=_("Empty: leave it as it is.")
+    )
+    out_of_stock_status_id = models.IntegerField(
+        _("stock status when out of stock"),
+        null=True,
+        blank=True,
+        help_text=_('e.g. the shop\'s "Kommer datum" status. Empty: leave it as it is.'),
     )
     calls_per_second = models.DecimalField(
         _("call-rate limit"),
@@ -420,6 +446,30 @@ class MethodMapping(models.Model):
 
     def __str__(self) -> str:
         return f"{self.shop_value} → {self.visma_code}"
+
+    @property
+    def audit_customer(self) -> Customer:
+        return self.integration.customer
+
+
+class ArticleAccountMapping(models.Model):
+    """A shop VAT rate → the Visma article account code that carries it (products shop → Visma)."""
+
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="account_mappings", verbose_name=_("integration")
+    )
+    vat_rate = models.DecimalField(_("VAT rate (%)"), max_digits=5, decimal_places=2)
+    account_code = models.CharField(_("Visma article account code"), max_length=6)
+
+    class Meta:
+        verbose_name = _("article account mapping")
+        verbose_name_plural = _("article account mappings")
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "vat_rate"], name="account_mapping_rate_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.vat_rate.normalize()} % → {self.account_code}"
 
     @property
     def audit_customer(self) -> Customer:
