@@ -13,6 +13,7 @@ import time
 from decimal import Decimal
 
 from connectors.jetshop import JetshopClient
+from connectors.jetshop.client import DEFAULT_INTEGER_PRICE_FIELDS
 from connectors.visma.client import VismaClient
 from flows.models import Integration, JetshopShop
 
@@ -47,7 +48,7 @@ class Connections:
         password = shop.password.reveal()
         fingerprint = _fingerprint(
             shop.endpoint_url, shop.username, password, shop.shop_id_header, shop.order_operations,
-            shop.calls_per_second,
+            shop.calls_per_second, shop.price_list_decimals,
         )  # fmt: skip
         return _cached(
             "jetshop",
@@ -60,6 +61,7 @@ class Connections:
                 shop.shop_id_header,
                 operation_names=shop.order_operations,
                 calls_per_second=float(shop.calls_per_second),
+                integer_price_fields=() if shop.price_list_decimals else DEFAULT_INTEGER_PRICE_FIELDS,
             ),
         )
 

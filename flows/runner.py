@@ -53,6 +53,15 @@ def run_flow(integration_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHE
         run = engine.start_run(integration, flow, trigger)
         handler = flow_class(flow)(integration, Connections(integration))
         error = ""
+        if hasattr(handler, "sync"):
+            # Catalogue flows: the whole cycle (read, compare, send in batches) is the run.
+            try:
+                handler.sync(run)
+            except ConnectorError as exc:
+                error = str(exc)
+                engine.run_log(run, f"cycle failed: {exc}")
+            engine.finish_run(run, error=error or run.error)
+            return RunResult(run.pk, [])
         try:
             with transaction.atomic():
                 engine.ingest(run, handler.pull(run), journey=getattr(handler, "journey", False))

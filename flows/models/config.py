@@ -224,6 +224,14 @@ class JetshopShop(models.Model):
         blank=True,
         help_text=_('e.g. the shop\'s "Kommer datum" status. Empty: leave it as it is.'),
     )
+    price_list_decimals = models.BooleanField(
+        _("price lists take öre"),
+        default=False,
+        # The recorded shop sent whole numbers and faulted on a decimal in an int-typed price-list
+        # field (jetshop-commerce.md §1.1, P3); the shop's WSDL decides. Off: whole kronor.
+        help_text=_("Off: price-list prices are rounded to whole kronor, as shops whose price fields "
+                    "are integers require."),
+    )  # fmt: skip
     calls_per_second = models.DecimalField(
         _("call-rate limit"),
         max_digits=5,

@@ -1,0 +1,111 @@
+"""Products from Visma to every shop (ERP mode): Visma's web-shop articles become shop products.
+
+* Source of truth: Visma. Trigger: beat, every ``poll_products`` seconds.
+* Pull: articles changed since the cursor (Visma's article timestamp order, ``Cursor`` per flow).
+* Map: one ``Product_AddUpdate`` row per article and configured culture: name, EAN, price from the
+  base price list, VAT from the article's VAT code. An article taken off the web shop or made
+  inactive is hidden in the shop, never deleted (its order history stays intact). Variant structure
+  is not carried: each variant is its own article on both sides.
+* Push: only what differs from the last payload sent to that shop, in batches; the article is then
+  linked to the shop (``ExternalRef`` kind article), which is what lets stock and prices follow it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from connectors.jetshop.records import ProductInput
+from connectors.visma import protocol as P
+from flows import catalogue, engine
+from flows.catalogue import Change, Problem, Tally
+from flows.connections import Connections
+from flows.engine import Outcome
+from flows.models import ExternalRef, Integration, JetshopShop, SyncItem, SyncRun
+from flows.modes import Flow
+from flows.payloads import dump
+from flows.visma_prices_to_shop import convert
+
+PAGE = 500
+
+
+class VismaProductsToShop:
+    flow = Flow.VISMA_PRODUCTS_TO_SHOP
+
+    def __init__(self, integration: Integration, connections: Connections) -> None:
+        self.integration = integration
+        self.connections = connections
+
+    def changed_articles(self, run: SyncRun) -> tuple[list[P.Article], str]:
+        cursor = run.cursor_before = engine.read_cursor(self.integration, self.flow)
+        changed: list[P.Article] = []
+        while True:
+            page = self.connections.visma.articles_changed(cursor or None, limit=PAGE)
+            changed.extend(page.items)
+            if len(page.items) < PAGE:
+                return changed, page.next_cursor or cursor
+            cursor = page.next_cursor
+
+    def base_prices(self, articles: dict[str, P.Article], rates: dict[str, Decimal]) -> dict[str, Decimal]:
+        """The base list's base-quantity price per article, as the shop's product price wants it."""
+        visma = self.connections.visma
+        code = self.integration.base_price_list
+        price_list = next((p for p in visma.price_lists() if p.code == code), None)
+        if price_list is None:
+            return {}
+        out = {}
+        for price in visma.iter_prices(code):
+            article = articles.get(price.article_number)
+            if article is not None and price.quantity <= 1:
+                out[article.number] = convert(
+                    price.price, rates.get(article.vat_code, Decimal(0)), from_incl=price_list.including_vat,
+                    to_incl=self.integration.product_price_includes_vat,
+                )  # fmt: skip
+        return out
+
+    def sync(self, run: SyncRun, articles: set[str] | None = None) -> Tally:
+        tally = Tally()
+        if articles is None:
+            changed, cursor_after = self.changed_articles(run)
+        else:
+            found = [self.connections.visma.get_article(number) for number in articles]
+            changed, cursor_after = [a for a in found if a is not None], ""
+        rates = {v.code: v.rate for v in self.connections.visma.vat_codes()} if changed else {}
+        prices = self.base_prices({a.number: a for a in changed}, rates) if changed else {}
+        targets = catalogue.shop_targets(self, run, ExternalRef.Kind.ARTICLE, tally, self.sender)
+        for article in changed:
+            tally.read += 1
+            for target in targets:
+                ref_key = catalogue.key(target.shop.pk, article.number)
+                if not article.webshop and ref_key not in target.last:
+                    continue  # not for the web shop, and never was: nothing to show or hide
+                rows = tuple(
+                    ProductInput(
+                        article.number, culture, name=article.name, ean_code=article.bar_code or None,
+                        price=prices.get(article.number), vat=rates.get(article.vat_code, Decimal(0)) / 100,
+                        hide_product=article.inactive or not article.webshop,
+                    )
+                    for culture in target.shop.culture_list
+                )  # fmt: skip
+                change = Change(ref_key, article.number, dump(rows), rows)
+                if target.last.differs(change):
+                    target.sender.add(change)
+        catalogue.flush(targets)
+        if cursor_after:
+            engine.write_cursor(self.integration, self.flow, cursor_after)
+            run.cursor_after = cursor_after
+        catalogue.finish(run, tally)
+        return tally
+
+    def sender(self, client, shop: JetshopShop):  # type: ignore[no-untyped-def]
+        def send(batch: list[Change[tuple[ProductInput, ...]]]) -> list[Problem]:
+            results = client.add_update_products([row for change in batch for row in change.record])
+            failed = {r.article_number: r.status for r in results if not r.ok}
+            return [
+                Problem(article, f"{shop}: product not saved ({status})")
+                for article, status in failed.items()
+            ]
+
+        return send
+
+    def process(self, item: SyncItem) -> Outcome:
+        return catalogue.retry(self, item, ExternalRef.Kind.ARTICLE)
