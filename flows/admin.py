@@ -14,6 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from flows.gating import is_multishop
 from flows.models import (
+    ArticleAccountMapping,
     Channel,
     Integration,
     JetshopShop,
@@ -91,6 +92,11 @@ class PriceListMappingInline(admin.TabularInline):
     extra = 0
 
 
+class ArticleAccountMappingInline(admin.TabularInline):
+    model = ArticleAccountMapping
+    extra = 0
+
+
 class MethodMappingInline(admin.TabularInline):
     model = MethodMapping
     extra = 0
@@ -127,7 +133,14 @@ class IntegrationAdmin(AuditedModelAdmin):
     autocomplete_fields = ["customer"]
     list_select_related = ["customer", "agent"]
     readonly_fields = ["flows_run", "mode_table"]
-    inlines = [AgentInline, ShopInline, MethodMappingInline, StatusRuleInline, PriceListMappingInline]
+    inlines = [
+        AgentInline,
+        ShopInline,
+        MethodMappingInline,
+        StatusRuleInline,
+        PriceListMappingInline,
+        ArticleAccountMappingInline,
+    ]
     fieldsets = [
         (None, {"fields": ["customer", "name", "enabled", "live"]}),
         (_("Flows"), {"fields": ["flow_mode", "flows_run", "mode_table", "document_type"]}),
@@ -143,6 +156,10 @@ class IntegrationAdmin(AuditedModelAdmin):
                     "poll_stock",
                 ]
             },
+        ),
+        (
+            _("Catalogue"),
+            {"fields": ["base_price_list", "product_price_includes_vat", "stock_safety_buffer"]},
         ),
         (_("Extras"), {"fields": ["reconciliation_enabled", "plugins"]}),
     ]
@@ -271,6 +288,10 @@ class JetshopShopAdmin(AuditedModelAdmin):
             },
         ),
         (
+            _("Catalogue"),
+            {"fields": ["in_stock_status_id", "out_of_stock_status_id", "price_list_decimals"]},
+        ),
+        (
             _("Order operations (names from the shop's WSDL)"),
             {
                 "fields": [
@@ -279,6 +300,7 @@ class JetshopShopAdmin(AuditedModelAdmin):
                     "op_order_set_status",
                     "op_order_status_list",
                     "op_channel_list",
+                    "op_product_changed",
                 ]
             },
         ),
@@ -293,5 +315,6 @@ class VismaAgentAdmin(AuditedModelAdmin):
     list_select_related = ["integration__customer"]
 
 
-# The operator console (sync runs, items, references, order pages) lives in its own module.
-from flows import console  # noqa: E402, F401
+# The operator console (sync runs, items, references, order pages) and the initial product sync
+# live in modules of their own.
+from flows import console, initial_sync_admin  # noqa: E402, F401

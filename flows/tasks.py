@@ -11,9 +11,9 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from flows import agent_status, engine, heartbeats, runner
-from flows.models import Integration, SyncItem
-from flows.modes import QUEUE_BY_FLOW
+from flows import agent_status, engine, heartbeats, initial_sync, runner
+from flows.models import InitialSync, Integration, SyncItem
+from flows.modes import BULK_QUEUE, QUEUE_BY_FLOW
 from flows.registry import flow_class
 
 
@@ -51,11 +51,34 @@ def check_agent(integration_id: int) -> None:
 
 @shared_task(name="flows.tasks.sweep_stuck", ignore_result=True)
 def sweep_stuck() -> None:
-    """Re-enqueue items a dead worker left in processing, and queued items whose message was lost."""
+    """Re-enqueue items a dead worker left in processing, and queued items whose message was lost;
+    pick up initial syncs whose worker died."""
     for flow, ids in _by_flow(engine.stuck_items()).items():
         # Flows processed in order inside their runs pick revived items up on their next run.
         if not getattr(flow_class(flow), "inline", False):
             enqueue_items(ids, flow)
+    for sync_id, status in initial_sync.stale():
+        task = apply_initial_sync if status == InitialSync.Status.APPLYING else preview_initial_sync
+        task.apply_async((sync_id,), queue=BULK_QUEUE)
+
+
+@shared_task(name="flows.tasks.preview_initial_sync", ignore_result=True, acks_late=True)
+def preview_initial_sync(sync_id: int) -> None:
+    """Build the matching report of an initial product sync (reads both sides, writes nothing)."""
+    with initial_sync.working_on(sync_id, InitialSync.Status.PREVIEWING) as sync:
+        if sync is not None:
+            initial_sync.build_preview(sync)
+
+
+@shared_task(name="flows.tasks.apply_initial_sync", ignore_result=True, acks_late=True)
+def apply_initial_sync(sync_id: int) -> None:
+    """Write a stretch of an initial product sync, then hand the rest to a fresh task."""
+    more = False
+    with initial_sync.working_on(sync_id, InitialSync.Status.APPLYING) as sync:
+        if sync is not None:
+            more = initial_sync.apply_chunk(sync)
+    if more:
+        transaction.on_commit(lambda: apply_initial_sync.apply_async((sync_id,), queue=BULK_QUEUE))
 
 
 def enqueue_items(item_ids: list[int], flow: str) -> None:

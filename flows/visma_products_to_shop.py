@@ -28,6 +28,19 @@ from flows.visma_prices_to_shop import convert
 PAGE = 500
 
 
+def product_rows(
+    article: P.Article, cultures: list[str], price: Decimal | None, vat_percent: Decimal
+) -> tuple[ProductInput, ...]:
+    """Pure: the shop's rows for a Visma article, one per culture (also used by the initial sync)."""
+    return tuple(
+        ProductInput(
+            article.number, culture, name=article.name, ean_code=article.bar_code or None, price=price,
+            vat=vat_percent / 100, hide_product=article.inactive or not article.webshop,
+        )
+        for culture in cultures
+    )  # fmt: skip
+
+
 class VismaProductsToShop:
     flow = Flow.VISMA_PRODUCTS_TO_SHOP
 
@@ -78,14 +91,8 @@ class VismaProductsToShop:
                 ref_key = catalogue.key(target.shop.pk, article.number)
                 if not article.webshop and ref_key not in target.last:
                     continue  # not for the web shop, and never was: nothing to show or hide
-                rows = tuple(
-                    ProductInput(
-                        article.number, culture, name=article.name, ean_code=article.bar_code or None,
-                        price=prices.get(article.number), vat=rates.get(article.vat_code, Decimal(0)) / 100,
-                        hide_product=article.inactive or not article.webshop,
-                    )
-                    for culture in target.shop.culture_list
-                )  # fmt: skip
+                rate = rates.get(article.vat_code, Decimal(0))
+                rows = product_rows(article, target.shop.culture_list, prices.get(article.number), rate)
                 change = Change(ref_key, article.number, dump(rows), rows)
                 if target.last.differs(change):
                     target.sender.add(change)

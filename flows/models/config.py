@@ -24,6 +24,7 @@ DEFAULT_ORDER_OPERATIONS = {
     "op_order_set_status": "Order_UpdateStatus",
     "op_order_status_list": "OrderStatus_GetAll",
     "op_channel_list": "Channel_GetAll",
+    "op_product_changed": "Product_GetChangedSince",
 }
 
 
@@ -178,6 +179,9 @@ class JetshopShop(models.Model):
     )
     op_channel_list = models.CharField(
         _("operation: list channels"), max_length=100, default="Channel_GetAll"
+    )
+    op_product_changed = models.CharField(
+        _("operation: list products changed since"), max_length=100, default="Product_GetChangedSince"
     )
     channel_rule = models.CharField(
         _("channel of an order"),

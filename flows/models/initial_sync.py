@@ -14,7 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from flows.models.config import Integration
+from flows.models.config import Integration, JetshopShop
 
 
 class InitialSync(models.Model):
@@ -30,6 +30,9 @@ class InitialSync(models.Model):
         FAILED = "failed", _("failed")
 
     integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="initial_syncs")
+    shop = models.ForeignKey(
+        JetshopShop, on_delete=models.CASCADE, related_name="initial_syncs", verbose_name=_("shop")
+    )
     direction = models.CharField(_("direction"), max_length=20, choices=Direction.choices)
     status = models.CharField(_("status"), max_length=12, choices=Status.choices, default=Status.PREVIEWING)
     report = models.JSONField(_("matching report"), default=dict, blank=True)
@@ -52,7 +55,7 @@ class InitialSync(models.Model):
         ordering = ["-created_at"]
 
     def __str__(self) -> str:
-        return f"{self.integration}: {self.get_direction_display()} ({self.get_status_display()})"
+        return f"{self.shop}: {self.get_direction_display()} ({self.get_status_display()})"
 
     @property
     def percent(self) -> int:

@@ -141,3 +141,44 @@ def test_prices_and_price_lists_with_quantity_breaks_reported(integration, shop,
     assert writes(shop, "PriceList_UpdateArticleIncVAT") == before
     notes = SyncItem.objects.filter(integration=integration, reason="not_transferable", reference=articles[0])
     assert notes.count() == 1, "reported once, not every cycle"
+
+
+def kombo(integration):
+    from flows.models import ArticleAccountMapping
+    from flows.modes import FlowMode
+
+    integration.flow_mode = FlowMode.KOMBO
+    integration.save()
+    ArticleAccountMapping.objects.create(integration=integration, vat_rate=Decimal(25), account_code="1")
+    ArticleAccountMapping.objects.create(integration=integration, vat_rate=Decimal(12), account_code="2")
+    return integration
+
+
+def test_shop_products_and_variants_become_visma_articles_and_bad_ones_park(integration, shop, agent, prefix):
+    kombo(integration)
+    shop.side("POST", "products", {"products": [
+        {"article_number": f"{prefix}T", "names": {"sv-SE": "Tröja"}, "vat": "0.25", "price": "100"},
+        {"article_number": f"{prefix}T-S", "names": {"sv-SE": "Tröja S"}, "vat": "0.25", "price": "100",
+         "parent_article_number": f"{prefix}T", "attribute_value": "S"},
+        {"article_number": f"{prefix}KAFFE", "names": {"sv-SE": "Kaffe"}, "vat": "0.12", "price": "50",
+         "ean_code": "7310000000012"},
+        {"article_number": f"{prefix}ETT-MYCKET-LANGT-NUMMER", "names": {"sv-SE": "Lång"}, "vat": "0.25"},
+        {"article_number": f"{prefix}BOK", "names": {"sv-SE": "Bok"}, "vat": "0.06"},
+    ]})  # fmt: skip
+    run = cycle(integration, Flow.SHOP_PRODUCTS_TO_VISMA)
+    assert run.status == "partial", run.log
+    visma = agent.client
+    assert visma.get_article(f"{prefix}T").name == "Tröja"
+    assert visma.get_article(f"{prefix}T-S").name == "Tröja S", "each variant is its own article"
+    coffee = visma.get_article(f"{prefix}KAFFE")
+    assert (coffee.accounting_code, coffee.bar_code) == ("2", "7310000000012")
+    parked = dict(
+        SyncItem.objects.filter(integration=integration, status="parked").values_list("source_id", "reason")
+    )
+    assert parked == {f"{prefix}ETT-MYCKET-LANGT-NUMMER": "article_number", f"{prefix}BOK": "needs_mapping"}
+
+    # Our own stock write touches the shop product (ModifiedDate moves): nothing goes back to Visma.
+    cycle(integration, Flow.VISMA_STOCK_TO_SHOP)
+    before = visma.get_article(f"{prefix}T").timestamp
+    again = cycle(integration, Flow.SHOP_PRODUCTS_TO_VISMA)
+    assert "0 written" in again.log and visma.get_article(f"{prefix}T").timestamp == before

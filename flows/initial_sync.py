@@ -1,0 +1,354 @@
+"""The initial product sync: match both catalogues by article number, show what would happen,
+then write it, resumably (peers-and-lessons.md C7).
+
+1. Preview (writes nothing): every article of the source side is matched with the target side by
+   article number: matched and equal, matched with conflicting fields (listed), only in the
+   source, only in the target. The report keeps the counts and the first examples of each.
+2. Apply, on the bulk queue: source order by article number, in batches. Articles equal on both
+   sides are only linked; the others are written (the source wins a conflict) and linked, with
+   the hash of what was sent, so the regular products flow carries on without writing them again.
+   Each task works for ``CHUNK_SECONDS`` and hands the rest to a new task: other merchants' bulk
+   work and this merchant's orders (on their own queue) keep moving.
+3. Resume: the checkpoint (last article of the last finished batch) and the batch in flight are
+   saved before each write. After a crash the batch in flight is read back from the target first,
+   and only what did not arrive is written again, so each article is written once.
+
+Products shop → Visma only in the source → target direction; products only in the target are
+reported, never deleted.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from connectors.errors import ConnectorError, PermanentError, TransientError
+from connectors.visma import protocol as P
+from flows import catalogue, engine
+from flows.catalogue import Change, Problem
+from flows.connections import Connections
+from flows.models import ArticleAccountMapping, ExternalRef, InitialSync, SyncRun
+from flows.modes import BULK_QUEUE, Flow
+from flows.order_mapping import percent
+from flows.payloads import dump
+from flows.shop_products_to_visma import article_input
+from flows.visma_prices_to_shop import convert
+from flows.visma_products_to_shop import product_rows
+
+log = logging.getLogger("flows.initial_sync")
+BATCH = 100
+CHUNK_SECONDS = 30.0
+EXAMPLES = 50
+STALE_SECONDS = 120  # an applying sync whose worker has said nothing for this long is picked up again
+
+
+@dataclass
+class Entry:
+    """One article as the source has it, and what the target has under the same number."""
+
+    article: str
+    source: dict[str, str]  # compared fields
+    target: dict[str, str] | None
+    change: Change | None  # what apply writes (None: the source record cannot be written)
+    problem: Problem | None = None
+
+    @property
+    def conflicts(self) -> list[str]:
+        if self.target is None:
+            return []
+        return [name for name, value in self.source.items() if self.target.get(name, "") != value]
+
+    @property
+    def needs_write(self) -> bool:
+        return self.change is not None and (self.target is None or bool(self.conflicts))
+
+
+def _fields(name: str, ean: str, vat: Decimal | None = None) -> dict[str, str]:
+    out = {"name": name or "", "ean": ean or ""}
+    if vat is not None:
+        out["vat"] = f"{percent(vat)} %"
+    return out
+
+
+class VismaToShop:
+    """Visma's web-shop articles into one shop (ERP mode's catalogue)."""
+
+    flow = Flow.VISMA_PRODUCTS_TO_SHOP
+
+    def __init__(self, sync: InitialSync, connections: Connections) -> None:
+        self.sync = sync
+        self.shop = sync.shop
+        self.client = connections.jetshop(sync.shop)
+        self.connections = connections
+
+    def entries(self) -> tuple[list[Entry], int]:
+        visma = self.connections.visma
+        culture = self.shop.culture_list[0]
+        shop_products = {p.article_number: p for p in self.client.iter_products_changed(None, culture)}
+        rates = {v.code: v.rate for v in visma.vat_codes()}
+        articles = [a for a in all_articles(visma) if a.webshop]
+        integration = self.sync.integration
+        prices = _base_prices(visma, integration, {a.number: a for a in articles}, rates)
+        entries = []
+        for article in sorted(articles, key=lambda a: a.number):
+            rate = rates.get(article.vat_code, Decimal(0))
+            rows = product_rows(article, self.shop.culture_list, prices.get(article.number), rate)
+            existing = shop_products.pop(article.number, None)
+            entries.append(
+                Entry(
+                    article.number,
+                    _fields(article.name, article.bar_code, rate / 100),
+                    _fields(existing.name, existing.ean_code, existing.vat) if existing else None,
+                    Change(catalogue.key(self.shop.pk, article.number), article.number, dump(rows), rows),
+                )
+            )
+        return entries, len(shop_products)
+
+    def write(self, batch: list[Change]) -> list[Problem]:
+        results = self.client.add_update_products([row for change in batch for row in change.record])
+        failed = {r.article_number: r.status for r in results if not r.ok}
+        return [
+            Problem(article, f"{self.shop}: product not saved ({status})")
+            for article, status in failed.items()
+        ]
+
+    def arrived(self, entry: Entry) -> bool:
+        product = self.client.get_product(entry.article, self.shop.culture_list[0])
+        return product is not None and _fields(product.name, product.ean_code, product.vat) == entry.source
+
+
+class ShopToVisma:
+    """One shop's products and variants into Visma (Ecom and Kombo modes)."""
+
+    flow = Flow.SHOP_PRODUCTS_TO_VISMA
+
+    def __init__(self, sync: InitialSync, connections: Connections) -> None:
+        self.sync = sync
+        self.shop = sync.shop
+        self.client = connections.jetshop(sync.shop)
+        self.visma = connections.visma
+
+    def entries(self) -> tuple[list[Entry], int]:
+        accounts = {
+            rate.normalize(): code
+            for rate, code in ArticleAccountMapping.objects.filter(
+                integration=self.sync.integration
+            ).values_list("vat_rate", "account_code")
+        }
+        visma_articles = {a.number: a for a in all_articles(self.visma)}
+        products = self.client.iter_products_changed(None, self.shop.culture_list[0])
+        entries = []
+        for product in sorted(products, key=lambda p: p.article_number):
+            existing = visma_articles.pop(product.article_number, None)
+            mapped = article_input(product, accounts)
+            problem = mapped if isinstance(mapped, Problem) else None
+            change = None
+            if not isinstance(mapped, Problem):
+                ref_key = catalogue.key(self.shop.pk, product.article_number)
+                change = Change(ref_key, product.article_number, mapped.to_dict(), mapped)
+            entries.append(
+                Entry(
+                    product.article_number,
+                    _fields(product.name, product.ean_code),
+                    _fields(existing.name, existing.bar_code) if existing else None,
+                    change,
+                    problem,
+                )
+            )
+        return entries, len(visma_articles)
+
+    def write(self, batch: list[Change]) -> list[Problem]:
+        problems = []
+        for change in batch:
+            try:
+                self.visma.put_article(change.article, change.record)
+            except PermanentError as exc:
+                problems.append(Problem(change.article, f"Visma refused the article: {exc}", parked=True))
+        return problems
+
+    def arrived(self, entry: Entry) -> bool:
+        article = self.visma.get_article(entry.article)
+        return article is not None and _fields(article.name, article.bar_code) == entry.source
+
+
+DIRECTIONS = {
+    InitialSync.Direction.VISMA_TO_SHOP: VismaToShop,
+    InitialSync.Direction.SHOP_TO_VISMA: ShopToVisma,
+}
+
+
+def all_articles(visma) -> Iterator[P.Article]:  # type: ignore[no-untyped-def]
+    cursor = None
+    while True:
+        page = visma.articles_changed(cursor, limit=catalogue.ARTICLE_PAGE)
+        yield from page.items
+        if len(page.items) < catalogue.ARTICLE_PAGE:
+            return
+        cursor = page.next_cursor
+
+
+def _base_prices(visma, integration, articles: dict[str, P.Article], rates) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
+    price_list = next((p for p in visma.price_lists() if p.code == integration.base_price_list), None)
+    if price_list is None:
+        return {}
+    out = {}
+    for price in visma.iter_prices(price_list.code):
+        article = articles.get(price.article_number)
+        if article is not None and price.quantity <= 1:
+            out[article.number] = convert(
+                price.price, rates.get(article.vat_code, Decimal(0)), from_incl=price_list.including_vat,
+                to_incl=integration.product_price_includes_vat,
+            )  # fmt: skip
+    return out
+
+
+def direction_of(sync: InitialSync):  # type: ignore[no-untyped-def]
+    return DIRECTIONS[sync.direction](sync, Connections(sync.integration))
+
+
+def start(sync: InitialSync) -> None:
+    """Queue the preview of a new sync (after the row is committed)."""
+    from flows.tasks import preview_initial_sync
+
+    transaction.on_commit(lambda: preview_initial_sync.apply_async((sync.pk,), queue=BULK_QUEUE))
+
+
+def confirm(sync: InitialSync) -> bool:
+    """The consultant said "apply": from preview to applying, once, and queue the first stretch."""
+    from flows.tasks import apply_initial_sync
+
+    moved = InitialSync.objects.filter(pk=sync.pk, status=InitialSync.Status.PREVIEW).update(
+        status=InitialSync.Status.APPLYING, applying_since=timezone.now(), done=0, updated_at=timezone.now()
+    )
+    if moved:
+        transaction.on_commit(lambda: apply_initial_sync.apply_async((sync.pk,), queue=BULK_QUEUE))
+    return bool(moved)
+
+
+@contextmanager
+def working_on(sync_id: int, status: str) -> Iterator[InitialSync | None]:
+    """The sync, if it is in ``status`` and no other worker has it; failures end it visibly.
+
+    Transient trouble (a shop or agent away) leaves it as it is: the sweeper picks it up again.
+    """
+    sync = InitialSync.objects.select_related("integration__customer", "shop").filter(pk=sync_id).first()
+    if sync is None or sync.status != status:
+        yield None
+        return
+    with engine.flow_lock(sync.integration_id, f"initial-sync-{sync.pk}") as lock:
+        if lock is None:
+            yield None
+            return
+        try:
+            yield sync
+        except TransientError as exc:
+            log.warning("initial sync %s waits: %s", sync_id, exc)
+        except ConnectorError as exc:
+            sync.status, sync.error, sync.finished_at = InitialSync.Status.FAILED, str(exc), timezone.now()
+            sync.save(update_fields=["status", "error", "finished_at", "updated_at"])
+
+
+def stale() -> list[tuple[int, str]]:
+    """Syncs in preview or apply whose worker has said nothing for ``STALE_SECONDS``."""
+    cutoff = timezone.now() - timedelta(seconds=STALE_SECONDS)
+    working = [InitialSync.Status.PREVIEWING, InitialSync.Status.APPLYING]
+    return list(
+        InitialSync.objects.filter(status__in=working, updated_at__lt=cutoff).values_list("id", "status")
+    )
+
+
+# --- 1. preview ----------------------------------------------------------------------------------
+
+
+def build_preview(sync: InitialSync) -> None:
+    entries, only_in_target = direction_of(sync).entries()
+    matched = [e for e in entries if e.target is not None]
+    report: dict[str, Any] = {
+        "counts": {
+            "matched": len(matched) - sum(1 for e in matched if e.conflicts),
+            "conflicting": sum(1 for e in matched if e.conflicts),
+            "only_in_source": sum(1 for e in entries if e.target is None),
+            "only_in_target": only_in_target,
+            "cannot_write": sum(1 for e in entries if e.problem),
+            "to_write": sum(1 for e in entries if e.needs_write),
+        },
+        "conflicting": [
+            {
+                "article": e.article,
+                "fields": {f: [e.source[f], (e.target or {}).get(f, "")] for f in e.conflicts},
+            }
+            for e in matched
+            if e.conflicts
+        ][:EXAMPLES],
+        "only_in_source": [e.article for e in entries if e.target is None][:EXAMPLES],
+        "cannot_write": [
+            {"article": e.problem.article, "reason": e.problem.message} for e in entries if e.problem
+        ][:EXAMPLES],
+    }
+    sync.report = report
+    sync.total = len(entries)
+    sync.status = InitialSync.Status.PREVIEW
+    sync.save(update_fields=["report", "total", "status", "updated_at"])
+
+
+# --- 2. apply, 3. resume -------------------------------------------------------------------------
+
+
+def apply_chunk(sync: InitialSync, *, seconds: float = CHUNK_SECONDS) -> bool:
+    """Work for about ``seconds``; True when there is more to do (the caller enqueues the next)."""
+    started = time.monotonic()
+    direction = direction_of(sync)
+    integration = sync.integration
+    run = SyncRun.objects.create(integration=integration, flow=direction.flow, trigger=SyncRun.Trigger.MANUAL)
+    entries, _ = direction.entries()
+    todo = [e for e in entries if e.article > sync.checkpoint]
+    arrived = (
+        resume_in_flight(sync, direction, run, {e.article: e for e in todo}) if sync.in_flight else set()
+    )
+    batches = list(catalogue.chunks(todo, BATCH))
+    for number, batch in enumerate(batches, start=1):
+        write = [e for e in batch if e.needs_write and e.article not in arrived]
+        sync.in_flight = [e.article for e in write]
+        sync.save(update_fields=["in_flight", "updated_at"])  # before the write: what to check on resume
+        problems = direction.write([e.change for e in write]) if write else []
+        failed = {p.article for p in problems}
+        with transaction.atomic():
+            sent = [e.change for e in write if e.article not in failed]
+            catalogue.record_sent(integration, ExternalRef.Kind.ARTICLE, sent)
+            equal = [e.change.key for e in batch if e.change and not e.needs_write]
+            catalogue.link(integration, ExternalRef.Kind.ARTICLE, equal)
+            for problem in problems + [e.problem for e in batch if e.problem]:
+                catalogue.record_problem(run, problem, {"article": problem.article})
+            sync.checkpoint, sync.in_flight = batch[-1].article, []
+            sync.done += len(batch)
+            sync.save(update_fields=["checkpoint", "done", "in_flight", "updated_at"])
+        if number < len(batches) and time.monotonic() - started > seconds:
+            _finish_run(run)
+            return True
+    sync.status, sync.finished_at = InitialSync.Status.DONE, timezone.now()
+    sync.save(update_fields=["status", "finished_at", "updated_at"])
+    _finish_run(run)
+    return False
+
+
+def resume_in_flight(sync: InitialSync, direction, run: SyncRun, pending: dict[str, Entry]) -> set[str]:  # type: ignore[no-untyped-def]
+    """The batch a dead worker was writing: what reached the target is linked, not written again."""
+    arrived = [pending[a] for a in sync.in_flight if a in pending and direction.arrived(pending[a])]
+    catalogue.record_sent(sync.integration, ExternalRef.Kind.ARTICLE, [e.change for e in arrived])
+    catalogue.run_log(run, f"resumed after {sync.checkpoint or 'the start'}: {len(arrived)} of "
+                           f"{len(sync.in_flight)} articles in flight had arrived")  # fmt: skip
+    return {e.article for e in arrived}
+
+
+def _finish_run(run: SyncRun) -> None:
+    run.finished_at, run.status = timezone.now(), SyncRun.Status.SUCCEEDED
+    run.save(update_fields=["finished_at", "status", "log"])
