@@ -28,6 +28,7 @@ from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
@@ -48,7 +49,6 @@ log = logging.getLogger("flows.initial_sync")
 BATCH = 100
 CHUNK_SECONDS = 30.0
 EXAMPLES = 50
-STALE_SECONDS = 120  # an applying sync whose worker has said nothing for this long is picked up again
 
 
 @dataclass
@@ -258,8 +258,9 @@ def working_on(sync_id: int, status: str) -> Iterator[InitialSync | None]:
 
 
 def stale() -> list[tuple[int, str]]:
-    """Syncs in preview or apply whose worker has said nothing for ``STALE_SECONDS``."""
-    cutoff = timezone.now() - timedelta(seconds=STALE_SECONDS)
+    """Syncs in preview or apply whose worker has said nothing for a while (it died, most likely;
+    a live one would only lose the race for the sync's lock)."""
+    cutoff = timezone.now() - timedelta(seconds=settings.FLOWS_STUCK_AFTER_SECONDS)
     working = [InitialSync.Status.PREVIEWING, InitialSync.Status.APPLYING]
     return list(
         InitialSync.objects.filter(status__in=working, updated_at__lt=cutoff).values_list("id", "status")

@@ -23,10 +23,11 @@ from tests.simulators import ROOT, Agent, Shop
 class Worker:
     """``celery worker`` in its own process group, so SIGKILL takes its pool children down too."""
 
-    def __init__(self, concurrency: int = 2) -> None:
+    def __init__(self, queues: str = "orders,bulk", concurrency: int = 2) -> None:
+        self.queues = queues
         self.concurrency = concurrency
         self.process: subprocess.Popen | None = None
-        self.log = ROOT / "var" / "test" / f"worker-{os.getpid()}.log"
+        self.log = ROOT / "var" / "test" / f"worker-{os.getpid()}-{queues.replace(',', '-')}.log"
 
     def start(self) -> Worker:
         db = settings.DATABASES["default"]
@@ -38,8 +39,8 @@ class Worker:
         }
         self.log.parent.mkdir(parents=True, exist_ok=True)
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "sharespine", "worker", "--queues", "orders,bulk",
-             "--concurrency", str(self.concurrency), "--hostname", f"e2e-{os.getpid()}@test",
+            [sys.executable, "-m", "celery", "-A", "sharespine", "worker", "--queues", self.queues,
+             "--concurrency", str(self.concurrency), "--hostname", f"e2e-{os.getpid()}-{self.queues}@test",
              "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
             cwd=ROOT, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT, start_new_session=True,
         )  # fmt: skip
