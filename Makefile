@@ -31,6 +31,9 @@ run: venv
 	@echo "Dashboard: http://127.0.0.1:8000/dashboard/"
 	@echo "Logins (role, username, password):"
 	@env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py create_demo_logins
+	@mkdir -p var/demo
+	@env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py seed_demo_merchant
+	@echo "Simulators: Jetshop http://127.0.0.1:8010/_sim/orders, Visma agent http://127.0.0.1:8020/v1/health"
 	@echo ""
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/honcho start -f Procfile
 
