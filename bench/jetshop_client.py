@@ -1,6 +1,6 @@
 """Benchmark the Jetshop client against the simulator on loopback.
 
-    python -m bench.jetshop_client --batch-size 1 50 100 500 --products 5000
+    python -m bench.jetshop_client --batch-size 1 50 100 500 --products 5000 --enumerate 20000
 
 The simulator runs in a subprocess so that ``time.process_time()`` here counts only the client.
 Two CPU figures per batch size: "client CPU" is everything this process spends per product over
@@ -9,7 +9,9 @@ alone (lxml envelope building and response parsing, replayed offline on a respon
 really sent for that batch). Target: under 1 ms of client CPU per product.
 
 Each run writes into an empty shop and checks afterwards that the shop holds every product, so
-a fast figure cannot come from rows the shop never stored.
+a fast figure cannot come from rows the shop never stored. The enumeration run
+(``iter_products_changed``) reads a catalogue the side door created in bulk and checks that every
+article came exactly once.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from decimal import Decimal
 import requests
 
 from connectors.jetshop import JetshopClient, envelopes, parse
-from connectors.jetshop.records import PriceListPrice, ProductInput, StockInput
+from connectors.jetshop.records import PriceListPrice, Product, ProductInput, StockInput
 from connectors.jetshop.simulator.server import start_process
 from connectors.jetshop.wire import ENDPOINT_PATH, SOAP_CONTENT_TYPE
 
@@ -107,6 +109,25 @@ def run(base: str, batch_size: int, n: int) -> dict[str, float]:
     }
 
 
+def enumerate_run(base: str, n: int, page_size: int) -> dict[str, float]:
+    """Read an ``n``-product catalogue (created without SOAP) page by page through the client."""
+    requests.post(base + "/_sim/reset", json={"seed": "empty"}, timeout=10).raise_for_status()
+    generate = {"count": n, "prefix": "ENUM-", "culture": "sv-SE", "vat": "0.25", "price": "100.00"}
+    requests.post(base + "/_sim/products", json={"generate": generate}, timeout=60).raise_for_status()
+    listed: list[Product] = []
+
+    def read_all() -> list[Product]:
+        listed.extend(client.iter_products_changed(None, "sv-SE", page_size))
+        return listed
+
+    with JetshopClient(base + ENDPOINT_PATH, "sim", "sim", "demo", calls_per_second=None) as client:
+        rate = timed(n, read_all)
+    seen = [p.article_number for p in listed]
+    if len(seen) != n or len(set(seen)) != n:
+        raise SystemExit(f"enumeration: read {len(seen)} products ({len(set(seen))} distinct) of {n}")
+    return rate
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -116,6 +137,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--max-calls", type=int, default=1000, help="cap on calls per measurement (keeps batch 1 short)"
     )
+    parser.add_argument("--enumerate", type=int, default=20000, help="catalogue size for the enumeration")
+    parser.add_argument("--page-size", type=int, default=500, help="page size for the enumeration")
     args = parser.parse_args(argv)
 
     sim, base = start_process("--seed", "empty")
@@ -140,6 +163,13 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"Product_Get one per call: {gets['per_second']:.0f}/s, client CPU {gets['cpu_ms_per_1000']:.1f}"
         )
+        if args.enumerate:
+            listed = enumerate_run(base, args.enumerate, args.page_size)
+            print(
+                f"Product_GetChangedSince, {args.enumerate} products in pages of {args.page_size}: "
+                f"{listed['per_second']:.0f}/s, client CPU {listed['cpu_ms_per_1000']:.1f}",
+                flush=True,
+            )
     finally:
         sim.terminate()
         sim.wait(timeout=10)

@@ -3,8 +3,9 @@
 SOAP 1.2 over ``connectors.http.HttpSession`` with envelopes built explicitly by lxml
 (``envelopes.py``) and parsed by ``parse.py``. Facts: ``shared/reference/jetshop-commerce.md``
 §1.1 (transport), §2 (operations), §5 (pitfalls). The product, price-list and stock operations
-are verified from recorded traffic; the order operations are not, so their names are
-configuration (``operation_names``) with the simulator's placeholders as defaults.
+are verified from recorded traffic; the order operations and the product enumeration
+(``Product_GetChangedSince``) are not, so their names are configuration (``operation_names``)
+with the simulator's placeholders as defaults.
 
 Errors: a ``soap:Sender`` fault (bad input, HTTP 500) and other 4xx are ``PermanentError``;
 ``soap:Receiver``, other 5xx, 429, timeouts and resets are ``TransientError``/``RateLimited``.
@@ -13,7 +14,7 @@ Per-row failures inside an HTTP 200 come back in the returned result records.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from decimal import Decimal
@@ -57,19 +58,28 @@ _SHOP_FIELD_NAMES = {
     "op_order_set_status": "update_status",
     "op_order_status_list": "statuses",
     "op_channel_list": "channels",
+    "op_product_changed": "products_changed",
+    "op_products_changed": "products_changed",
 }
+# iter_products_changed re-reads a group of products with one ModifiedDate when a write in the
+# shop moves it; this many re-reads of one group means the shop's order is not stable.
+MAX_GROUP_REREADS = 50
 Row = TypeVar("Row")
 
 
 @dataclass(frozen=True)
 class OrderOperations:
-    """Names of the order operations; the real ones come from the shop's WSDL (unverified)."""
+    """Names of the placeholder operations: the order operations and the product enumeration.
+
+    The real ones come from the shop's WSDL (unverified); the defaults are the simulator's.
+    """
 
     list_by_status: str = "Order_GetByStatus"
     get: str = "Order_Get"
     update_status: str = "Order_UpdateStatus"
     statuses: str = "OrderStatus_GetAll"
     channels: str = "Channel_GetAll"
+    products_changed: str = "Product_GetChangedSince"
 
     @classmethod
     def with_overrides(cls, overrides: Mapping[str, str] | None) -> OrderOperations:
@@ -82,7 +92,7 @@ class OrderOperations:
         for key, value in overrides.items():
             name = key if key in by_default.values() else by_default.get(key) or _SHOP_FIELD_NAMES.get(key)
             if name is None:
-                raise ValueError(f"unknown order operation {key!r}")
+                raise ValueError(f"unknown order or product operation {key!r}")
             changes[name] = value
         return replace(ops, **changes)
 
@@ -239,6 +249,78 @@ class JetshopClient:
             )
             results.extend(_one_per_row(DYNAMIC_FIELD_SAVE, batch, rows))
         return results
+
+    def list_products_changed(
+        self, since: datetime | None, culture: str, *, skip: int = 0, take: int | None = None
+    ) -> list[Product]:
+        """Products whose ``ModifiedDate`` is at or after ``since`` (all when ``None``), in ``culture``.
+
+        A placeholder operation (name ``operations.products_changed``, default
+        ``Product_GetChangedSince``) [unverified]: ordered by ModifiedDate then ArticleNumber,
+        ``skip``/``take`` applied after ordering, each product a ``ProductData`` as ``Product_Get``
+        answers it; variants come as products of their own with ``parent_article_number``.
+        Quirks (jetshop-commerce.md §5): price-list writes do not move ModifiedDate (P8), so this
+        is no price cursor; times are Stockholm wall clock without offset (P7), so ``since`` is
+        compared as wall-clock time and the autumn repeated hour is ambiguous; deleted products
+        are not listed at all.
+        """
+        name = self.operations.products_changed
+        params = {"fromDate": since, "culture": culture, "skip": skip, "take": take}
+        return parse.products(self._call(name, envelopes.simple(name, params)))
+
+    def iter_products_changed(
+        self, since: datetime | None, culture: str, page_size: int = 500
+    ) -> Iterator[Product]:
+        """Every product changed at or after ``since``, in pages of ``page_size``, until a short page.
+
+        A plain offset would lose a product whenever one already read is written during the
+        enumeration: the written one moves to the end and every later one a place forward, past
+        the next ``skip``. So each page starts at the ModifiedDate of the last product read (the
+        shop includes equal dates) and skips only what was already read at exactly that date,
+        less one: that last product must come back first, or the group of equal dates changed
+        under us and is read again from its start, leaving out what was already yielded. A
+        product written during the enumeration may come twice, its newer version last.
+        """
+        if page_size < 1:  # checked here, not at the first next(): this is no generator itself
+            raise ValueError("page_size must be at least 1")
+        return self._changed_pages(since, culture, page_size)
+
+    def _changed_pages(self, since: datetime | None, culture: str, page_size: int) -> Iterator[Product]:
+        boundary = since  # fromDate of the next page
+        read_at_boundary = 0  # products read so far whose ModifiedDate equals ``boundary``
+        yielded_at_boundary: set[str] = set()
+        last_article = ""
+        rereads = 0  # of the current group; each one should stem from a write in the shop meanwhile
+        while True:
+            overlap = 1 if read_at_boundary else 0
+            take = page_size + overlap
+            page = self.list_products_changed(boundary, culture, skip=read_at_boundary - overlap, take=take)
+            if overlap:
+                first = page[0] if page else None
+                if first is None or (first.article_number, first.modified) != (last_article, boundary):
+                    # The group moved: read it again from its start. A shop whose order is not
+                    # stable (the real ordering is unverified) would make this loop for ever.
+                    rereads += 1
+                    if rereads > MAX_GROUP_REREADS:
+                        raise TransientError(
+                            f"{self.operations.products_changed}: the order of products changed "
+                            f"{rereads} times while reading them",
+                            code="unstable_order",
+                            system=SYSTEM,
+                        )
+                    read_at_boundary = 0
+                    continue
+            for product in page[overlap:]:
+                if product.modified != boundary:
+                    boundary, read_at_boundary, yielded_at_boundary = product.modified, 0, set()
+                    rereads = 0
+                read_at_boundary += 1
+                last_article = product.article_number
+                if last_article not in yielded_at_boundary:
+                    yielded_at_boundary.add(last_article)
+                    yield product
+            if len(page) < take:
+                return
 
     # -- price lists ------------------------------------------------------------------------
 

@@ -136,8 +136,16 @@ def _stock(el: etree._Element | None) -> StockInfo | None:
 def product(result: etree._Element) -> Product | None:
     """``Product_GetResult``: empty for an unknown article (HTTP 200, not a fault)."""
     data = result.find(_PREFIX + "ProductData")
-    if data is None:
-        return None
+    return None if data is None else product_data(data)
+
+
+def products(result: etree._Element) -> list[Product]:
+    """A result holding one ``ProductData`` per product (the product enumeration)."""
+    return [product_data(el) for el in result if el.tag == _PREFIX + "ProductData"]
+
+
+def product_data(data: etree._Element) -> Product:
+    """One ``ProductData`` element, as ``Product_Get`` renders it."""
     f = fields(data)
     discounted = parse_decimal(f.get("DiscountedPrice"))
     variants = data.find(_PREFIX + "VariantArticleNumbers")

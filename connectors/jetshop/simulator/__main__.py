@@ -24,7 +24,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--order-operations",
         default="{}",
-        help=f"JSON object overriding order operation names, keys {sorted(DEFAULT_ORDER_OPERATIONS)}",
+        help="JSON object overriding the placeholder operations' names (order operations and the "
+        f"product enumeration), keys {sorted(DEFAULT_ORDER_OPERATIONS)}",
     )
     parser.add_argument(
         "--tables",

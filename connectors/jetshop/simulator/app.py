@@ -19,6 +19,11 @@ from connectors.jetshop.wire import ENDPOINT_PATH, SERVICE_NS, format_datetime
 Handler = Callable[[SimState, Clock, soap.Request], bytes]
 StartResponse = Callable[..., Any]
 LOG_SIZE = 2000
+# Handlers that change nothing, so a state file need not be rewritten after them (it can hold a
+# 100,000-product catalogue that is being paged through).
+_READ_ONLY = frozenset(
+    {products.product_get, products.products_changed, orders.get, orders.order_statuses, orders.channels}
+)
 
 
 class JetshopSimulator:
@@ -37,7 +42,7 @@ class JetshopSimulator:
             self.state.data = stored
         else:
             seed.seed(self.state, self.clock, seed_name)
-        ops = self.config.order_operations
+        ops = self.config.operation_names()
         self.handlers: dict[str, Handler] = {
             "Product_Get": products.product_get,
             "Product_AddUpdate": products.product_add_update,
@@ -50,8 +55,12 @@ class JetshopSimulator:
             ops["update_status"]: orders.update_status,
             ops["statuses"]: orders.order_statuses,
             ops["channels"]: orders.channels,
+            ops["products_changed"]: products.products_changed,
         }
-        self.order_parameters = {ops[role]: params for role, params in orders.PARAMETERS.items()}
+        # The placeholder operations' parameters, declared in the WSDL from the tables the
+        # handlers read them with.
+        placeholders = {**orders.PARAMETERS, **products.PARAMETERS}
+        self.order_parameters = {ops[role]: params for role, params in placeholders.items()}
 
     def reset(self, seed_name: str | None = None) -> None:
         with self.state.lock:
@@ -133,7 +142,7 @@ class JetshopSimulator:
             if self.config.strict_shop_id and req.shop_id != self.config.shop_id:
                 raise soap.SoapFault("soap:Sender", "System.ArgumentException: Unknown ShopId.")
             body = handler(self.state, self.clock, req)
-            if self.config.state_file is not None and not req.operation.endswith(("_Get", "_GetAll")):
+            if self.config.state_file is not None and handler not in _READ_ONLY:
                 self.state.save()
         return body
 

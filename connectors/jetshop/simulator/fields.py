@@ -8,11 +8,12 @@ is rejected before anything runs, with HTTP 500 ``soap:Sender`` (verified for an
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
-from connectors.jetshop.simulator.soap import CUT, SoapFault, unreadable, value
+from connectors.jetshop.simulator.soap import CUT, Request, SoapFault, find, unreadable, value
 from connectors.jetshop.wire import format_datetime, format_money, format_vat, parse_datetime
 
 _INT = re.compile(r"^\s*[+-]?\d+\s*$")
@@ -110,6 +111,18 @@ def read_one(raw: bytes, element: etree._Element, kind: str, readers: list[str])
         raise unreadable(raw, element, fault_kind, text, readers) from None
 
 
+def parameters(req: Request, table: Sequence[tuple[str, str]], readers: list[str]) -> dict[str, str | None]:
+    """A placeholder operation's flat parameters (``(name, kind)`` rows) as normalised strings.
+
+    ``None`` when a parameter is absent or nil; a value that does not convert faults the call.
+    """
+    out: dict[str, str | None] = {}
+    for name, kind in table:
+        element = find(req.op, name)
+        out[name] = None if element is None else read_one(req.raw, element, kind, readers)
+    return out
+
+
 def read(
     raw: bytes, parent: etree._Element, types: dict[str, str], readers: list[str]
 ) -> dict[str, str | None]:
@@ -122,4 +135,7 @@ def read(
     return out
 
 
-__all__ = ["PRICE_LIST_TYPES", "PRODUCT_TYPES", "STOCK_TYPES", "SoapFault", "convert", "read", "read_one"]
+__all__ = [
+    "PRICE_LIST_TYPES", "PRODUCT_TYPES", "STOCK_TYPES", "SoapFault", "convert", "parameters", "read",
+    "read_one",
+]  # fmt: skip

@@ -14,7 +14,7 @@ from typing import Any
 
 from connectors.jetshop.simulator import fields
 from connectors.jetshop.simulator.clock import Clock
-from connectors.jetshop.simulator.soap import Request, el, find, response, wrap
+from connectors.jetshop.simulator.soap import Request, el, response, wrap
 from connectors.jetshop.simulator.state import SimState
 from connectors.jetshop.wire import format_datetime, format_money, format_vat, parse_datetime
 
@@ -32,7 +32,8 @@ ADDRESS_FIELDS = [
 _SNAKE = dict(zip(ADDRESS_FIELDS, ["company", "first_name", "last_name", "address", "co", "zip_code", "city",
                                    "country_code", "phone"], strict=True))  # fmt: skip
 _READERS = ["Read301_Order(Boolean isNullable, Boolean checkType)"]
-# Parameters of the placeholder operations, by role (the keys of SimConfig.order_operations).
+# Parameters of the placeholder order operations, by role (keys of SimConfig.order_operations;
+# the product enumeration has its own row in products.PARAMETERS).
 # The handlers read them through this table and the WSDL declares them from it, so the two
 # cannot drift apart. Kinds as in fields.convert; "?" marks an optional (nullable) parameter.
 PARAMETERS: dict[str, tuple[tuple[str, str], ...]] = {
@@ -48,11 +49,7 @@ PARAMETERS: dict[str, tuple[tuple[str, str], ...]] = {
 
 def _params(req: Request, role: str) -> dict[str, str | None]:
     """The call's parameters as normalised strings (``None`` when absent or nil)."""
-    out: dict[str, str | None] = {}
-    for name, kind in PARAMETERS[role]:
-        element = find(req.op, name)
-        out[name] = None if element is None else fields.read_one(req.raw, element, kind, _READERS)
-    return out
+    return fields.parameters(req, PARAMETERS[role], _READERS)
 
 
 def render(order: dict[str, Any]) -> str:

@@ -1,17 +1,22 @@
-"""``Product_Get``, ``Product_AddUpdate`` and ``Product_Delete`` (verified, jetshop-commerce.md §2.5).
+"""``Product_Get``, ``Product_AddUpdate`` and ``Product_Delete`` (verified, jetshop-commerce.md §2.5),
+and the product enumeration ``Product_GetChangedSince`` (a placeholder [unverified], like the order
+operations: its name is configuration and its parameters are declared in ``PARAMETERS``).
 
 A stored product: ``{"article", "product_id", "created", "modified", "parent", "variants",
 "shared": {field: wire}, "texts": {culture: {field: wire}}, "stock": {field: wire},
-"prices": {price_list_id: {field: wire}}, "dynamic": {key: {culture: value}}}``.
+"prices": {price_list_id: {field: wire}}, "dynamic": {key: {culture: value}}}``. ``modified`` is
+Stockholm wall-clock time as the wire writes it; those strings sort in time order (fixed-width
+fields, only trailing zeros of the fraction trimmed), so the enumeration compares them as text.
 """
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 from connectors.jetshop.simulator import fields
 from connectors.jetshop.simulator.clock import Clock
-from connectors.jetshop.simulator.soap import Request, children, el, find, response, value, wrap
+from connectors.jetshop.simulator.soap import Request, SoapFault, children, el, find, response, value, wrap
 from connectors.jetshop.simulator.state import SimState
 from connectors.jetshop.wire import DOTNET_MIN_DATE, format_datetime
 
@@ -51,6 +56,14 @@ _PRODUCT_READERS = [
     "Read206_Product_AddUpdate()",
 ]
 _STOCK_READERS = ["Read76_ProductStockData(Boolean isNullable, Boolean checkType)", *_PRODUCT_READERS]
+_CHANGED_READERS = ["Read302_Product_GetChangedSince()"]
+# Culture when a request names none (the recorded requests always name one) [inferred].
+DEFAULT_CULTURE = "sv-SE"
+# Parameters of the placeholder enumeration, by role (the key of SimConfig.order_operations); the
+# handler reads them through this table and the WSDL declares them from it (see orders.PARAMETERS).
+PARAMETERS: dict[str, tuple[tuple[str, str], ...]] = {
+    "products_changed": (("fromDate", "datetime?"), ("culture", "text?"), ("skip", "int?"), ("take", "int?")),
+}
 
 
 def new_product(state: SimState, article: str, now: str) -> dict[str, Any]:
@@ -129,7 +142,7 @@ def product_get(state: SimState, clock: Clock, req: Request) -> bytes:
         (find(options, "ArticleNumber").text or "") if find(options, "ArticleNumber") is not None else ""
     )
     culture_el = find(options, "Culture")
-    culture = culture_el.text if culture_el is not None and culture_el.text else "sv-SE"
+    culture = culture_el.text if culture_el is not None and culture_el.text else DEFAULT_CULTURE
     product = state.products.get(article)
     # An unknown article is an empty result with HTTP 200, not a fault.
     return response("Product_Get", render(state, product, culture) if product else "")
@@ -171,10 +184,37 @@ def product_add_update(state: SimState, clock: Clock, req: Request) -> bytes:
             stock.pop("ArticleNumber", None)
             product["stock"].update(stock)
         product["modified"] = now
+        state.count_write(article)
         results.append(
             _result(article, product["product_id"], culture, status, "Success" if stock else "None")
         )
     return response("Product_AddUpdate", "".join(results))
+
+
+def products_changed(state: SimState, clock: Clock, req: Request) -> bytes:
+    """Every product with ``ModifiedDate >= fromDate`` (all without one), rendered in ``culture``
+    exactly as ``Product_Get`` renders it, ordered by ModifiedDate then ArticleNumber, then
+    ``skip``/``take`` [inferred]. Variants are products of their own (own ArticleNumber and
+    ProductId, the parent's article number in ``ParentArticleNumber``).
+
+    Every stored product is listed in every culture, as ``Product_Get`` answers for any culture
+    (texts missing in that culture come back empty). Price-list writes do not move ModifiedDate,
+    so they do not make a product "changed"; deleted products simply are no longer listed.
+    """
+    params = fields.parameters(req, PARAMETERS["products_changed"], _CHANGED_READERS)
+    since, culture = params["fromDate"], params["culture"] or DEFAULT_CULTURE
+    skip, take = int(params["skip"] or 0), None if params["take"] is None else int(params["take"])
+    if skip < 0 or (take is not None and take < 0):
+        raise SoapFault(
+            "soap:Sender",
+            "System.Web.Services.Protocols.SoapException: Server was unable to process request. ---> "
+            "System.ArgumentOutOfRangeException: Specified argument was out of the range of valid values.",
+        )
+    # Wall-clock strings compare in time order (module docstring); fromDate is inclusive.
+    changed = [p for p in state.products.values() if since is None or p["modified"] >= since]
+    changed.sort(key=itemgetter("modified", "article"))
+    page = changed[skip:] if take is None else changed[skip : skip + take]
+    return response(req.operation, "".join(render(state, p, culture) for p in page))
 
 
 def _result(article: str, product_id: int | None, culture: str, status: str, stock: str) -> str:

@@ -2,7 +2,10 @@
 
 POST /_sim/orders           place one order (object) or several ({"orders": [...]}) "in the shop"
 GET  /_sim/orders[/<id>]    orders with status history, e-mails, tracking numbers, captures
-GET  /_sim/products[/<art>] stored products (wire strings), stock, price-list rows, variants
+GET  /_sim/products[/<art>] stored products (wire strings), stock, price-list rows, variants, and
+                            "writes": the Product_AddUpdate rows applied to the article
+POST /_sim/products         bulk-create products without SOAP: {"products": [...], "generate": {...}}
+                            (see bulk.py) -> {"created": n, "first": article, "last": article}
 POST /_sim/faults           {"kind", "count", "operation", "retry_after", "delay_ms", "delay_max_ms"}
 GET  /_sim/faults           pending faults;  DELETE /_sim/faults clears them
 GET  /_sim/log              SOAP calls (newest last), ?operation=X to filter
@@ -18,7 +21,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from connectors.jetshop.simulator import orders, seed
+from connectors.jetshop.simulator import bulk, orders, seed
 from connectors.jetshop.simulator.faults import Fault
 
 if TYPE_CHECKING:
@@ -53,6 +56,10 @@ def handle(sim: JetshopSimulator, environ: dict[str, Any], start_response) -> It
         return _json(start_response, "400 Bad Request", {"error": f"{type(exc).__name__}: {exc}"})
 
 
+def _with_writes(state, product: dict[str, Any]) -> dict[str, Any]:
+    return {**product, "writes": state.product_writes.get(product["article"], 0)}
+
+
 def _route(sim, method, resource, ident, payload, environ, start_response) -> Iterable[bytes]:
     state = sim.state
     if resource == "orders" and method == "POST":
@@ -60,17 +67,22 @@ def _route(sim, method, resource, ident, payload, environ, start_response) -> It
         placed = [orders.place(state, sim.clock, spec) for spec in specs]
         state.save()
         return _json(start_response, "201 Created", {"orders": placed})
+    if resource == "products" and method == "POST" and not ident:
+        created = bulk.create(state, sim.clock, payload)
+        state.save()
+        return _json(start_response, "201 Created", created)
     if resource in ("orders", "products") and ident:
         row = (state.orders if resource == "orders" else state.products).get(ident)
         if row is None:
             return _json(start_response, "404 Not Found", {"error": f"no {resource[:-1]} {ident}"})
-        return _json(start_response, "200 OK", row)
+        return _json(start_response, "200 OK", _with_writes(state, row) if resource == "products" else row)
     if resource == "orders":
         return _json(
             start_response, "200 OK", {"orders": sorted(state.orders.values(), key=lambda o: o["id"])}
         )
     if resource == "products":
-        return _json(start_response, "200 OK", {"products": list(state.products.values())})
+        listed = [_with_writes(state, p) for p in state.products.values()]
+        return _json(start_response, "200 OK", {"products": listed})
     if resource == "faults" and method == "POST":
         specs = payload["faults"] if "faults" in payload else [payload]
         for spec in specs:

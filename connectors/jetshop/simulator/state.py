@@ -13,12 +13,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+# Names of the placeholder operations by role [unverified]: the order operations and the product
+# enumeration (jetshop-commerce.md §0.3, §6.1). A configuration may name only some roles; the
+# others keep these defaults.
 DEFAULT_ORDER_OPERATIONS = {
     "list_by_status": "Order_GetByStatus",
     "get": "Order_Get",
     "update_status": "Order_UpdateStatus",
     "statuses": "OrderStatus_GetAll",
     "channels": "Channel_GetAll",
+    "products_changed": "Product_GetChangedSince",
 }
 
 
@@ -40,11 +44,20 @@ class SimConfig:
     # dynamic_field_keys), e.g. a real shop's status list; see seed.check_tables.
     tables: dict[str, Any] = field(default_factory=dict)
 
+    def operation_names(self) -> dict[str, str]:
+        """Every placeholder role's operation name: ``order_operations`` over the defaults."""
+        unknown = sorted(self.order_operations.keys() - DEFAULT_ORDER_OPERATIONS.keys())
+        if unknown:
+            raise ValueError(f"unknown operation roles {unknown}; known: {sorted(DEFAULT_ORDER_OPERATIONS)}")
+        return {**DEFAULT_ORDER_OPERATIONS, **self.order_operations}
+
 
 def empty_data() -> dict[str, Any]:
     return {
         "products": {},  # ArticleNumber -> product dict (see products.py)
         "next_product_id": 1000,
+        # ArticleNumber -> Product_AddUpdate rows applied to it, kept across Product_Delete (test evidence)
+        "product_writes": {},
         "dynamic_field_keys": [],
         "channels": [],  # {id, name, domain, currency, cultures, price_list_id}
         "price_lists": [],  # {id (lower-case GUID), name, currency, channel_id}
@@ -75,6 +88,14 @@ class SimState:
     @property
     def orders(self) -> dict[str, dict[str, Any]]:
         return self.data["orders"]
+
+    @property
+    def product_writes(self) -> dict[str, int]:
+        # setdefault: state files written before the counter existed lack the key.
+        return self.data.setdefault("product_writes", {})
+
+    def count_write(self, article: str) -> None:
+        self.product_writes[article] = self.product_writes.get(article, 0) + 1
 
     def new_product_id(self) -> int:
         value = self.data["next_product_id"]

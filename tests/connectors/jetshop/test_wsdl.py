@@ -16,6 +16,7 @@ EXPECTED = {
     "Product_Get", "Product_AddUpdate", "Product_Delete", "PriceList_UpdateArticleIncVAT",
     "ProductDynamicField_SaveProductDynamicFieldData", "Product_AddUpdateImages",
     "Order_GetByStatus", "Order_Get", "Order_UpdateStatus", "OrderStatus_GetAll", "Channel_GetAll",
+    "Product_GetChangedSince",
 }  # fmt: skip
 
 
@@ -84,3 +85,18 @@ def test_order_parameters_the_client_sends_are_the_ones_the_wsdl_declares(shop, 
         "orderId", "orderStatusId", "sendMail", "trackingNumber", "comment"
     ]  # fmt: skip
     assert declared["Product_AddUpdate"] == {}  # verified operations stay loosely typed (xs:any)
+
+
+def test_the_product_enumeration_is_declared_with_the_parameters_the_client_sends(shop, client):
+    declared = declared_parameters(shop)["Product_GetChangedSince"]
+
+    client.list_products_changed(datetime(2026, 1, 1, tzinfo=STOCKHOLM), "sv-SE", skip=5, take=10)
+    client.list_products_changed(None, "nb-NO")
+
+    # All optional, as ASMX declares nullable value types and strings.
+    assert declared == {"fromDate": "0", "culture": "0", "skip": "0", "take": "0"}
+    for call in shop.side.calls("Product_GetChangedSince"):
+        body = etree.fromstring(call["request"].encode()).find(
+            "{http://www.w3.org/2003/05/soap-envelope}Body"
+        )
+        assert {child.tag.split("}")[1] for child in body[0]} <= set(declared)
