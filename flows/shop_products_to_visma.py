@@ -2,9 +2,10 @@
 becomes a Visma article with the same article number.
 
 * Source of truth: the shop. Trigger: beat, every ``poll_products`` seconds.
-* Pull: products changed since the shop's cursor (Jetshop's ModifiedDate, Stockholm time), with an
-  overlap of a few minutes because the boundary second may hold more products than the last page
-  showed; re-reading costs nothing, the hash comparison drops what was already sent.
+* Pull: products changed since the shop's cursor (Jetshop's ModifiedDate, Stockholm wall-clock time
+  without offset), with an overlap of an hour and a bit: the boundary second may hold more products
+  than the last page showed, and in the autumn DST hour a later write carries an earlier time.
+  Re-reading costs little; the hash comparison drops what was already sent.
 * Map: name (the agent writes it in Windows-1252 and says what it had to change), EAN, and the
   article account code for the product's VAT rate from the integration's account mappings. An
   article number Visma cannot hold, or a VAT rate without a mapping, parks that product with the
@@ -29,7 +30,7 @@ from flows.models import ArticleAccountMapping, ExternalRef, Integration, Jetsho
 from flows.modes import Flow
 from flows.order_mapping import percent
 
-OVERLAP = timedelta(minutes=5)
+OVERLAP = timedelta(minutes=65)
 # ADK_ARTICLE_NUMBER is 16 characters and a key: Visma refuses a longer one rather than cut it.
 ARTICLE_NUMBER_LENGTH = 16
 PUT_BATCH = 50
