@@ -6,7 +6,14 @@ import json
 
 from django.forms.models import model_to_dict
 
-INTEGRATION_INLINES = ("agent", "shops", "method_mappings", "status_rules", "price_list_mappings")
+INTEGRATION_INLINES = (
+    "agent",
+    "shops",
+    "method_mappings",
+    "status_rules",
+    "price_list_mappings",
+    "account_mappings",
+)
 SHOP_INLINES = ("channels", "order_triggers")
 
 
