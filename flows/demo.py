@@ -3,7 +3,8 @@
 It is what a consultant would enter in the admin for a typical merchant: one Jetshop shop with a
 Swedish and a Norwegian channel, orders transferred when they are "Mottagen" and then set to
 "Behandlas", payment and delivery methods mapped to Visma codes, delivered orders set to "Skickad"
-with e-mail, tracking number and capture, cancelled ones to "Makulerad".
+with e-mail, tracking number and capture, cancelled ones to "Makulerad"; Visma's ordinary and
+reseller price lists mapped to the shop's Swedish and B2B price lists.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from flows.models import (
     JetshopShop,
     MethodMapping,
     OrderTrigger,
+    PriceListMapping,
     StatusRule,
     VismaAgent,
 )
@@ -72,6 +74,7 @@ def configure(
     document_type: str = Integration.DocumentType.ORDER,
     live: bool = True,
     poll_seconds: int = 10,
+    catalogue_poll_seconds: int = 60,
 ) -> Integration:
     integration, _ = Integration.objects.update_or_create(
         customer=customer,
@@ -82,6 +85,10 @@ def configure(
             "live": live,
             "poll_orders": poll_seconds,
             "poll_order_status": poll_seconds,
+            "poll_products": catalogue_poll_seconds,
+            "poll_prices": catalogue_poll_seconds,
+            "poll_price_lists": catalogue_poll_seconds,
+            "poll_stock": catalogue_poll_seconds,
         },
     )
     VismaAgent.objects.update_or_create(
@@ -131,5 +138,12 @@ def configure(
     }
     for event, values in rules.items():
         StatusRule.objects.update_or_create(integration=integration, event=event, defaults=values)
+    # Visma's ordinary list (incl. VAT) is the Swedish channel's; the reseller list (excl. VAT) the B2B one.
+    for code, guid, incl in (("1", PRICE_LIST_SE, True), ("2", PRICE_LIST_B2B, False)):
+        PriceListMapping.objects.update_or_create(
+            integration=integration,
+            visma_price_list=code,
+            defaults={"jetshop_price_list_guid": guid, "includes_vat": incl},
+        )
     sync_schedules(integration)
     return integration

@@ -117,6 +117,7 @@ def test_stock_is_disposable_less_orders_in_flight_and_the_buffer_with_no_echo(
 
 def test_prices_and_price_lists_with_quantity_breaks_reported(integration, shop, agent, articles):
     cycle(integration, Flow.VISMA_PRODUCTS_TO_SHOP)
+    PriceListMapping.objects.filter(integration=integration).delete()
     PriceListMapping.objects.create(integration=integration, visma_price_list="3",
                                     jetshop_price_list_guid=PRICE_LIST_SE, includes_vat=True)  # fmt: skip
     PriceListMapping.objects.create(integration=integration, visma_price_list="2",
