@@ -2,8 +2,9 @@
 
 * Source of truth: Visma. Trigger: beat, every ``poll_products`` seconds.
 * Pull: articles changed since the cursor (Visma's article timestamp order, ``Cursor`` per flow).
-* Map: one ``Product_AddUpdate`` row per article and configured culture: name, EAN, price from the
-  base price list, VAT from the article's VAT code. An article taken off the web shop or made
+* Map: one ``Product_AddUpdate`` row per article and configured culture: name, EAN, weight, price
+  from the base price list, VAT from the article's VAT code. (The unit is not carried: Jetshop's
+  ``QuantitySuffix`` is a numeric id whose table is unverified.) An article taken off the web shop or made
   inactive is hidden in the shop, never deleted (its order history stays intact). Variant structure
   is not carried: each variant is its own article on both sides.
 * Push: only what differs from the last payload sent to that shop, in batches; the article is then
@@ -35,7 +36,8 @@ def product_rows(
     return tuple(
         ProductInput(
             article.number, culture, name=article.name, ean_code=article.bar_code or None, price=price,
-            vat=vat_percent / 100, hide_product=article.inactive or not article.webshop,
+            vat=vat_percent / 100, weight=article.weight or None,
+            hide_product=article.inactive or not article.webshop,
         )
         for culture in cultures
     )  # fmt: skip

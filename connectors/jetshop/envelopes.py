@@ -101,6 +101,7 @@ def product_add_update(products: Iterable[ProductInput]) -> etree._Element:
         add(el, "Price", p.price)
         add(el, "Vat", p.vat)
         add(el, "EanCode", p.ean_code)
+        add(el, "Weight", p.weight)
         add(el, "HideProduct", p.hide_product)
         add(el, "ParentArticleNumber", p.parent_article_number)
         add(el, "AttValue", p.attribute_value)

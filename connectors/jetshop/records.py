@@ -43,6 +43,7 @@ class ProductInput:
     # Variant layout on the wire is unverified; these two elements are the simulator's guess.
     parent_article_number: str | None = None
     attribute_value: str | None = None
+    weight: Decimal | None = None  # ProductData/Weight, as Product_Get shows it (kg is [inferred])
 
 
 @dataclass(frozen=True, slots=True)

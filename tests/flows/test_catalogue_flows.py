@@ -40,6 +40,7 @@ def articles(agent, prefix):
             )
     agent.client.sim("PUT", "prices", {"price_list": "2", "article_number": numbers[0], "quantity": "10",
                                        "price": "100.00"})  # fmt: skip
+    agent.client.put_article(numbers[0], P.ArticleInput(name="Mössa 0", weight=Decimal("0.35")))
     return numbers
 
 
@@ -55,6 +56,7 @@ def test_visma_articles_become_shop_products_and_an_unchanged_cycle_writes_nothi
     product = shop_product(shop, articles[0])
     assert product["texts"]["sv-SE"]["Name"] == "Mössa 0"
     assert product["shared"]["Vat"] == "0.25000000"
+    assert product["shared"]["Weight"] == "0.3500"
     # The base list is incl. VAT in Visma, the shop's product price excl. VAT: 250 / 1.25.
     assert Decimal(product["shared"]["Price"]) == Decimal("200")
 
