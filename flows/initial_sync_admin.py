@@ -15,27 +15,19 @@ from django.utils.translation import gettext_lazy as _
 
 from flows import initial_sync
 from flows.models import InitialSync
-from flows.modes import Flow
-
-DIRECTION_FLOW = {
-    InitialSync.Direction.VISMA_TO_SHOP: Flow.VISMA_PRODUCTS_TO_SHOP,
-    InitialSync.Direction.SHOP_TO_VISMA: Flow.SHOP_PRODUCTS_TO_VISMA,
-}
 
 
 class StartForm(forms.ModelForm):
+    """Either direction, whatever the mode: moving a merchant from one master to the other starts
+    with the new master's catalogue."""
+
     class Meta:
         model = InitialSync
         fields = ["shop", "direction"]
 
     def clean(self):
         cleaned = super().clean()
-        shop, direction = cleaned.get("shop"), cleaned.get("direction")
-        if shop and direction and DIRECTION_FLOW[direction] not in shop.integration.flows:
-            raise ValidationError(
-                _("%(mode)s does not move products this way; choose the other direction.")
-                % {"mode": shop.integration.get_flow_mode_display()}
-            )
+        shop = cleaned.get("shop")
         busy = [InitialSync.Status.PREVIEWING, InitialSync.Status.APPLYING]
         if shop and InitialSync.objects.filter(shop=shop, status__in=busy).exists():
             raise ValidationError(_("An initial sync of this shop is already running."))
