@@ -26,6 +26,7 @@ from django.utils import timezone
 from connectors.errors import PermanentError
 from flows.engine import Outcome, payload_hash, run_log
 from flows.models import ExternalRef, Integration, SyncItem, SyncRun
+from flows.payloads import dump
 
 log = logging.getLogger("flows.catalogue")
 ARTICLE_PAGE = 5000
@@ -163,9 +164,13 @@ class Target:
     last: LastSent
     sender: Sender
 
-    def wants(self, change: Change) -> bool:
-        """Linked to the shop (by its article) and different from what the shop got last time."""
-        return key(self.shop.pk, change.record.article_number) in self.linked and self.last.differs(change)
+    def offer(self, record: Any, source: str = "", ref_key: str = "") -> None:
+        """Send ``record`` if its article is linked to the shop and it differs from what the shop
+        got last time. ``source`` names it in the console (default: the article number)."""
+        article = record.article_number
+        change = Change(ref_key or key(self.shop.pk, article), source or article, dump(record), record)
+        if key(self.shop.pk, article) in self.linked and self.last.differs(change):
+            self.sender.add(change)
 
 
 def shop_targets(flow, run: SyncRun, kind: str, tally: Tally, send_for, shops=None) -> list[Target]:  # type: ignore[no-untyped-def]
@@ -260,19 +265,22 @@ def clear_problems(integration: Integration, flow: str, articles: Sequence[str])
     ).update(status=SyncItem.Status.DONE, reason="resolved", updated_at=timezone.now())
 
 
+def all_articles(visma) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+    """Every Visma article, page by page in the agent's timestamp order."""
+    cursor = None
+    while True:
+        page = visma.articles_changed(cursor, limit=ARTICLE_PAGE)
+        yield from page.items
+        if len(page.items) < ARTICLE_PAGE:
+            return
+        cursor = page.next_cursor
+
+
 def article_vat_rates(connections) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
     """Article number → VAT rate in percent, from each article's VAT code (one pass over articles)."""
     visma = connections.visma
     rates = {vat.code: vat.rate for vat in visma.vat_codes()}
-    out: dict[str, Decimal] = {}
-    cursor = None
-    while True:
-        page = visma.articles_changed(cursor, limit=ARTICLE_PAGE)
-        for article in page.items:
-            out[article.number] = rates.get(article.vat_code, Decimal(0))
-        if len(page.items) < ARTICLE_PAGE:
-            return out
-        cursor = page.next_cursor
+    return {a.number: rates.get(a.vat_code, Decimal(0)) for a in all_articles(visma)}
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:

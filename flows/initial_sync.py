@@ -33,7 +33,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.errors import ConnectorError, PermanentError, TransientError
-from connectors.visma import protocol as P
 from flows import catalogue, engine
 from flows.catalogue import Change, Problem
 from flows.connections import Connections
@@ -42,8 +41,7 @@ from flows.modes import BULK_QUEUE, Flow
 from flows.order_mapping import percent
 from flows.payloads import dump
 from flows.shop_products_to_visma import article_input
-from flows.visma_prices_to_shop import convert
-from flows.visma_products_to_shop import product_rows
+from flows.visma_products_to_shop import base_prices, product_rows
 
 log = logging.getLogger("flows.initial_sync")
 BATCH = 100
@@ -95,9 +93,9 @@ class VismaToShop:
         culture = self.shop.culture_list[0]
         shop_products = {p.article_number: p for p in self.client.iter_products_changed(None, culture)}
         rates = {v.code: v.rate for v in visma.vat_codes()}
-        articles = [a for a in all_articles(visma) if a.webshop]
+        articles = [a for a in catalogue.all_articles(visma) if a.webshop]
         integration = self.sync.integration
-        prices = _base_prices(visma, integration, {a.number: a for a in articles}, rates)
+        prices = base_prices(visma, integration, {a.number: a for a in articles}, rates)
         entries = []
         for article in sorted(articles, key=lambda a: a.number):
             rate = rates.get(article.vat_code, Decimal(0))
@@ -144,7 +142,7 @@ class ShopToVisma:
                 integration=self.sync.integration
             ).values_list("vat_rate", "account_code")
         }
-        visma_articles = {a.number: a for a in all_articles(self.visma)}
+        visma_articles = {a.number: a for a in catalogue.all_articles(self.visma)}
         products = self.client.iter_products_changed(None, self.shop.culture_list[0])
         entries = []
         for product in sorted(products, key=lambda p: p.article_number):
@@ -184,31 +182,6 @@ DIRECTIONS = {
     InitialSync.Direction.VISMA_TO_SHOP: VismaToShop,
     InitialSync.Direction.SHOP_TO_VISMA: ShopToVisma,
 }
-
-
-def all_articles(visma) -> Iterator[P.Article]:  # type: ignore[no-untyped-def]
-    cursor = None
-    while True:
-        page = visma.articles_changed(cursor, limit=catalogue.ARTICLE_PAGE)
-        yield from page.items
-        if len(page.items) < catalogue.ARTICLE_PAGE:
-            return
-        cursor = page.next_cursor
-
-
-def _base_prices(visma, integration, articles: dict[str, P.Article], rates) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
-    price_list = next((p for p in visma.price_lists() if p.code == integration.base_price_list), None)
-    if price_list is None:
-        return {}
-    out = {}
-    for price in visma.iter_prices(price_list.code):
-        article = articles.get(price.article_number)
-        if article is not None and price.quantity <= 1:
-            out[article.number] = convert(
-                price.price, rates.get(article.vat_code, Decimal(0)), from_incl=price_list.including_vat,
-                to_incl=integration.product_price_includes_vat,
-            )  # fmt: skip
-    return out
 
 
 def direction_of(sync: InitialSync):  # type: ignore[no-untyped-def]

@@ -23,7 +23,6 @@ from flows.connections import Connections
 from flows.engine import Outcome, payload_hash
 from flows.models import ExternalRef, Integration, JetshopShop, PriceListMapping, SyncItem, SyncRun
 from flows.modes import Flow
-from flows.payloads import dump
 
 PAGE = 5000
 CENT, WHOLE = Decimal("0.01"), Decimal(1)
@@ -72,10 +71,7 @@ class VismaPriceListsToShop:
                 for target in targets:
                     step = CENT if target.shop.price_list_decimals else WHOLE
                     record = PriceListPrice(price.article_number, guid, value.quantize(step, ROUND_HALF_UP))
-                    ref_key = catalogue.key(target.shop.pk, guid, price.article_number)
-                    change = Change(ref_key, source, dump(record), record)
-                    if target.wants(change):
-                        target.sender.add(change)
+                    target.offer(record, source, catalogue.key(target.shop.pk, guid, price.article_number))
             catalogue.flush(targets)
         if breaks:
             catalogue.run_log(run, f"{breaks} quantity-break price(s) newly reported as not transferable")

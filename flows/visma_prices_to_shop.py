@@ -23,7 +23,6 @@ from flows.connections import Connections
 from flows.engine import Outcome
 from flows.models import ExternalRef, Integration, JetshopShop, SyncItem, SyncRun
 from flows.modes import Flow
-from flows.payloads import dump
 
 PAGE = 5000
 FOUR = Decimal("0.0001")
@@ -65,13 +64,7 @@ class VismaPricesToShop:
                 from_incl=price_list.including_vat, to_incl=to_incl,
             )  # fmt: skip
             for target in targets:
-                shop = target.shop
-                record = ProductInput(price.article_number, shop.culture_list[0], price=value)
-                change = Change(
-                    catalogue.key(shop.pk, price.article_number), price.article_number, dump(record), record
-                )
-                if target.wants(change):
-                    target.sender.add(change)
+                target.offer(ProductInput(price.article_number, target.shop.culture_list[0], price=value))
         catalogue.flush(targets)
         catalogue.finish(run, tally)
         return tally

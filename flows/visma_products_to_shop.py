@@ -43,6 +43,24 @@ def product_rows(
     )  # fmt: skip
 
 
+def base_prices(
+    visma, integration: Integration, articles: dict[str, P.Article], rates: dict[str, Decimal]
+) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
+    """The base list's base-quantity price per article, as the shop's product price wants it."""
+    price_list = next((p for p in visma.price_lists() if p.code == integration.base_price_list), None)
+    if price_list is None:
+        return {}
+    out = {}
+    for price in visma.iter_prices(price_list.code):
+        article = articles.get(price.article_number)
+        if article is not None and price.quantity <= 1:
+            out[article.number] = convert(
+                price.price, rates.get(article.vat_code, Decimal(0)), from_incl=price_list.including_vat,
+                to_incl=integration.product_price_includes_vat,
+            )  # fmt: skip
+    return out
+
+
 class VismaProductsToShop:
     flow = Flow.VISMA_PRODUCTS_TO_SHOP
 
@@ -60,23 +78,6 @@ class VismaProductsToShop:
                 return changed, page.next_cursor or cursor
             cursor = page.next_cursor
 
-    def base_prices(self, articles: dict[str, P.Article], rates: dict[str, Decimal]) -> dict[str, Decimal]:
-        """The base list's base-quantity price per article, as the shop's product price wants it."""
-        visma = self.connections.visma
-        code = self.integration.base_price_list
-        price_list = next((p for p in visma.price_lists() if p.code == code), None)
-        if price_list is None:
-            return {}
-        out = {}
-        for price in visma.iter_prices(code):
-            article = articles.get(price.article_number)
-            if article is not None and price.quantity <= 1:
-                out[article.number] = convert(
-                    price.price, rates.get(article.vat_code, Decimal(0)), from_incl=price_list.including_vat,
-                    to_incl=self.integration.product_price_includes_vat,
-                )  # fmt: skip
-        return out
-
     def sync(self, run: SyncRun, articles: set[str] | None = None) -> Tally:
         tally = Tally()
         if articles is None:
@@ -85,7 +86,12 @@ class VismaProductsToShop:
             found = [self.connections.visma.get_article(number) for number in articles]
             changed, cursor_after = [a for a in found if a is not None], ""
         rates = {v.code: v.rate for v in self.connections.visma.vat_codes()} if changed else {}
-        prices = self.base_prices({a.number: a for a in changed}, rates) if changed else {}
+        articles_by_number = {a.number: a for a in changed}
+        prices = (
+            base_prices(self.connections.visma, self.integration, articles_by_number, rates)
+            if changed
+            else {}
+        )
         targets = catalogue.shop_targets(self, run, ExternalRef.Kind.ARTICLE, tally, self.sender)
         for article in changed:
             tally.read += 1

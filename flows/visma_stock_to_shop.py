@@ -24,7 +24,7 @@ from flows.connections import Connections
 from flows.engine import Outcome
 from flows.models import ExternalRef, Integration, JetshopShop, SyncItem, SyncRun
 from flows.modes import Flow
-from flows.payloads import dump, load
+from flows.payloads import load
 
 PAGE = 5000
 # Orders sold in the shop and not (yet) reserved in Visma.
@@ -76,12 +76,7 @@ class VismaStockToShop:
             for target in targets:
                 shop = target.shop
                 status = shop.out_of_stock_status_id if count == 0 else shop.in_stock_status_id
-                record = StockInput(line.article_number, stock_count=count, stock_status_id=status)
-                change = Change(
-                    catalogue.key(shop.pk, line.article_number), line.article_number, dump(record), record
-                )
-                if target.wants(change):
-                    target.sender.add(change)
+                target.offer(StockInput(line.article_number, stock_count=count, stock_status_id=status))
         catalogue.flush(targets)
         catalogue.finish(run, tally)
         return tally
