@@ -11,7 +11,7 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from flows import agent_status, engine, heartbeats, initial_sync, runner
+from flows import agent_status, engine, heartbeats, initial_sync, retention, runner
 from flows.models import InitialSync, Integration, SyncItem
 from flows.modes import BULK_QUEUE, QUEUE_BY_FLOW
 from flows.registry import flow_class
@@ -60,6 +60,12 @@ def sweep_stuck() -> None:
     for sync_id, status in initial_sync.stale():
         task = apply_initial_sync if status == InitialSync.Status.APPLYING else preview_initial_sync
         task.apply_async((sync_id,), queue=BULK_QUEUE)
+
+
+@shared_task(name="flows.tasks.prune_history", ignore_result=True)
+def prune_history() -> None:
+    """Nightly: finished work older than 90 days goes, what needs attention stays."""
+    retention.prune()
 
 
 @shared_task(name="flows.tasks.preview_initial_sync", ignore_result=True, acks_late=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
 from sharespine.envconfig import Config, ConfigError, random_secret_key, read_or_create_secret_file
@@ -189,6 +190,12 @@ CELERY_TASK_TIME_LIMIT = 660
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 CELERY_BEAT_SCHEDULE = {
+    # Nightly at 03:30 Swedish time, when shops are quiet: prune finished sync history.
+    "prune-history": {
+        "task": "flows.tasks.prune_history",
+        "schedule": crontab(hour=3, minute=30),
+        "options": {"queue": "bulk", "expire_seconds": 3600},
+    },
     # Every minute: re-queue items a dead worker left behind (flows run on their own schedules,
     # made from each integration's configuration in flows/schedules.py).
     "sweep-stuck-items": {
