@@ -1,25 +1,56 @@
 """The operator console: sync runs, sync items with retry/skip, references, and one page per order.
 
 Support staff may retry and skip (permission ``flows.retry_syncitem``); nobody edits a payload.
+Retry is offered wherever a record is shown (the item list, the item, the order page), and every
+one of them goes through ``retry_items``: the engine's ``requeue``, then a task per item for flows
+whose items have tasks, while orders and order status (processed in order inside their runs) are
+picked up by the flow's next poll.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.db.models import Count, Q
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
+from django.utils.formats import number_format
+from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from flows import engine, tasks
-from flows.models import ExternalRef, Integration, JourneyStep, SyncItem, SyncRun
+from flows.models import ExternalRef, Integration, JetshopShop, JourneyStep, SyncItem, SyncRun
+from flows.modes import Flow
+from flows.registry import flow_class
+from sharespine.dashboard.reasons import ORDER_FLOWS, explain
+
+ORDERS = Flow.SHOP_ORDERS_TO_VISMA
+Step = JourneyStep.Step
+
+
+class CappedPaginator(Paginator):
+    """Counts at most ``CAP`` rows: a COUNT(*) over millions of items would slow every page."""
+
+    CAP = 10_000
+
+    @cached_property
+    def count(self) -> int:
+        return self.object_list[: self.CAP + 1].count()
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
+    paginator = CappedPaginator
+    show_full_result_count = False
+
     def has_add_permission(self, request):
         return False
 
@@ -34,6 +65,56 @@ def pretty_json(value) -> str:
     return format_html(
         "<pre style='white-space:pre-wrap'>{}</pre>", json.dumps(value, indent=2, ensure_ascii=False)
     )
+
+
+def money(value) -> str:
+    """An amount from a journey step (a string) in the page's language: 637,00 or 637.00."""
+    try:
+        return number_format(Decimal(str(value)), 2)
+    except (InvalidOperation, ValueError):
+        return str(value)
+
+
+# --- retry ----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Retried:
+    queued: int  # handed to a task now
+    next_poll: int  # orders and status: the flow's next run takes them, in order
+
+
+def retry_items(item_ids) -> Retried:
+    """Back to the queue (the engine's ``requeue``); enqueue on commit where items have tasks."""
+    by_flow: dict[str, list[int]] = {}
+    for item_id, flow in SyncItem.objects.filter(pk__in=list(item_ids)).values_list("id", "flow"):
+        by_flow.setdefault(flow, []).append(item_id)
+    queued = next_poll = 0
+    for flow, ids in by_flow.items():
+        requeued = engine.requeue(sorted(ids))
+        if getattr(flow_class(flow), "inline", False):
+            # Processed oldest first inside the run, under its lock: a task of its own would let
+            # a retried "paid" overtake "delivered". The next poll (seconds away) takes it.
+            next_poll += len(requeued)
+        else:
+            tasks.enqueue_items(requeued, flow)
+            queued += len(requeued)
+    return Retried(queued, next_poll)
+
+
+def report_retry(request, done: Retried) -> None:
+    if done.queued:
+        messages.success(request, gettext("%(count)d item(s) queued again.") % {"count": done.queued})
+    if done.next_poll:
+        messages.success(
+            request,
+            gettext("%(count)d item(s) will be retried with the next poll.") % {"count": done.next_poll},
+        )
+    if not done.queued and not done.next_poll:
+        messages.warning(request, gettext("Nothing to retry: done, or being processed right now."))
+
+
+# --- sync runs --------------------------------------------------------------------------------------
 
 
 @admin.register(SyncRun)
@@ -52,11 +133,46 @@ class SyncRunAdmin(ReadOnlyAdmin):
     search_fields = ["integration__customer__name", "error"]
     list_select_related = ["integration__customer"]
     date_hierarchy = "started_at"
-    readonly_fields = ["log_lines"]
+    fields = ["integration", "flow", "trigger", "status", "started_at", "finished_at", "duration",
+              "counts", "items_by_status", "cursor_before", "cursor_after", "error", "log_lines"]  # fmt: skip
+    readonly_fields = ["started_at", "duration", "counts", "items_by_status", "log_lines"]
+
+    @admin.display(description=_("duration"))
+    def duration(self, obj):
+        if not obj.finished_at:
+            return "—"
+        return _("%(seconds)s s") % {
+            "seconds": number_format((obj.finished_at - obj.started_at).total_seconds(), 1)
+        }
+
+    @admin.display(description=_("counts"))
+    def counts(self, obj):
+        if hasattr(flow_class(obj.flow), "sync"):
+            # Catalogue cycles read everything and send what differs; the log line has the batches.
+            return _("%(read)d read, %(changed)d changed") % {"read": obj.pulled, "changed": obj.queued}
+        return _("%(pulled)d pulled, %(new)d new") % {"pulled": obj.pulled, "new": obj.queued}
+
+    @admin.display(description=_("records in this run"))
+    def items_by_status(self, obj):
+        rows = obj.items.values_list("status").annotate(n=Count("id")).order_by("status")
+        if not rows:
+            return (
+                _("none (records that went through are not kept as items)")
+                if hasattr(flow_class(obj.flow), "sync")
+                else "—"
+            )
+        labels = dict(SyncItem.Status.choices)
+        url = reverse("admin:flows_syncitem_changelist") + f"?run__id__exact={obj.pk}"
+        return format_html(
+            '<a href="{}">{}</a>', url, ", ".join(f"{n} {labels.get(status, status)}" for status, n in rows)
+        )
 
     @admin.display(description=_("log"))
     def log_lines(self, obj):
-        return format_html("<pre>{}</pre>", obj.log or "—")
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", obj.log or "—")
+
+
+# --- sync items -------------------------------------------------------------------------------------
 
 
 class NeedsAttentionFilter(admin.SimpleListFilter):
@@ -70,6 +186,42 @@ class NeedsAttentionFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.filter(status__in=SyncItem.ATTENTION)
         return queryset
+
+
+class HasErrorFilter(admin.SimpleListFilter):
+    title = _("has error")
+    parameter_name = "has_error"
+
+    def lookups(self, request, model_admin):
+        return [("yes", _("yes")), ("no", _("no"))]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.exclude(last_error="")
+        if self.value() == "no":
+            return queryset.filter(last_error="")
+        return queryset
+
+
+class ReasonFilter(admin.SimpleListFilter):
+    """The engine's reason codes, listed from code: a DISTINCT over the whole table is a full scan."""
+
+    title = _("reason")
+    parameter_name = "reason"
+    CODES = ["needs_mapping", "totals_mismatch", "invalid_quantity", "invalid_order", "article_number",
+             "rejected", "permanent_error", "gave_up", "internal_error", "agent_offline", "rate_limited",
+             "transient", "no_rule", "not_a_shop_order", "already_applied", "not_transferable",
+             "skipped_by_operator", "resolved"]  # fmt: skip
+
+    def lookups(self, request, model_admin):
+        return [(code, code.replace("_", " ")) for code in self.CODES]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(reason=self.value()) if self.value() else queryset
+
+
+def order_page_url(item: SyncItem) -> str:
+    return reverse("admin:flows_order_journey", args=[item.integration_id, item.reference])
 
 
 @admin.register(SyncItem)
@@ -87,13 +239,14 @@ class SyncItemAdmin(ReadOnlyAdmin):
         "updated_at",
         "order_link",
     ]
-    list_filter = [NeedsAttentionFilter, "status", "flow", "shop", "reason"]
+    list_filter = [NeedsAttentionFilter, HasErrorFilter, "status", "flow", "shop", ReasonFilter]
     search_fields = ["=reference", "=target_id", "=source_id"]
     list_select_related = ["integration__customer", "shop"]
     raw_id_fields = ["run"]
-    readonly_fields = ["payload_pretty", "result_pretty", "last_error"]
+    readonly_fields = ["explanation", "order_link", "payload_pretty", "result_pretty", "last_error"]
     exclude = ["payload", "result"]
     actions = ["retry_selected", "mark_skipped"]
+    change_form_template = "admin/flows/syncitem/change_form.html"
 
     @admin.display(description=_("payload"))
     def payload_pretty(self, obj):
@@ -103,27 +256,22 @@ class SyncItemAdmin(ReadOnlyAdmin):
     def result_pretty(self, obj):
         return pretty_json(obj.result)
 
+    @admin.display(description=_("why"))
+    def explanation(self, obj):
+        return explain(obj) or "—"
+
     @admin.display(description=_("order"))
     def order_link(self, obj):
-        if not obj.reference:
+        if not obj.reference or obj.flow not in ORDER_FLOWS:
             return ""
-        url = reverse("admin:flows_order_journey", args=[obj.integration_id, obj.reference])
-        return format_html('<a href="{}">{}</a>', url, _("path"))
+        return format_html('<a href="{}">{}</a>', order_page_url(obj), _("path"))
 
     def has_retry_permission(self, request) -> bool:
         return request.user.has_perm("flows.retry_syncitem")
 
     @admin.action(description=_("Retry selected"), permissions=["retry"])
     def retry_selected(self, request, queryset):
-        by_flow: dict[str, list[int]] = {}
-        for item_id, flow in queryset.values_list("id", "flow"):
-            by_flow.setdefault(flow, []).append(item_id)
-        count = 0
-        for flow, ids in by_flow.items():
-            requeued = engine.requeue(ids)
-            tasks.enqueue_items(requeued, flow)
-            count += len(requeued)
-        self.message_user(request, _("%(count)d item(s) queued again.") % {"count": count}, messages.SUCCESS)
+        report_retry(request, retry_items(queryset.values_list("id", flat=True)))
 
     @admin.action(description=_("Mark skipped"), permissions=["retry"])
     def mark_skipped(self, request, queryset):
@@ -131,6 +279,10 @@ class SyncItemAdmin(ReadOnlyAdmin):
         self.message_user(
             request, _("%(count)d item(s) marked skipped.") % {"count": count}, messages.SUCCESS
         )
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        extra = {"can_retry": self.has_retry_permission(request), "attention": SyncItem.ATTENTION}
+        return super().change_view(request, object_id, form_url, {**(extra_context or {}), **extra})
 
     def get_urls(self):
         urls = [
@@ -140,47 +292,237 @@ class SyncItemAdmin(ReadOnlyAdmin):
                 name="flows_order_journey",
             ),
             path("lookup/", self.admin_site.admin_view(self.lookup), name="flows_order_lookup"),
+            path(
+                "<int:item_id>/retry/",
+                self.admin_site.admin_view(self.retry_one),
+                name="flows_syncitem_retry",
+            ),
         ]
         return urls + super().get_urls()
+
+    # --- retry one (order page, item page) ---------------------------------------------------------
+
+    def retry_one(self, request, item_id: int):
+        """POST only, CSRF-checked by ``admin_view``; back to where the button was."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_retry_permission(request):
+            raise PermissionDenied
+        item = get_object_or_404(SyncItem, pk=item_id)
+        report_retry(request, retry_items([item.pk]))
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+            back = reverse("admin:flows_syncitem_change", args=[item.pk])
+        return redirect(back)
+
+    # --- the order page ------------------------------------------------------------------------------
 
     def order_journey(self, request, integration_id: int, order_ref: str):
         """One page per order: received → mapped → in Visma as document N → delivered → e-mail → captured."""
         if not self.has_view_permission(request):
             raise PermissionDenied
-        integration = Integration.objects.select_related("customer").get(pk=integration_id)
-        steps = JourneyStep.objects.filter(integration=integration, order_ref=order_ref).select_related(
-            "item"
+        integration = get_object_or_404(Integration.objects.select_related("customer"), pk=integration_id)
+        steps = list(JourneyStep.objects.filter(integration=integration, order_ref=order_ref))
+        items = list(
+            SyncItem.objects.filter(integration=integration, reference=order_ref, flow__in=ORDER_FLOWS)
+            .select_related("shop")
+            .order_by("id")
         )
-        items = SyncItem.objects.filter(integration=integration, reference=order_ref).order_by("id")
+        order_items = [i for i in items if i.flow == ORDERS]
+        shop = order_items[-1].shop if order_items else None
         context = {
             **self.admin_site.each_context(request),
             "title": _("Order %(ref)s") % {"ref": order_ref},
             "integration": integration,
             "order_ref": order_ref,
+            "shop": shop,
+            "milestones": milestones(steps, shop),
             "steps": [(step, json.dumps(step.detail, indent=2, ensure_ascii=False)) for step in steps],
             "items": items,
+            "attention": [(i, explain(i), breakdown(i)) for i in items if i.status in SyncItem.ATTENTION],
+            "waiting": [(i, explain(i)) for i in items if i.status == SyncItem.Status.QUEUED and i.reason],
+            "can_retry": self.has_retry_permission(request),
         }
         return render(request, "admin/flows/order_journey.html", context)
 
+    # --- look-up -----------------------------------------------------------------------------------------
+
     def lookup(self, request):
-        """Find orders by shop order number or Visma document number."""
+        """Find an order by its shop order number (with or without the shop's prefix) or its Visma
+        document number; one match opens the order's page."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         query = request.GET.get("q", "").strip()
-        items = SyncItem.objects.none()
-        if query:
-            items = (
-                SyncItem.objects.filter(Q(reference=query) | Q(target_id=query))
-                .select_related("integration__customer")
-                .order_by("-id")[:50]
-            )
+        found = find_orders(query) if query else []
+        if len(found) == 1:
+            return redirect(order_page_url(found[0][0]))
         context = {
             **self.admin_site.each_context(request),
             "title": _("Find an order"),
             "query": query,
-            "items": items,
+            "found": found,
         }
         return render(request, "admin/flows/order_lookup.html", context)
+
+
+def breakdown(item: SyncItem) -> list[dict[str, str]]:
+    """A parked order's totals per VAT rate (shop, Visma, difference), as amounts in the page's language."""
+    rows = item.result.get("breakdown", []) if isinstance(item.result, dict) else []
+    return [
+        {"vat": row.get("vat", ""), **{k: money(row.get(k, "")) for k in ("shop", "visma", "diff")}}
+        for row in rows
+    ]
+
+
+def find_orders(query: str, limit: int = 50) -> list[tuple[SyncItem, str]]:
+    """Orders-flow items matching ``query``, one per (integration, order), with how they matched.
+
+    Only the orders flow: status items carry the order's reference too, and a shop status id as
+    their target. References are exact (indexed); the prefixes of all shops are few.
+    """
+    prefixes = set(JetshopShop.objects.exclude(order_reference_prefix="").values_list(
+        "order_reference_prefix", flat=True
+    ))  # fmt: skip
+    references = {query}
+    for prefix in prefixes:
+        references.add(prefix + query)
+        if query.lower().startswith(prefix.lower()):
+            references.add(prefix + query[len(prefix) :])
+    match = Q(reference__in=references)
+    if query.isdigit():
+        match |= Q(target_id=query)
+    items = (
+        SyncItem.objects.filter(match, flow=ORDERS)
+        .select_related("integration__customer", "shop")
+        .order_by("-id")[: limit * 2]
+    )
+    seen: dict[tuple[int, str], tuple[SyncItem, str]] = {}
+    for item in items:
+        how = (
+            gettext("Visma document")
+            if item.target_id == query and item.reference not in references
+            else gettext("shop order")
+        )
+        seen.setdefault((item.integration_id, item.reference), (item, how))
+    return list(seen.values())[:limit]
+
+
+# --- the order's path, as a summary ----------------------------------------------------------------
+
+
+@dataclass
+class Milestone:
+    label: str
+    at: object = None  # when the step happened; None while the order has not got there
+    text: str = ""
+    warnings: tuple[str, ...] = ()
+
+
+CUSTOMER_HOW = {
+    "known shop customer": _("known shop customer"),
+    "shared guest customer": _("shared guest customer"),
+    "found in Visma": _("found in Visma"),
+    "would create": _("would be created"),
+    "created": _("created"),
+}
+
+
+def _received(d: dict, shop) -> str:
+    return gettext("from %(shop)s") % {"shop": shop} if shop else ""
+
+
+def _mapped(d: dict, shop) -> str:
+    how = d.get("customer_how", "")
+    parts = [
+        gettext("customer %(number)s (%(how)s)")
+        % {"number": d.get("customer", "?"), "how": CUSTOMER_HOW.get(how, how)}
+    ]
+    if d.get("channel"):
+        parts.append(gettext("channel %(channel)s") % {"channel": d["channel"]})
+    parts.append(gettext("prices incl. VAT") if d.get("including_vat") else gettext("prices excl. VAT"))
+    if d.get("rounding_row") and Decimal(d["rounding_row"]):
+        parts.append(gettext("öre row %(amount)s") % {"amount": money(d["rounding_row"])})
+    return ", ".join(parts)
+
+
+def _in_visma(d: dict, shop) -> str:
+    text = gettext("%(kind)s %(number)s, total %(total)s (öresavrundning %(round_off)s)") % {
+        "kind": dict(Integration.DocumentType.choices).get(d.get("kind"), d.get("kind", "")),
+        "number": d.get("number", "?"),
+        "total": money(d.get("total", "")),
+        "round_off": money(d.get("round_off", "0")),
+    }
+    if d.get("found_by_reference"):
+        text += " · " + gettext("found in Visma by our reference, not written again")
+    return text
+
+
+def _delivered(d: dict, shop) -> str:
+    if d.get("tracking"):
+        return gettext("%(document)s, tracking number %(tracking)s") % d
+    return gettext("%(document)s, no tracking number") % {"document": d.get("document", "")}
+
+
+def _shop_status(d: dict, shop) -> str:
+    return gettext("shop status %(status)s") % {"status": d.get("status_id", "?")}
+
+
+def _email(d: dict, shop) -> str:
+    return gettext("to %(to)s") % {"to": d.get("to", "?")}
+
+
+def _captured(d: dict, shop) -> str:
+    return gettext("%(amount)s (%(method)s)") % {
+        "amount": money(d.get("amount", "")),
+        "method": d.get("payment_method", ""),
+    }
+
+
+def _document(d: dict, shop) -> str:
+    return str(d.get("document", ""))
+
+
+def _dry_run(d: dict, shop) -> str:
+    return gettext("dry run: nothing was written")
+
+
+# The summary's stages in order: (step, its text, listed even before it happens).
+PATH = [
+    (Step.RECEIVED, _received, True),
+    (Step.MAPPED, _mapped, True),
+    (Step.WOULD_WRITE, _dry_run, False),
+    (Step.IN_VISMA, _in_visma, True),
+    (Step.DELIVERED, _delivered, True),
+    (Step.SHOP_STATUS, _shop_status, False),
+    (Step.EMAIL, _email, True),
+    (Step.CAPTURED, _captured, True),
+    (Step.INVOICED, _document, False),
+    (Step.PAID, _document, False),
+    (Step.CANCELLED, _document, False),
+]
+
+
+def milestones(steps: list[JourneyStep], shop: JetshopShop | None) -> list[Milestone]:
+    """The order's path, each stage with its latest step (the first for "received"); the main
+    stages are listed without a time until the order gets there."""
+    latest: dict[str, JourneyStep] = {}
+    for step in steps:
+        if step.step != Step.RECEIVED or step.step not in latest:
+            latest[step.step] = step
+    summary = []
+    for step, text_of, always in PATH:
+        found = latest.get(step)
+        if found is None:
+            if always:
+                summary.append(Milestone(str(Step(step).label)))
+            continue
+        detail = found.detail or {}
+        summary.append(
+            Milestone(
+                str(Step(step).label), found.at, text_of(detail, shop), tuple(detail.get("warnings") or ())
+            )
+        )
+    return summary
 
 
 @admin.register(ExternalRef)

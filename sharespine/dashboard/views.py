@@ -11,6 +11,7 @@ from django.shortcuts import get_object_or_404, render
 from flows import heartbeats
 from flows.models import Integration
 from sharespine.customers.models import Customer
+from sharespine.dashboard.status import integration_status
 
 
 def _integrations_visible_to(user):
@@ -42,5 +43,12 @@ def integration_detail(request, pk: int):
     return render(
         request,
         "dashboard/integration.html",
-        {"integration": integration, "shops": shops, "agent": getattr(integration, "agent", None)},
+        {
+            "integration": integration,
+            "shops": shops,
+            "agent": getattr(integration, "agent", None),
+            "status": integration_status(integration),
+            # Support (staff with the console) get a link from each problem to the order's page.
+            "console": request.user.has_perm("flows.view_syncitem"),
+        },
     )

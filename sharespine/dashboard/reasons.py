@@ -1,0 +1,99 @@
+"""Why a sync item waits or stopped, in words a merchant understands.
+
+The engine records a short reason code on the item and, when something is not mapped yet, what
+is missing (``result``: kind and value). The technical message stays in ``last_error`` for
+support; these sentences are what the dashboard and the top of the console's order page say.
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from flows.models import SyncItem
+from flows.modes import Flow
+
+ORDER_FLOWS = (Flow.SHOP_ORDERS_TO_VISMA, Flow.VISMA_ORDER_STATUS_TO_SHOP)
+
+
+def _missing(kind: str, value: str, flow: str) -> str:
+    """A needs-mapping item: what must be added, named."""
+    if kind == "article":
+        if flow == Flow.SHOP_PRODUCTS_TO_VISMA:
+            return _(
+                "Article %(value)s cannot be created in Visma: its VAT rate has no article account mapping."
+            ) % {"value": value}
+        if not value:
+            return _("A row of the order has no article number.")
+        return _("Article %(value)s is not in Visma.") % {"value": value}
+    messages = {
+        "payment": _("Payment method %(value)s has no mapping to a Visma terms-of-payment code."),
+        "delivery": _("Delivery method %(value)s has no mapping to a Visma way-of-delivery code."),
+        "channel": _("The order matches none of the shop's channels (%(value)s)."),
+        "vat": _("VAT rate %(value)s %% has no VAT code in Visma."),
+        "currency": _("Currency %(value)s is not set up in Visma."),
+        "terms-of-payment code": _("Terms-of-payment code %(value)s is not set up in Visma."),
+        "way-of-delivery code": _("Way-of-delivery code %(value)s is not set up in Visma."),
+        "price list": _("Price list %(value)s is not set up in Visma."),
+    }
+    message = messages.get(kind, _("Something is not mapped yet: %(value)s."))
+    return message % {"value": value or "?"}
+
+
+def _refused_by(flow: str) -> str:
+    return _("Visma") if flow.endswith("_to_visma") else _("The shop")
+
+
+def explain(item: SyncItem) -> str:
+    """One sentence: why ``item`` is where it is (empty for items that simply went through)."""
+    result = item.result if isinstance(item.result, dict) else {}
+    value = str(result.get("value", "") or "")
+    reason = item.reason
+    if reason == "needs_mapping":
+        return _missing(str(result.get("kind", "")), value, item.flow)
+    if reason == "totals_mismatch":
+        return _("The order's amounts differ from what Visma would calculate by more than rounding.")
+    if reason == "invalid_quantity":
+        return _("Row %(row)s has quantity %(quantity)s; Visma needs a positive quantity.") % {
+            "row": result.get("row", "?"),
+            "quantity": result.get("quantity", "?"),
+        }
+    if reason == "invalid_order":
+        return _("The order has no rows.")
+    if reason == "article_number":
+        return _("Article number %(value)s is longer than Visma allows.") % {"value": value or item.reference}
+    if reason in ("rejected", "permanent_error"):
+        return _("%(system)s refused it.") % {"system": _refused_by(item.flow)}
+    if reason == "gave_up":
+        return _("Still failing after many attempts; support can see why.")
+    if reason == "internal_error":
+        return _("An internal error stopped it; support has the details.")
+    if reason == "agent_offline":
+        return _("Waiting for the Visma agent to come back online.")
+    if reason == "rate_limited":
+        return _("Waiting: the shop asked us to slow down.")
+    if reason == "transient":
+        return _("Waiting to try again after a temporary error.")
+    if reason == "no_rule":
+        return _("No status rule applies to this event.")
+    if reason == "not_a_shop_order":
+        return _("The Visma document did not come from the shop.")
+    if reason == "already_applied":
+        return _("Already done earlier.")
+    if reason == "not_transferable":
+        return _("A quantity break the shop's price list cannot hold.")
+    if reason == "skipped_by_operator":
+        return _("Skipped by support.")
+    if reason == "resolved":
+        return _("Went through later.")
+    if item.status in SyncItem.ATTENTION:
+        return _("%(system)s refused it.") % {"system": _refused_by(item.flow)}
+    return ""
+
+
+def subject(item: SyncItem) -> str:
+    """What the item is about: an order, an order's status, or an article."""
+    if item.flow == Flow.SHOP_ORDERS_TO_VISMA:
+        return _("Order %(ref)s") % {"ref": item.reference}
+    if item.flow == Flow.VISMA_ORDER_STATUS_TO_SHOP:
+        return _("Status of order %(ref)s") % {"ref": item.reference}
+    return _("Article %(ref)s") % {"ref": item.reference or item.source_id}

@@ -1,0 +1,131 @@
+"""What the merchant's integration page says: is everything flowing, today's orders, what needs
+their action, and whether the Visma agent is reachable.
+
+Every query is bounded: one or two indexed look-ups per flow (at most seven flows), one
+aggregate over the integration's order items, and the latest ``NEEDS_ACTION_SHOWN`` problems.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.db.models import Count, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from flows.models import Integration, SyncItem, SyncRun
+from flows.modes import Flow
+from sharespine.dashboard.reasons import ORDER_FLOWS, explain, subject
+
+NEEDS_ACTION_SHOWN = 20
+# A flow is late when its last good run is older than this many poll intervals (plus a margin for
+# a busy worker): beat starts one every interval, so three missed in a row is not chance.
+LATE_AFTER_INTERVALS = 3
+LATE_MARGIN = timedelta(minutes=2)
+
+
+@dataclass
+class FlowState:
+    flow: Flow
+    state: str  # ok, late, failing, never
+    last_ok_at: datetime | None = None
+    error: str = ""
+
+    @property
+    def label(self) -> str:
+        return {
+            "ok": _("flowing"),
+            "late": _("late"),
+            "failing": _("last run failed"),
+            "never": _("not run yet"),
+        }[self.state]
+
+
+@dataclass
+class Problem:
+    item: SyncItem
+    subject: str
+    why: str
+
+    @property
+    def is_order(self) -> bool:
+        return self.item.flow in ORDER_FLOWS
+
+
+@dataclass
+class Status:
+    flows: list[FlowState]
+    orders_today: dict[str, int]
+    needs_action: list[Problem]
+    needs_action_count: int
+    orders_waiting: int
+    agent_offline_since: datetime | None = None
+    agent_error: str = ""
+
+    @property
+    def all_well(self) -> bool:
+        return (
+            not self.needs_action_count
+            and self.agent_offline_since is None
+            and all(f.state == "ok" for f in self.flows)
+        )
+
+
+def flow_states(integration: Integration, now: datetime) -> list[FlowState]:
+    states = []
+    for flow in integration.flows:
+        runs = SyncRun.objects.filter(integration=integration, flow=flow).exclude(
+            status=SyncRun.Status.RUNNING
+        )
+        last = runs.order_by("-started_at").values("status", "error", "finished_at").first()
+        if last is None:
+            states.append(FlowState(flow, "never"))
+            continue
+        ok = (
+            runs.filter(status__in=[SyncRun.Status.SUCCEEDED, SyncRun.Status.PARTIAL])
+            .order_by("-started_at")
+            .values_list("finished_at", flat=True)
+            .first()
+        )
+        late_after = timedelta(seconds=integration.poll_interval(flow) * LATE_AFTER_INTERVALS) + LATE_MARGIN
+        if last["status"] == SyncRun.Status.FAILED:
+            state = "failing"
+        elif ok is None or now - ok > late_after:
+            state = "late"
+        else:
+            state = "ok"
+        error = last["error"] if state == "failing" else ""
+        states.append(FlowState(flow, state, ok, error))
+    return states
+
+
+def orders_today(integration: Integration, now: datetime) -> dict[str, int]:
+    """Orders received since midnight (Swedish time) and where they are now."""
+    midnight = timezone.localtime(now).replace(hour=0, minute=0, second=0, microsecond=0)
+    return SyncItem.objects.filter(
+        integration=integration, flow=Flow.SHOP_ORDERS_TO_VISMA, created_at__gte=midnight
+    ).aggregate(
+        received=Count("id"),
+        in_visma=Count("id", filter=Q(status=SyncItem.Status.DONE) & ~Q(target_id="")),
+        waiting=Count("id", filter=Q(status__in=[SyncItem.Status.QUEUED, SyncItem.Status.PROCESSING])),
+        needs_action=Count("id", filter=Q(status__in=SyncItem.ATTENTION)),
+    )
+
+
+def integration_status(integration: Integration, now: datetime | None = None) -> Status:
+    now = now or timezone.now()
+    attention = SyncItem.objects.filter(integration=integration, status__in=SyncItem.ATTENTION)
+    latest = list(attention.order_by("-id")[:NEEDS_ACTION_SHOWN])
+    agent = getattr(integration, "agent", None)
+    return Status(
+        flows=flow_states(integration, now),
+        orders_today=orders_today(integration, now),
+        needs_action=[Problem(item, subject(item), explain(item)) for item in latest],
+        needs_action_count=len(latest) if len(latest) < NEEDS_ACTION_SHOWN else attention.count(),
+        orders_waiting=SyncItem.objects.filter(
+            integration=integration, flow=Flow.SHOP_ORDERS_TO_VISMA, status=SyncItem.Status.QUEUED
+        ).count(),
+        agent_offline_since=agent.offline_since if agent else None,
+        agent_error=agent.last_error if agent else "",
+    )
