@@ -94,6 +94,8 @@ class SyncItem(models.Model):
         indexes = [
             models.Index(fields=["integration", "flow", "status"]),
             models.Index(fields=["status", "updated_at"]),
+            # "orders today" on the merchant's dashboard
+            models.Index(fields=["integration", "flow", "created_at"]),
         ]
 
     def __str__(self) -> str:
