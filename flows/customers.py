@@ -13,8 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-
 from connectors.jetshop.records import Order
 from connectors.visma import protocol as P
 from connectors.visma.client import VismaClient
@@ -98,15 +96,11 @@ def _find(visma: VismaClient, order: Order) -> P.Customer | None:
 def _remember(integration: Integration, shop_key: str, number: str) -> None:
     if not shop_key:
         return
-    try:
-        with transaction.atomic():
-            ExternalRef.objects.get_or_create(
-                integration=integration,
-                kind=ExternalRef.Kind.CUSTOMER,
-                shop_id=shop_key,
-                defaults={"erp_id": number},
-            )
-    except IntegrityError:
-        # Another shop customer already maps to this Visma customer (one e-mail, two shop
-        # accounts): the mapping stays one to one, and the next order looks it up again.
-        pass
+    # One INSERT … ON CONFLICT DO NOTHING, for either unique side: a shop customer remembered
+    # already keeps its number, and when another shop customer already maps to this Visma
+    # customer (one e-mail, two shop accounts) the mapping stays one to one and the next order
+    # looks it up again.
+    remembered = ExternalRef(
+        integration=integration, kind=ExternalRef.Kind.CUSTOMER, shop_id=shop_key, erp_id=number
+    )
+    ExternalRef.objects.bulk_create([remembered], ignore_conflicts=True)

@@ -84,8 +84,12 @@ def process_in_order(item_ids: list[int], lock: engine.FlowLock | None = None) -
     """Process items one by one; stop at the first that must wait, so none overtakes it."""
     outcomes: Counter = Counter()
     for item_id in item_ids:
-        waits = process_item(item_id) is not None
-        outcomes[SyncItem.objects.values_list("status", flat=True).get(pk=item_id)] += 1
+        item = engine.claim(item_id)
+        waits = item is not None and process_claimed(item) is not None
+        # Counted in the status the engine left it in; one not claimed (another worker has it,
+        # or it is finished) as it stands in the database.
+        status = item.status if item else SyncItem.objects.values_list("status", flat=True).get(pk=item_id)
+        outcomes[status] += 1
         if waits:
             break
         if lock is not None:
@@ -124,6 +128,11 @@ def process_item(item_id: int) -> float | None:
     item = engine.claim(item_id)
     if item is None:
         return None  # another worker has it, or it is already finished: nothing to do
+    return process_claimed(item)
+
+
+def process_claimed(item: SyncItem) -> float | None:
+    """``process_item`` after the claim; the engine leaves ``item.status`` as it stored it."""
     integration = item.integration
     needs_agent = item.flow in agent_status.FLOWS_NEEDING_AGENT
     if needs_agent and agent_status.is_offline(integration.pk):
@@ -149,7 +158,7 @@ def process_item(item_id: int) -> float | None:
     except Exception as exc:
         # A bug met by one record must not leave it in processing for the sweeper to loop over,
         # nor stop the records behind it: fail it visibly, with the trace in the log.
-        log.exception("item %s failed unexpectedly", item_id)
+        log.exception("item %s failed unexpectedly", item.pk)
         engine.fail(item, f"internal error: {type(exc).__name__}: {exc}", reason="internal_error")
         return None
     if isinstance(outcome, engine.Skipped):

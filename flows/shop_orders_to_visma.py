@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
 from connectors.errors import ConnectorError, PermanentError
@@ -144,7 +144,9 @@ class ShopOrdersToVisma:
     # --- process one order ----------------------------------------------------------------------
 
     def process(self, item: SyncItem) -> Outcome:
-        shop = JetshopShop.objects.prefetch_related("channels").get(pk=item.shop_id)
+        # The shop came with the claimed item; its channels are the one query left.
+        shop = item.shop or JetshopShop.objects.get(pk=item.shop_id)
+        prefetch_related_objects([shop], "channels")
         order = self.current_order(item, shop)
         kind = self.integration.document_type
         steps: list[tuple[str, dict]] = []
