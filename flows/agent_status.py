@@ -3,6 +3,8 @@ wait for a connect timeout while the Windows machine is off, and the console can
 
 from __future__ import annotations
 
+import time
+
 from django.core.cache import cache
 from django.utils import timezone
 
@@ -12,6 +14,8 @@ from flows.modes import Flow
 
 # Items wait this long before the agent is tried again; the first one through clears the flag.
 RECHECK_SECONDS = 15.0
+REACHABLE_MEMO_SECONDS = 60.0
+_confirmed: dict[int, float] = {}  # integration → when this process last cleared its offline mark
 FLOWS_NEEDING_AGENT = {Flow.SHOP_ORDERS_TO_VISMA}
 
 
@@ -20,6 +24,7 @@ def _key(integration_id: int) -> str:
 
 
 def mark_offline(integration_id: int, error: str) -> None:
+    _confirmed.pop(integration_id, None)
     cache.set(_key(integration_id), error, RECHECK_SECONDS)
     VismaAgent.objects.filter(integration_id=integration_id, offline_since__isnull=True).update(
         offline_since=timezone.now()
@@ -35,7 +40,15 @@ def mark_online(integration_id: int, **heartbeat) -> None:
 
 
 def mark_reachable(integration_id: int) -> None:
-    """A call to the agent just worked: clear an offline mark (one cheap UPDATE when there is none)."""
+    """A call to the agent just worked: clear an offline mark.
+
+    At most once a minute per process: an order stream would otherwise pay an UPDATE per order,
+    and the minute's heartbeat clears the mark anyway.
+    """
+    now = time.monotonic()
+    if now - _confirmed.get(integration_id, -REACHABLE_MEMO_SECONDS) < REACHABLE_MEMO_SECONDS:
+        return
+    _confirmed[integration_id] = now
     if VismaAgent.objects.filter(integration_id=integration_id, offline_since__isnull=False).update(
         offline_since=None, last_error="", last_seen_at=timezone.now()
     ):

@@ -34,6 +34,8 @@ class RunResult:
     run_id: int | None
     # Items left for item tasks (flows that are not processed in order inside the run).
     item_ids: list[int]
+    # The run processed a full batch in order: run again at once rather than at the next tick.
+    more: bool = False
 
 
 def run_flow(integration_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHEDULE) -> RunResult:
@@ -70,14 +72,16 @@ def run_flow(integration_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHE
             error = str(exc)
             engine.run_log(run, f"pull failed: {exc}")
         left: list[int] = []
+        more = False
         if getattr(handler, "inline", False):
             outcomes = process_in_order(ready_in_order(integration_id, flow), lock)
             if outcomes:
                 engine.run_log(run, "processed: " + ", ".join(f"{n} {s}" for s, n in outcomes.items()))
+            more = sum(outcomes.values()) >= INLINE_BATCH
         else:
             left = ready_items(integration_id, flow)
         engine.finish_run(run, error=error or run.error)
-        return RunResult(run.pk, left)
+        return RunResult(run.pk, left, more)
 
 
 def process_in_order(item_ids: list[int], lock: engine.FlowLock | None = None) -> Counter:

@@ -28,7 +28,12 @@ def record_queue_heartbeat(self, queue: str) -> None:
 
 @shared_task(name="flows.tasks.run_flow", ignore_result=True)
 def run_flow(integration_id: int, flow: str, trigger: str = "schedule") -> None:
-    enqueue_items(runner.run_flow(integration_id, flow, trigger).item_ids, flow)
+    result = runner.run_flow(integration_id, flow, trigger)
+    enqueue_items(result.item_ids, flow)
+    if result.more:
+        # A backlog (after an agent outage, say) drains batch after batch, not one per tick.
+        args = (integration_id, flow, trigger)
+        transaction.on_commit(lambda: run_flow.apply_async(args, queue=QUEUE_BY_FLOW[flow]))
 
 
 @shared_task(name="flows.tasks.process_item", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
