@@ -278,9 +278,8 @@ def all_articles(visma) -> Iterator[Any]:  # type: ignore[no-untyped-def]
 
 def article_vat_rates(connections) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
     """Article number → VAT rate in percent, from each article's VAT code (one pass over articles)."""
-    visma = connections.visma
-    rates = {vat.code: vat.rate for vat in visma.vat_codes()}
-    return {a.number: rates.get(a.vat_code, Decimal(0)) for a in all_articles(visma)}
+    rates = connections.vat_rates()
+    return {a.number: rates.get(a.vat_code, Decimal(0)) for a in all_articles(connections.visma)}
 
 
 def chunks(items: Iterable[T], size: int) -> Iterator[list[T]]:

@@ -77,6 +77,10 @@ class Connections:
             lambda: VismaClient(agent.agent_url, agent.key_id, secret),
         )
 
+    def vat_rates(self) -> dict[str, Decimal]:
+        """The company's VAT code → rate in percent (catalogue flows convert prices with it)."""
+        return {vat.code: vat.rate for vat in self.visma.vat_codes()}
+
     def vat_codes(self) -> dict[Decimal, str]:
         """Rate in percent → the company's VAT code (the lowest code when two share a rate)."""
         fingerprint = _fingerprint(self.integration.agent.agent_url)

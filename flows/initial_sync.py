@@ -32,7 +32,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from connectors.errors import ConnectorError, PermanentError, TransientError
+from connectors.errors import ConnectorError, TransientError
 from flows import catalogue, engine
 from flows.catalogue import Change, Problem
 from flows.connections import Connections
@@ -40,8 +40,8 @@ from flows.models import ArticleAccountMapping, ExternalRef, InitialSync, SyncRu
 from flows.modes import BULK_QUEUE, Flow
 from flows.order_mapping import percent
 from flows.payloads import dump
-from flows.shop_products_to_visma import article_input
-from flows.visma_products_to_shop import base_prices, product_rows
+from flows.shop_products_to_visma import article_input, put_articles
+from flows.visma_products_to_shop import base_prices, product_rows, write_products
 
 log = logging.getLogger("flows.initial_sync")
 BATCH = 100
@@ -92,7 +92,7 @@ class VismaToShop:
         visma = self.connections.visma
         culture = self.shop.culture_list[0]
         shop_products = {p.article_number: p for p in self.client.iter_products_changed(None, culture)}
-        rates = {v.code: v.rate for v in visma.vat_codes()}
+        rates = self.connections.vat_rates()
         articles = [a for a in catalogue.all_articles(visma) if a.webshop]
         integration = self.sync.integration
         prices = base_prices(visma, integration, {a.number: a for a in articles}, rates)
@@ -112,12 +112,7 @@ class VismaToShop:
         return entries, len(shop_products)
 
     def write(self, batch: list[Change]) -> list[Problem]:
-        results = self.client.add_update_products([row for change in batch for row in change.record])
-        failed = {r.article_number: r.status for r in results if not r.ok}
-        return [
-            Problem(article, f"{self.shop}: product not saved ({status})")
-            for article, status in failed.items()
-        ]
+        return write_products(self.client, self.shop, batch)
 
     def arrived(self, entry: Entry) -> bool:
         product = self.client.get_product(entry.article, self.shop.culture_list[0])
@@ -165,13 +160,7 @@ class ShopToVisma:
         return entries, len(visma_articles)
 
     def write(self, batch: list[Change]) -> list[Problem]:
-        problems = []
-        for change in batch:
-            try:
-                self.visma.put_article(change.article, change.record)
-            except PermanentError as exc:
-                problems.append(Problem(change.article, f"Visma refused the article: {exc}", parked=True))
-        return problems
+        return put_articles(self.visma, batch)
 
     def arrived(self, entry: Entry) -> bool:
         article = self.visma.get_article(entry.article)

@@ -51,6 +51,17 @@ def article_input(product: Product, accounts: dict) -> P.ArticleInput | Problem:
                           bar_code=product.ean_code or None, webshop=True)  # fmt: skip
 
 
+def put_articles(visma, batch: list[Change[P.ArticleInput]]) -> list[Problem]:  # type: ignore[no-untyped-def]
+    """Create or update each article; one Visma refuses is parked with Visma's reason."""
+    problems = []
+    for change in batch:
+        try:
+            visma.put_article(change.article, change.record)
+        except PermanentError as exc:
+            problems.append(Problem(change.article, f"Visma refused the article: {exc}", parked=True))
+    return problems
+
+
 class ShopProductsToVisma:
     flow = Flow.SHOP_PRODUCTS_TO_VISMA
 
@@ -100,18 +111,7 @@ class ShopProductsToVisma:
 
     def sender(self, client, shop: JetshopShop):  # type: ignore[no-untyped-def]
         visma = self.connections.visma
-
-        def send(batch: list[Change[P.ArticleInput]]) -> list[Problem]:
-            problems = []
-            for change in batch:
-                try:
-                    visma.put_article(change.article, change.record)
-                except PermanentError as exc:
-                    problems.append(Problem(change.article, f"Visma refused the article: {exc}", parked=True,
-                                            reason="rejected"))  # fmt: skip
-            return problems
-
-        return send
+        return lambda batch: put_articles(visma, batch)
 
     def process(self, item: SyncItem) -> Outcome:
         return catalogue.retry(self, item, ExternalRef.Kind.ARTICLE)

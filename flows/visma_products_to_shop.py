@@ -61,6 +61,13 @@ def base_prices(
     return out
 
 
+def write_products(client, shop: JetshopShop, batch: list[Change[tuple[ProductInput, ...]]]) -> list[Problem]:  # type: ignore[no-untyped-def]
+    """One ``Product_AddUpdate`` for the batch's rows; an article fails when any of its rows does."""
+    results = client.add_update_products([row for change in batch for row in change.record])
+    failed = {r.article_number: r.status for r in results if not r.ok}
+    return [Problem(article, f"{shop}: product not saved ({status})") for article, status in failed.items()]
+
+
 class VismaProductsToShop:
     flow = Flow.VISMA_PRODUCTS_TO_SHOP
 
@@ -85,7 +92,7 @@ class VismaProductsToShop:
         else:
             found = [self.connections.visma.get_article(number) for number in articles]
             changed, cursor_after = [a for a in found if a is not None], ""
-        rates = {v.code: v.rate for v in self.connections.visma.vat_codes()} if changed else {}
+        rates = self.connections.vat_rates() if changed else {}
         articles_by_number = {a.number: a for a in changed}
         prices = (
             base_prices(self.connections.visma, self.integration, articles_by_number, rates)
@@ -112,15 +119,7 @@ class VismaProductsToShop:
         return tally
 
     def sender(self, client, shop: JetshopShop):  # type: ignore[no-untyped-def]
-        def send(batch: list[Change[tuple[ProductInput, ...]]]) -> list[Problem]:
-            results = client.add_update_products([row for change in batch for row in change.record])
-            failed = {r.article_number: r.status for r in results if not r.ok}
-            return [
-                Problem(article, f"{shop}: product not saved ({status})")
-                for article, status in failed.items()
-            ]
-
-        return send
+        return lambda batch: write_products(client, shop, batch)
 
     def process(self, item: SyncItem) -> Outcome:
         return catalogue.retry(self, item, ExternalRef.Kind.ARTICLE)
