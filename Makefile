@@ -39,6 +39,7 @@ run: venv
 
 # The whole suite on PostgreSQL and Redis (DATABASE_URL/REDIS_URL, or the local defaults).
 test: dev-venv
+	scripts/system-packages.sh
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		$(BIN)/python scripts/check_services.py
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
