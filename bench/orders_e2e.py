@@ -250,7 +250,7 @@ def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dic
             visma.find_documents(reference)
             shop_key = f"{shop.pk}:{order.customer_id}" if order.customer_id else ""
             number = known.get(shop_key) if shop_key else None
-            if number is None:  # flows.customers.resolve: org number (companies), e-mail, create
+            if number is None:  # flows.customers.choose: org number (companies), e-mail, create
                 found = None
                 if is_company(order) and order.org_number:
                     found = visma.find_customers(org_number=order.org_number)

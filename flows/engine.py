@@ -23,7 +23,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -229,6 +229,32 @@ def ingest(run: SyncRun, records: Iterable[SourceRecord], *, journey: bool = Fal
             )
         )
     return new_ids
+
+
+def remember_customer(integration: Integration, shop_key: str, number: str) -> None:
+    """Shop customer ``shop_key`` is Visma customer ``number`` from now on (moved if it was another).
+
+    One INSERT … ON CONFLICT (shop side) DO UPDATE. When another shop customer already maps to
+    this Visma customer (one e-mail, two shop accounts) the mapping stays one to one: this shop
+    customer's old mapping is dropped instead, and its next order is looked up again.
+    """
+    if not shop_key:
+        return
+    ref = ExternalRef(
+        integration=integration, kind=ExternalRef.Kind.CUSTOMER, shop_id=shop_key, erp_id=number
+    )
+    try:
+        with transaction.atomic():
+            ExternalRef.objects.bulk_create(
+                [ref],
+                update_conflicts=True,
+                unique_fields=["integration", "kind", "shop_id"],
+                update_fields=["erp_id"],
+            )
+    except IntegrityError:
+        ExternalRef.objects.filter(
+            integration=integration, kind=ExternalRef.Kind.CUSTOMER, shop_id=shop_key
+        ).exclude(erp_id=number).delete()
 
 
 def claim(item_id: int) -> SyncItem | None:

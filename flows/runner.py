@@ -25,8 +25,28 @@ from flows.registry import flow_class, implemented
 log = logging.getLogger("flows.runner")
 # Items one run processes in order before it lets the next run (and other merchants) have a turn.
 INLINE_BATCH = 500
-# A back-off for these reasons means the other system is down or throttling: the line waits.
-WAIT_IN_LINE = ("agent_offline", "rate_limited")
+# What an item's wait holds back (``Line``): everything, its shop's items, or its own order's.
+HOLDS_ALL, HOLDS_SHOP, HOLDS_ORDER = "all", "shop", "order"
+SCOPE_OF_REASON = {
+    "agent_offline": HOLDS_ALL,
+    "visma_locked": HOLDS_ALL,
+    "visma_busy": HOLDS_ALL,
+    "rate_limited": HOLDS_SHOP,
+}
+# ADK errors that mean the company is busy for everyone, not that this record is wrong:
+# ADKE_EXCLUSIVE_LOCK (someone holds the company exclusively), ADKE_JOURNAL_IN_PROGRESS.
+VISMA_LOCKED_CODES = frozenset({486, 560})
+# Codes the HTTP layer gives when the agent did not answer (connection refused, timeout) or a
+# proxy in front of it answered for it.
+AGENT_UNREACHABLE_CODES = frozenset({"connection", "timeout", None, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Wait:
+    """An item went back to the queue: when to look again, and what it holds back meanwhile."""
+
+    seconds: float
+    scope: str = HOLDS_ORDER
 
 
 @dataclass(frozen=True)
@@ -84,37 +104,84 @@ def run_flow(integration_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHE
         return RunResult(run.pk, left, more)
 
 
+class Line:
+    """Who waits behind an item that has to wait, so one order's trouble never holds up another's.
+
+    Items are taken oldest first. An item waiting for its own reasons (a transient error of that
+    record, its back-off) holds back only the later items of the same shop order, so the events of
+    one order stay in sequence (delivered before paid); throttling by one shop holds that shop's
+    items; a condition of the whole Visma side (agent offline, company locked, its queue full)
+    holds everything, without using up attempts.
+    """
+
+    def __init__(self) -> None:
+        self.stopped = False
+        self.shops: set[int | None] = set()
+        self.orders: set[str] = set()
+
+    def blocks(self, item_id: int, reference: str, shop_id: int | None) -> bool:
+        return self.stopped or shop_id in self.shops or _order_key(item_id, reference) in self.orders
+
+    def hold(self, scope: str, item_id: int, reference: str, shop_id: int | None) -> None:
+        if scope == HOLDS_ALL:
+            self.stopped = True
+        elif scope == HOLDS_SHOP:
+            self.shops.add(shop_id)
+        else:
+            self.orders.add(_order_key(item_id, reference))
+
+
+def _order_key(item_id: int, reference: str) -> str:
+    # Items without a reference (documents that did not come from the shop) hold only themselves.
+    return reference or f"#{item_id}"
+
+
 def process_in_order(item_ids: list[int], lock: engine.FlowLock | None = None) -> Counter:
-    """Process items one by one; stop at the first that must wait, so none overtakes it."""
+    """Process items oldest first; one that must wait holds back only what it must (see ``Line``)."""
     outcomes: Counter = Counter()
+    line = Line()
+    keys = dict(
+        (pk, (ref, shop))
+        for pk, ref, shop in SyncItem.objects.filter(pk__in=item_ids).values_list(
+            "id", "reference", "shop_id"
+        )
+    )
     for item_id in item_ids:
+        reference, shop_id = keys.get(item_id, ("", None))
+        if line.blocks(item_id, reference, shop_id):
+            if line.stopped:
+                break
+            continue
         item = engine.claim(item_id)
-        waits = item is not None and process_claimed(item) is not None
+        wait = process_claimed(item) if item is not None else None
         # Counted in the status the engine left it in; one not claimed (another worker has it,
         # or it is finished) as it stands in the database.
         status = item.status if item else SyncItem.objects.values_list("status", flat=True).get(pk=item_id)
         outcomes[status] += 1
-        if waits:
-            break
+        if wait is not None:
+            line.hold(wait.scope, item_id, reference, shop_id)
         if lock is not None:
             lock.renew()
     return outcomes
 
 
 def ready_in_order(integration_id: int, flow: str, limit: int = INLINE_BATCH) -> list[int]:
-    """The queue's head, oldest first. An item waiting because its system is down holds the line;
-    one waiting for its own reasons (a transient error of that record) lets the others pass."""
+    """The queue's head, oldest first, less what waits and what must wait behind it (``Line``)."""
     now = timezone.now()
     queued = (
         SyncItem.objects.filter(integration_id=integration_id, flow=flow, status=SyncItem.Status.QUEUED)
         .order_by("id")
-        .values_list("id", "not_before", "reason")[:limit]
+        .values_list("id", "not_before", "reason", "reference", "shop_id")[:limit]
     )
+    line = Line()
     ready = []
-    for item_id, not_before, reason in queued:
-        if not_before and not_before > now:
-            if reason in WAIT_IN_LINE:
+    for item_id, not_before, reason, reference, shop_id in queued:
+        if line.blocks(item_id, reference, shop_id):
+            if line.stopped:
                 break
+            continue
+        if not_before and not_before > now:
+            line.hold(SCOPE_OF_REASON.get(reason, HOLDS_ORDER), item_id, reference, shop_id)
             continue
         ready.append(item_id)
     return ready
@@ -127,35 +194,29 @@ def ready_items(integration_id: int, flow: str) -> list[int]:
     return list(queued.exclude(not_before__gt=now).order_by("id").values_list("id", flat=True))
 
 
-def process_item(item_id: int) -> float | None:
-    """Claim, map, push and record one item. Returns a back-off in seconds when it must wait."""
+def process_item(item_id: int) -> Wait | None:
+    """Claim, map, push and record one item. Returns how long it must wait, when it must."""
     item = engine.claim(item_id)
     if item is None:
         return None  # another worker has it, or it is already finished: nothing to do
     return process_claimed(item)
 
 
-def process_claimed(item: SyncItem) -> float | None:
+def process_claimed(item: SyncItem) -> Wait | None:
     """``process_item`` after the claim; the engine leaves ``item.status`` as it stored it."""
     integration = item.integration
     needs_agent = item.flow in agent_status.FLOWS_NEEDING_AGENT
     if needs_agent and agent_status.is_offline(integration.pk):
         engine.wait_in_line(item, "Visma agent offline; waiting for it to return")
-        return agent_status.RECHECK_SECONDS
+        return Wait(agent_status.RECHECK_SECONDS, HOLDS_ALL)
     handler = flow_class(item.flow)(integration, Connections(integration))
     try:
         outcome = handler.process(item)
     except engine.MappingError as exc:
         engine.park(item, exc)
         return None
-    except RateLimited as exc:
-        return engine.back_off(item, str(exc), exc.retry_after, reason="rate_limited")
     except TransientError as exc:
-        if exc.system == "visma":
-            agent_status.mark_offline(integration.pk, str(exc))
-            engine.wait_in_line(item, f"Visma agent unreachable: {exc}")
-            return agent_status.RECHECK_SECONDS
-        return engine.back_off(item, str(exc))
+        return _transient(item, exc)
     except PermanentError as exc:
         engine.fail(item, f"{exc}{': ' + exc.detail if exc.detail else ''}")
         return None
@@ -172,3 +233,24 @@ def process_claimed(item: SyncItem) -> float | None:
     if needs_agent:
         agent_status.mark_reachable(integration.pk)
     return None
+
+
+def _transient(item: SyncItem, exc: TransientError) -> Wait:
+    """A failure that may pass: whose it is decides who waits (``Line``)."""
+    if exc.system != "visma":
+        if isinstance(exc, RateLimited):
+            delay = engine.back_off(item, str(exc), exc.retry_after, reason="rate_limited")
+            return Wait(delay, HOLDS_SHOP)
+        return Wait(engine.back_off(item, str(exc)))
+    if isinstance(exc, RateLimited):  # the agent's queue is full: everyone waits its Retry-After
+        return Wait(engine.back_off(item, str(exc), exc.retry_after, reason="visma_busy"), HOLDS_ALL)
+    if exc.code in VISMA_LOCKED_CODES:
+        # The agent answered: it is Visma that is busy. Not "offline", and no attempt used up.
+        engine.wait_in_line(item, f"Visma company locked: {exc}", reason="visma_locked")
+        return Wait(agent_status.RECHECK_SECONDS, HOLDS_ALL)
+    if exc.code in AGENT_UNREACHABLE_CODES:
+        agent_status.mark_offline(item.integration_id, str(exc))
+        engine.wait_in_line(item, f"Visma agent unreachable: {exc}")
+        return Wait(agent_status.RECHECK_SECONDS, HOLDS_ALL)
+    # An error the agent gave for this record (a 500 on this document): its own back-off.
+    return Wait(engine.back_off(item, str(exc)))

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 from collections.abc import Iterator
@@ -43,7 +44,7 @@ from flows.models import (
     SyncRun,
 )
 from flows.modes import Flow
-from flows.order_mapping import Lookups, Routing, map_order
+from flows.order_mapping import Lookups, Mapped, Routing, map_order
 from flows.payloads import dump, load
 
 log = logging.getLogger("flows.orders")
@@ -158,10 +159,10 @@ class ShopOrdersToVisma:
             document = existing[0]
             steps.append((JourneyStep.Step.IN_VISMA, {**self.summary(document), "found_by_reference": True}))
         else:
-            # 2. Map: channel, customer, rows and the totals check.
+            # 2. Map: channel, customer (found, not yet created), rows and the totals check.
             channel = self.channel_of(order, shop)
-            customer = customers.resolve(
-                self.integration, visma, order, shop.pk, channel, dry_run=self.dry_run
+            customer = customers.choose(
+                self.integration, visma, order, source_id=item.source_id, shop_pk=shop.pk, channel=channel
             )
             mapped = map_order(
                 order,
@@ -171,28 +172,21 @@ class ShopOrdersToVisma:
                 lookups=self.lookups(),
                 routing=routing_of(channel),
             )
-            steps.append(
-                (
-                    JourneyStep.Step.MAPPED,
-                    {
-                        "customer": customer.number,
-                        "customer_how": customer.how,
-                        "channel": channel.name if channel else "",
-                        "including_vat": mapped.document.including_vat,
-                        "rounding_row": str(mapped.rounding),
-                        "totals": mapped.breakdown,
-                        "warnings": list(customer.warnings),
-                    },
-                )
-            )
             if self.dry_run:
+                if customer.new is not None:
+                    customer = dataclasses.replace(customer, how=customers.WOULD_CREATE)
+                steps.append((JourneyStep.Step.MAPPED, self.mapped_step(mapped, customer, channel)))
                 steps.append((JourneyStep.Step.WOULD_WRITE, {"document": mapped.document.to_dict()}))
                 return Outcome(target_id="", result={"dry_run": True}, steps=steps)
+            # Only an order that mapped creates its customer.
+            customer = customers.settle(self.integration, visma, customer, source_id=item.source_id)
+            document_input = dataclasses.replace(mapped.document, customer_number=customer.number)
+            steps.append((JourneyStep.Step.MAPPED, self.mapped_step(mapped, customer, channel)))
             # 3. Push under the item's idempotency key.
             try:
-                document = visma.create_document(mapped.document, engine.idempotency_key(item))
+                document = visma.create_document(document_input, engine.idempotency_key(item))
             except PermanentError as exc:
-                mapping_error = needs_mapping(exc, mapped.document)
+                mapping_error = needs_mapping(exc, document_input)
                 if mapping_error is None:
                     raise
                 raise mapping_error from exc
@@ -216,6 +210,18 @@ class ShopOrdersToVisma:
                     "warnings": document.warnings},
             steps=steps,
         )  # fmt: skip
+
+    @staticmethod
+    def mapped_step(mapped: Mapped, customer: customers.Decision, channel: Channel | None) -> dict:
+        return {
+            "customer": customer.number or "—",
+            **customer.journey(),
+            "channel": channel.name if channel else "",
+            "including_vat": mapped.document.including_vat,
+            "rounding_row": str(mapped.rounding),
+            "totals": mapped.breakdown,
+            "warnings": list(customer.warnings),
+        }
 
     def current_order(self, item: SyncItem, shop: JetshopShop) -> Order:
         """The stored order; on a retry, what the shop has now (a fixed article number, say)."""

@@ -38,12 +38,12 @@ def run_flow(integration_id: int, flow: str, trigger: str = "schedule") -> None:
 
 @shared_task(name="flows.tasks.process_item", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def process_item(item_id: int) -> None:
-    delay = runner.process_item(item_id)
+    wait = runner.process_item(item_id)
     flow = SyncItem.objects.values_list("flow", flat=True).get(pk=item_id)
-    if delay is not None and not getattr(flow_class(flow), "inline", False):
+    if wait is not None and not getattr(flow_class(flow), "inline", False):
         # The item waits in the database (queued, not_before), so a lost message loses nothing;
         # this message only brings it back sooner than the next run of the flow would.
-        process_item.apply_async((item_id,), countdown=delay, queue=QUEUE_BY_FLOW[flow])
+        process_item.apply_async((item_id,), countdown=wait.seconds, queue=QUEUE_BY_FLOW[flow])
 
 
 @shared_task(name="flows.tasks.check_agent", ignore_result=True)

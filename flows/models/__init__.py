@@ -9,13 +9,14 @@ from flows.models.config import (
     StatusRule,
     VismaAgent,
 )
-from flows.models.engine import Cursor, ExternalRef, JourneyStep, SyncItem, SyncRun
+from flows.models.engine import Cursor, CustomerChoice, ExternalRef, JourneyStep, SyncItem, SyncRun
 from flows.models.initial_sync import InitialSync
 
 __all__ = [
     "ArticleAccountMapping",
     "InitialSync",
     "Cursor",
+    "CustomerChoice",
     "ExternalRef",
     "JourneyStep",
     "SyncItem",
