@@ -64,7 +64,7 @@ ORDERS_PER_MINUTE, RATIO = 600.0, 1.25
 ARTICLES = {"0.25": ["1001", "1002", "1003"], "0.12": ["2001", "2002"], "0.06": ["3001", "3002"],
             "0": ["4001"]}  # fmt: skip
 PEOPLE = [("Åsa", "Öberg"), ("Lars", "Nilsson"), ("Kari", "Nordmann"), ("Zoë", "Brännström")]
-COMPANIES = [("Bygg & Järn AB", "556677-8899"), ("Fjällkök HB", "969712-3456"), ("Nord Måleri AS", "")]
+COMPANIES = [("Bygg & Järn AB", "556677-8899"), ("Fjällkök HB", "969712-3454"), ("Nord Måleri AS", "")]
 CHANNELS = [("1", "Sverige", "SEK", "sv-SE"), ("2", "Norge", "NOK", "nb-NO")]
 FINAL = ("done", "parked", "failed", "skipped")
 ORDERS_QUEUE = "orders"
@@ -216,6 +216,7 @@ def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dic
     from flows.demo import STATUS_RECEIVED
     from flows.order_mapping import is_company, map_order
     from flows.shop_orders_to_visma import STOCKHOLM, ShopOrdersToVisma, routing_of
+    from sharespine.customers.orgnumber import org_id
 
     with simulators(len(specs), folder) as world:
         integration = configure_merchant(world, "bare", shop_rate)
@@ -250,10 +251,13 @@ def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dic
             visma.find_documents(reference)
             shop_key = f"{shop.pk}:{order.customer_id}" if order.customer_id else ""
             number = known.get(shop_key) if shop_key else None
-            if number is None:  # flows.customers.choose: org number (companies), e-mail, create
+            if number is not None:  # flows.customers.choose: is the remembered one still this buyer?
+                visma.find_customers(number=number)
+            else:  # organisation number in each spelling (companies), e-mail, create
                 found = None
                 if is_company(order) and order.org_number:
-                    found = visma.find_customers(org_number=order.org_number)
+                    for spelling in org_id(order.org_number).spellings():
+                        found = visma.find_customers(org_number=spelling) or found
                 if not found and order.email:
                     found = visma.find_customers(email=order.email)
                 number = found[0].number if found else visma.create_customer(customer).number

@@ -119,7 +119,7 @@ def run_benchmark(args, stack: ExitStack) -> None:  # type: ignore[no-untyped-de
 
     call_command("migrate", verbosity=0)
     from connectors.visma.client import VismaClient
-    from flows import catalogue
+    from flows import batch
     from flows.demo import ChannelSpec, ShopSpec, configure
     from flows.models import ExternalRef
     from sharespine.customers.models import Customer
@@ -147,7 +147,7 @@ def run_benchmark(args, stack: ExitStack) -> None:  # type: ignore[no-untyped-de
     )  # fmt: skip
     shop_pk = integration.shops.get().pk
     numbers = [f"{prefix}{i:07d}" for i in range(args.articles)]
-    catalogue.link(integration, ExternalRef.Kind.ARTICLE, [catalogue.key(shop_pk, n) for n in numbers])
+    batch.link(integration, ExternalRef.Kind.ARTICLE, [batch.key(shop_pk, n) for n in numbers])
     took = time.perf_counter() - started
     print(f"set-up: {args.articles} articles in Visma and the shop, linked, in {took:.1f} s")
 

@@ -94,7 +94,7 @@ def retry_items(item_ids) -> Retried:
     queued = next_poll = 0
     for flow, ids in by_flow.items():
         requeued = engine.requeue(sorted(ids))
-        if getattr(flow_class(flow), "inline", False):
+        if getattr(flow_class(flow), "in_order", False):
             # Processed oldest first inside the run, under its lock: a task of its own would let
             # a retried "paid" overtake "delivered". The next poll (seconds away) takes it.
             next_poll += len(requeued)

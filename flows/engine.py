@@ -156,6 +156,32 @@ def finish_run(run: SyncRun, *, error: str = "") -> None:
     run.save(update_fields=["finished_at", "status", "error", "pulled", "queued", "cursor_after", "log"])
 
 
+def close_abandoned_runs(now=None) -> int:  # type: ignore[no-untyped-def]
+    """Runs a dead worker left "running" (a SIGKILL mid-batch) are closed as failed.
+
+    A run holds its flow's lock for as long as it works, so a stale run whose lock nobody holds
+    has no worker any more. (Initial-sync stretches hold a lock of their own and last about 30 s:
+    they count as abandoned after an hour.)
+    """
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.FLOWS_STUCK_AFTER_SECONDS)
+    running = SyncRun.objects.filter(status=SyncRun.Status.RUNNING, started_at__lt=stale)
+    closed = 0
+    for run in running.order_by("id")[:200]:
+        if run.trigger == SyncRun.Trigger.MANUAL:
+            if run.started_at > now - timedelta(hours=1):
+                continue
+        else:
+            with flow_lock(run.integration_id, run.flow) as lock:
+                if lock is None:
+                    continue  # a live run of this flow holds it; look again next time
+        run_error(run, "the worker stopped before the run ended (it was closed by the sweeper)")
+        closed += SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
+            status=SyncRun.Status.FAILED, finished_at=now, error=run.error, log=run.log
+        )
+    return closed
+
+
 def run_log(run: SyncRun, message: str) -> None:
     stamp = timezone.localtime().strftime("%H:%M:%S")
     run.log += f"{stamp} {message}\n"
@@ -183,6 +209,32 @@ def write_cursor(integration: Integration, flow: str, value: str, scope: str = "
 
 
 # --- items --------------------------------------------------------------------------------------
+
+
+def store_page(run: SyncRun, page, *, journey: bool = False) -> list[int]:  # type: ignore[no-untyped-def]
+    """One page an item flow pulled (``flows.base.Page``): its records become items, the cursor
+    moves and parked items that can go now are queued again, all in one transaction."""
+    for line in page.log:
+        run_log(run, line)
+    for error in page.errors:
+        run_error(run, error)
+    with transaction.atomic():
+        new_ids = ingest(run, page.records, journey=journey)
+        if page.cursor is not None:
+            write_cursor(run.integration, run.flow, page.cursor, page.cursor_scope)
+            run.cursor_after = page.cursor
+        if page.requeue:
+            requeued = requeue(page.requeue)
+            run_log(run, f"{len(requeued)} parked item(s) can go now and were queued again")
+    return new_ids
+
+
+def update_payload(item: SyncItem, payload: dict) -> None:
+    """The source changed since the item was stored (a retry read it again): payload and hash together."""
+    item.payload, item.payload_hash = payload, payload_hash(payload)
+    SyncItem.objects.filter(pk=item.pk).update(
+        payload=item.payload, payload_hash=item.payload_hash, updated_at=timezone.now()
+    )
 
 
 def ingest(run: SyncRun, records: Iterable[SourceRecord], *, journey: bool = False) -> list[int]:

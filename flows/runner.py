@@ -1,6 +1,6 @@
 """Running flows: a run pulls and stores items; each item is then processed on its own.
 
-Flows whose records must arrive in order (orders, status) process their items inside the run,
+Item flows whose records must arrive in order (orders, status) process their items inside the run,
 oldest first, under the run's lock; the others hand each item to a task of its own. Either way an
 item is claimed, processed and recorded by ``process_item``, so the console's "retry", the
 sweeper and the run all go through the same code. The tasks in ``flows/tasks.py`` call these
@@ -13,11 +13,11 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from django.db import transaction
 from django.utils import timezone
 
 from connectors.errors import ConnectorError, PermanentError, RateLimited, TransientError
-from flows import agent_status, engine
+from flows import agent_status, batch, engine
+from flows.base import BatchFlow
 from flows.connections import Connections
 from flows.models import Integration, SyncItem, SyncRun
 from flows.registry import flow_class, implemented
@@ -74,33 +74,34 @@ def run_flow(integration_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHE
             return RunResult(None, [])
         run = engine.start_run(integration, flow, trigger)
         handler = flow_class(flow)(integration, Connections(integration))
-        error = ""
-        if hasattr(handler, "sync"):
-            # Catalogue flows: the whole cycle (read, compare, send in batches) is the run.
+        if isinstance(handler, BatchFlow):
+            # The whole cycle (read, compare, send in batches) is the run.
+            error = ""
             try:
-                handler.sync(run)
+                batch.run_cycle(handler, run)
             except ConnectorError as exc:
                 error = str(exc)
                 engine.run_log(run, f"cycle failed: {exc}")
             engine.finish_run(run, error=error or run.error)
             return RunResult(run.pk, [])
         try:
-            with transaction.atomic():
-                engine.ingest(run, handler.pull(run), journey=getattr(handler, "journey", False))
+            # Each page is stored (with its cursor) in a short transaction of its own, after it
+            # was fetched: no remote call runs inside a transaction.
+            for page in handler.pull(run):
+                engine.store_page(run, page, journey=handler.journey)
         except ConnectorError as exc:
-            # Nothing was stored, so nothing is lost: the next poll pulls the same records again.
-            error = str(exc)
-            engine.run_log(run, f"pull failed: {exc}")
+            # What was stored is kept; the rest comes with the next poll (its cursor did not move).
+            engine.run_error(run, f"pull failed: {exc}")
         left: list[int] = []
         more = False
-        if getattr(handler, "inline", False):
+        if handler.in_order:
             outcomes = process_in_order(ready_in_order(integration_id, flow), lock)
             if outcomes:
                 engine.run_log(run, "processed: " + ", ".join(f"{n} {s}" for s, n in outcomes.items()))
             more = sum(outcomes.values()) >= INLINE_BATCH
         else:
             left = ready_items(integration_id, flow)
-        engine.finish_run(run, error=error or run.error)
+        engine.finish_run(run, error=run.error)
         return RunResult(run.pk, left, more)
 
 

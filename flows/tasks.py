@@ -40,7 +40,7 @@ def run_flow(integration_id: int, flow: str, trigger: str = "schedule") -> None:
 def process_item(item_id: int) -> None:
     wait = runner.process_item(item_id)
     flow = SyncItem.objects.values_list("flow", flat=True).get(pk=item_id)
-    if wait is not None and not getattr(flow_class(flow), "inline", False):
+    if wait is not None and not getattr(flow_class(flow), "in_order", False):
         # The item waits in the database (queued, not_before), so a lost message loses nothing;
         # this message only brings it back sooner than the next run of the flow would.
         process_item.apply_async((item_id,), countdown=wait.seconds, queue=QUEUE_BY_FLOW[flow])
@@ -57,11 +57,12 @@ def check_agent(integration_id: int) -> None:
 @shared_task(name="flows.tasks.sweep_stuck", ignore_result=True)
 def sweep_stuck() -> None:
     """Re-enqueue items a dead worker left in processing, and queued items whose message was lost;
-    pick up initial syncs whose worker died."""
+    close the runs such a worker left open; pick up initial syncs whose worker died."""
     for flow, ids in _by_flow(engine.stuck_items()).items():
         # Flows processed in order inside their runs pick revived items up on their next run.
-        if not getattr(flow_class(flow), "inline", False):
+        if not getattr(flow_class(flow), "in_order", False):
             enqueue_items(ids, flow)
+    engine.close_abandoned_runs()
     for sync_id, status in initial_sync.stale():
         task = apply_initial_sync if status == InitialSync.Status.APPLYING else preview_initial_sync
         task.apply_async((sync_id,), queue=BULK_QUEUE)

@@ -217,6 +217,12 @@ class VismaClient:
         """Every price of one list, quantity breaks included, page by page."""
         return _pages(lambda after: self.prices(price_list, after, page_size))
 
+    def prices_of(self, price_list: str, article: str) -> list[P.Price]:
+        """One article's prices in one list, quantity breaks included: the page that starts at it
+        (the cursor is the agent's keyset ``article|quantity``; no quantity is below zero)."""
+        page = self.prices(price_list, after=f"{article}|-1", limit=50)
+        return [p for p in page.items if p.article_number == article]
+
     def customer_price(self, customer: str, article: str, quantity: Decimal = Decimal(1)) -> P.CustomerPrice:
         params = {"customer": customer, "article": article, "quantity": quantity}
         return P.CustomerPrice.from_dict(self._call("GET", "/v1/customer-price", params=params))

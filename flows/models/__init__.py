@@ -10,11 +10,12 @@ from flows.models.config import (
     VismaAgent,
 )
 from flows.models.engine import Cursor, CustomerChoice, ExternalRef, JourneyStep, SyncItem, SyncRun
-from flows.models.initial_sync import InitialSync
+from flows.models.initial_sync import InitialSync, InitialSyncEntry
 
 __all__ = [
     "ArticleAccountMapping",
     "InitialSync",
+    "InitialSyncEntry",
     "Cursor",
     "CustomerChoice",
     "ExternalRef",
