@@ -6,9 +6,10 @@ GET  /_sim/products[/<art>] stored products (wire strings), stock, price-list ro
                             "writes": the Product_AddUpdate rows applied to the article
 POST /_sim/products         bulk-create products without SOAP: {"products": [...], "generate": {...}}
                             (see bulk.py) -> {"created": n, "first": article, "last": article}
-POST /_sim/faults           {"kind", "count", "operation", "retry_after", "delay_ms", "delay_max_ms"}
+POST /_sim/faults           {"kind", "count", "operation", "retry_after", "delay_ms", "delay_max_ms",
+                            "after"}
 GET  /_sim/faults           pending faults;  DELETE /_sim/faults clears them
-GET  /_sim/log              SOAP calls (newest last), ?operation=X to filter
+GET  /_sim/log              SOAP calls (newest last; "at" shop clock, "received" epoch s), ?operation=X
 POST /_sim/reset            {"seed": "demo"|"empty"}: reseed, clear log, faults and clock
 GET|POST /_sim/tables       seeded tables; POST {"order_statuses": [...], ...} replaces those given
 GET|POST /_sim/clock        {"now": "2026-03-29T01:59:00", "frozen": true} or {"advance_seconds": 60}
