@@ -179,8 +179,12 @@ def shop_targets(flow, run: SyncRun, kind: str, tally: Tally, send_for, shops=No
     targets = []
     for shop in shops if shops is not None else integration.shops.order_by("pk"):
         client = flow.connections.jetshop(shop)
+        # One batch of changes must fit one call: stock and product changes are a row per culture,
+        # and a batch the client splits over two calls, the second failing, would leave the first
+        # call's rows written in the shop but not recorded as sent (and so sent again).
+        per_call = max(1, client.batch_size // max(1, len(shop.culture_list)))
         sender = Sender(
-            integration, run, kind, send_for(client, shop), tally=tally, batch_size=client.batch_size,
+            integration, run, kind, send_for(client, shop), tally=tally, batch_size=per_call,
             dry_run=not integration.live,
         )  # fmt: skip
         linked = LastSent(integration, ExternalRef.Kind.ARTICLE, shop.pk)
