@@ -116,8 +116,15 @@ class BatchFlow(FlowBase, ABC, Generic[S, C]):
     def shops(self) -> list[JetshopShop]:
         return list(self.integration.shops.order_by("pk"))
 
+    # A change is a row per culture of the shop (products, stock) rather than one row (prices).
+    row_per_culture: ClassVar[bool] = True
+
     def batch_size(self, shop: JetshopShop) -> int:
-        return self.connections.jetshop(shop).batch_size
+        """Changes per ``send``. One batch must fit one call: a batch the client split over two
+        calls, the second failing, would leave the first call's rows written in the shop but not
+        recorded as sent (and so sent again)."""
+        rows = len(shop.culture_list) if self.row_per_culture else 1
+        return max(1, self.connections.jetshop(shop).batch_size // max(1, rows))
 
     def look_up(self, run: SyncRun, only: set[str] | None) -> C:
         """What the cycle reads once before mapping (reads only)."""

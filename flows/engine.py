@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -391,11 +392,15 @@ def back_off(
     if item.attempts >= MAX_ATTEMPTS:
         fail(item, f"gave up after {item.attempts} attempts: {message}", reason="gave_up")
         return 0.0
-    delay = (
-        retry_after
-        if retry_after is not None
-        else min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, item.attempts - 1))
-    )
+    if retry_after is not None:
+        # The remote's own word is the wait; the shop's shared call limit spaces the items that
+        # come back together after it.
+        delay = retry_after
+    else:
+        # Equal jitter: half of the exponential step fixed, half random, so that items which failed
+        # together (a 503 burst, a restart) do not all come back in the same second.
+        step = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, item.attempts - 1))
+        delay = step / 2 + random.uniform(0, step / 2)
     item.status = SyncItem.Status.QUEUED
     SyncItem.objects.filter(pk=item.pk).update(
         status=SyncItem.Status.QUEUED,

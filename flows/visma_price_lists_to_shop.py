@@ -80,6 +80,7 @@ def list_price_change(listed: Listed, shop: JetshopShop, context: Lists) -> Chan
 class VismaPriceListsToShop(BatchFlow[Listed, Lists]):
     flow = Flow.VISMA_PRICE_LISTS_TO_SHOP
     kind = ExternalRef.Kind.PRICE_LIST
+    row_per_culture = False
 
     def mappings(self) -> list[PriceListMapping]:
         return list(self.integration.price_list_mappings.order_by("visma_price_list"))

@@ -61,6 +61,7 @@ def price_change(price: P.Price, shop: JetshopShop, context: BasePrices) -> Chan
 class VismaPricesToShop(BatchFlow[P.Price, BasePrices]):
     flow = Flow.VISMA_PRICES_TO_SHOP
     kind = ExternalRef.Kind.PRICE
+    row_per_culture = False
 
     def look_up(self, run: SyncRun, only: set[str] | None) -> BasePrices:
         code = self.integration.base_price_list

@@ -110,7 +110,13 @@ class JetshopSimulator:
         return (user, password) == (self.config.username, self.config.password)
 
     def _soap(self, raw: bytes, start_response: StartResponse) -> Iterable[bytes]:
-        entry: dict[str, Any] = {"at": format_datetime(self.clock.now()), "operation": None}
+        # "at" is the shop's (settable) clock; "received" is the real epoch time, for measuring rates
+        # even while a test has the shop's clock frozen.
+        entry: dict[str, Any] = {
+            "at": format_datetime(self.clock.now()),
+            "received": time.time(),
+            "operation": None,
+        }
         try:
             req = soap.Request(raw)
             entry.update(operation=req.operation, shop_id=req.shop_id)
