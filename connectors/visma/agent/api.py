@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -183,7 +184,7 @@ class Api:
 
     def get_document(self, request: Request) -> Response:
         kind, number = request.params["kind"], request.params["number"]
-        if kind not in P.DOCUMENT_KINDS or not number.isdigit() or len(number) > 9:
+        if kind not in P.DOCUMENT_KINDS or not re.fullmatch(r"[0-9]{1,9}", number):
             raise HttpError(404, "not_found", "no such document")
         document = self.run(lambda: self.service.documents.get(kind, int(number)))
         if document is None:
