@@ -9,6 +9,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from connectors.visma import bounds
 from connectors.visma import protocol as P
 from connectors.visma.agent.openapi import openapi_document
 from connectors.visma.agent.server import HttpError, Request, Response, Router
@@ -100,6 +101,7 @@ class Api:
 
     def put_article(self, request: Request) -> Response:
         number, data = request.params["number"], P.ArticleInput.from_dict(request.json())
+        bounds.check_article(number, data)
         article = self.run(lambda: self.service.catalog.put_article(number, data), write=True)
         return Response(200, article.to_dict())
 
@@ -127,6 +129,8 @@ class Api:
         if not customer or not article:
             raise P.ProtocolError("customer and article are required")
         quantity = P.parse_decimal(request.arg("quantity", "1"), "quantity")
+        if problems := list(bounds.QUANTITY.problems("quantity", quantity)):
+            raise bounds.OutOfBounds(problems)
         price = self.run(lambda: self.service.catalog.customer_price(customer, article, quantity))
         return Response(200, price.to_dict())
 
@@ -150,6 +154,7 @@ class Api:
 
     def create_customer(self, request: Request) -> Response:
         data = P.CustomerInput.from_dict(request.json())
+        bounds.check_customer(data)
         customer = self.run(lambda: self.service.catalog.create_customer(data), write=True)
         return Response(201, customer.to_dict())
 
@@ -160,6 +165,7 @@ class Api:
         if not key or len(key) > 200 or not (key.isascii() and key.isprintable()):
             raise P.ProtocolError(f"{IDEMPOTENCY_HEADER}: required, 1-200 printable ASCII characters")
         data = P.DocumentInput.from_dict(request.json())
+        bounds.check_document(data)
         request_hash = hashlib.sha256(json.dumps(data.to_dict(), sort_keys=True).encode()).hexdigest()
         document, created = self.run(
             lambda: self.service.documents.create(data, key, request_hash), write=True

@@ -20,6 +20,7 @@ from connectors.visma import protocol as P
 from connectors.visma.agent.auth import Authenticator, Unauthorized
 from connectors.visma.agent.errors import AdkError, CompanyUnavailable, Conflict, adke_name
 from connectors.visma.agent.worker import QueueFull, WorkerTimeout
+from connectors.visma.bounds import OutOfBounds
 
 log = logging.getLogger("connectors.visma.agent.server")
 MAX_BODY = 8 * 1024 * 1024
@@ -127,6 +128,13 @@ def unavailable_body(exc: CompanyUnavailable) -> dict:
 def map_exception(exc: BaseException) -> Response:
     if isinstance(exc, HttpError):
         return Response(exc.status, error_body(exc.category, exc.message))
+    if isinstance(exc, OutOfBounds):  # well-formed, but not something Visma can hold or we can answer
+        body = error_body("validation", str(exc))
+        first = exc.first
+        body["error"].update(field=first.field)
+        if first.code is not None:
+            body["error"].update(code=first.code, name=adke_name(first.code))
+        return Response(422, body)
     if isinstance(exc, P.ProtocolError):
         return Response(400, error_body("bad_request", str(exc)))
     if isinstance(exc, Unauthorized):
