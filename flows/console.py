@@ -211,10 +211,10 @@ class ReasonFilter(admin.SimpleListFilter):
     title = _("reason")
     parameter_name = "reason"
     CODES = ["needs_mapping", "totals_mismatch", "invalid_quantity", "invalid_order", "article_number",
-             "customer_choice", "rejected", "permanent_error", "gave_up", "internal_error", "agent_offline",
-             "visma_locked", "visma_busy", "rate_limited",
-             "transient", "no_rule", "not_a_shop_order", "already_applied", "not_transferable",
-             "skipped_by_operator", "resolved"]  # fmt: skip
+             "customer_choice", "out_of_bounds", "rejected", "permanent_error", "gave_up", "internal_error",
+             "agent_offline", "visma_locked", "visma_busy", "rate_limited", "transient", "no_rule",
+             "not_a_shop_order", "already_applied", "not_transferable", "skipped_by_operator",
+             "resolved"]  # fmt: skip
 
     def lookups(self, request, model_admin):
         return [(code, code.replace("_", " ")) for code in self.CODES]

@@ -31,7 +31,7 @@ from connectors.visma.client import VismaClient
 from flows import engine
 from flows.engine import MappingError
 from flows.models import Channel, CustomerChoice, ExternalRef, Integration
-from flows.order_mapping import customer_name, is_company
+from flows.order_mapping import customer_name, is_company, visma_name
 from sharespine.customers.orgnumber import OrgId, org_id
 
 # How a customer was chosen: the key the journey stores; the console words them.
@@ -89,7 +89,7 @@ class Decision:
 def customer_input(order: Order, currency: str | None) -> P.CustomerInput:
     bill, ship = order.bill_to, order.ship_to
     return P.CustomerInput(
-        name=customer_name(bill) or order.email or f"Jetshop {order.order_number}",
+        name=visma_name(bill, order),
         email=order.email or None,
         org_number=order.org_number or None,
         ignore_org_number_check=True,
@@ -98,7 +98,7 @@ def customer_input(order: Order, currency: str | None) -> P.CustomerInput:
         zipcode=bill.zip_code or None,
         city=bill.city or None,
         country_code=bill.country_code or None,
-        delivery_name=customer_name(ship) or None,
+        delivery_name=visma_name(ship, order) if customer_name(ship) else None,
         delivery_address=ship.address or None,
         delivery_zipcode=ship.zip_code or None,
         delivery_city=ship.city or None,

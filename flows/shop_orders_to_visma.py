@@ -28,8 +28,9 @@ from zoneinfo import ZoneInfo
 from django.db.models import Prefetch, prefetch_related_objects
 from django.utils import timezone
 
-from connectors.errors import ConnectorError, PermanentError
+from connectors.errors import ConnectorError, PermanentError, TransientError
 from connectors.jetshop.records import Order
+from connectors.visma import bounds
 from connectors.visma import protocol as P
 from flows import customers, engine, throttle
 from flows.base import ItemFlow, Page
@@ -185,6 +186,7 @@ class ShopOrdersToVisma(ItemFlow):
         """Create the customer if it is new, the document under the item's idempotency key, and
         move the shop order on. In a dry run, what would have been written."""
         customer, channel = facts.customer, facts.channel
+        within_bounds(mapped.document, customer)
         if self.dry_run:
             if customer.new is not None:
                 customer = dataclasses.replace(customer, how=customers.WOULD_CREATE)
@@ -204,8 +206,19 @@ class ShopOrdersToVisma(ItemFlow):
             if mapping_error is None:
                 raise
             raise mapping_error from exc
+        except P.ProtocolError as exc:
+            # Visma took the write but its answer does not read: the document may well exist. It is
+            # looked up by our reference rather than left in Visma without us knowing.
+            document = self.written_anyway(item, exc)
         steps.append((JourneyStep.Step.IN_VISMA, self.summary(document)))
         return self.move_on(order, shop, document, steps)
+
+    def written_anyway(self, item: SyncItem, exc: P.ProtocolError) -> P.Document:
+        kind = self.integration.document_type
+        found = [d for d in self.connections.visma.find_documents(item.reference) if d.kind == kind]
+        if not found:
+            raise TransientError(f"the Visma agent's answer could not be read ({exc}); nothing was written")
+        return dataclasses.replace(found[0], warnings=[*found[0].warnings, f"answer unreadable: {exc}"])
 
     def move_on(self, order: Order, shop: JetshopShop, document: P.Document, steps: list) -> Outcome:  # type: ignore[type-arg]
         """The document exists: move the shop order on, so the status pull stops returning it."""
@@ -236,7 +249,7 @@ class ShopOrdersToVisma(ItemFlow):
             "including_vat": mapped.document.including_vat,
             "rounding_row": str(mapped.rounding),
             "totals": mapped.breakdown,
-            "warnings": list(customer.warnings),
+            "warnings": [*mapped.warnings, *customer.warnings],
         }
 
     def current_order(self, item: SyncItem, shop: JetshopShop) -> Order:
@@ -318,6 +331,26 @@ def routing_of(channel: Channel | None) -> Routing:
         terms_of_payment=channel.terms_of_payment_code,
         way_of_delivery=channel.way_of_delivery_code,
     )
+
+
+def within_bounds(document: P.DocumentInput, customer: customers.Decision) -> None:
+    """Park an order Visma cannot hold (or the agent could not answer for) before anything is written."""
+    problems = bounds.document_problems(dataclasses.replace(document, customer_number=customer.number or "0"))
+    if customer.new is not None:
+        problems += [
+            dataclasses.replace(p, field=f"customer.{p.field}")
+            for p in bounds.customer_problems(customer.new)
+        ]
+    if problems:
+        raise MappingError(
+            "Visma cannot hold the order as it is: " + "; ".join(str(p) for p in problems[:5]),
+            reason="out_of_bounds",
+            detail={
+                "kind": "bounds",
+                "value": problems[0].field,
+                "problems": [str(p) for p in problems[:20]],
+            },
+        )
 
 
 def needs_mapping(exc: PermanentError, document: P.DocumentInput) -> MappingError | None:

@@ -60,6 +60,10 @@ def explain(item: SyncItem) -> str:
             "The order's organisation number %(value)s is not valid (its check digit is wrong); "
             "a consultant must choose the customer."
         ) % {"value": value}
+    if reason == "out_of_bounds":
+        return _("Visma cannot hold the order as it is (%(value)s is out of range); support can see why.") % {
+            "value": value
+        }
     if reason == "totals_mismatch":
         return _("The order's amounts differ from what Visma would calculate by more than rounding.")
     if reason == "invalid_quantity":

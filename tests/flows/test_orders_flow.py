@@ -132,6 +132,16 @@ def test_unknown_payment_method_waits_for_its_mapping(integration, shop, agent, 
                        "vat": "0.15"}]},
             "parked", "VAT 15 %", id="vat_rate_visma_lacks_case",
         ),
+        pytest.param(
+            {"rows": [{"article_number": "1001", "name": "x", "quantity": 100_000,
+                       "unit_price_inc_vat": "100000.00", "vat": "0.25"}]},
+            "parked", "Visma cannot hold the order", id="amount_beyond_what_visma_holds_case",
+        ),
+        pytest.param(
+            {"customer_id": None, "email": "tanaka@example.jp",
+             "bill_to": {"first_name": "日本語", "last_name": "テスト 🎉", "address": "Storgatan 1"}},
+            "done", None, id="name_with_nothing_windows_1252_can_hold_case",
+        ),
     ],
 )  # fmt: skip
 def test_bad_orders_are_parked_or_corrected_with_a_clear_reason(
