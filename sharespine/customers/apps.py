@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 from django.utils.translation import gettext_lazy as _
 
 
@@ -6,3 +7,9 @@ class CustomersConfig(AppConfig):
     name = "sharespine.customers"
     label = "customers"
     verbose_name = _("Merchants")
+
+    def ready(self) -> None:
+        from sharespine.customers.roles import sync_groups
+
+        # After every migrate, the role groups hold exactly what roles.py lists.
+        post_migrate.connect(sync_groups, sender=self, dispatch_uid="customers.sync_groups")
