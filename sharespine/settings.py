@@ -13,7 +13,14 @@ from pathlib import Path
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-from sharespine.envconfig import Config, ConfigError, random_secret_key, read_or_create_secret_file
+from sharespine.envconfig import (
+    Config,
+    ConfigError,
+    ensure_dir,
+    random_secret_key,
+    read_or_create_secret_file,
+    stop,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Config()
@@ -37,10 +44,15 @@ try:
     CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
     # An item in processing longer than this was left by a dead worker and is re-queued.
     FLOWS_STUCK_AFTER_SECONDS = env.int("FLOWS_STUCK_AFTER_SECONDS", 300, minimum=5)
+    # The embedded default keeps its database, broker and cache under VAR_DIR: it must be usable.
+    if not _database:
+        ensure_dir("VAR_DIR", VAR_DIR)
+    if not REDIS_URL:
+        for _sub in ("broker/queue", "broker/processed", "broker/control", "cache"):
+            ensure_dir("VAR_DIR", VAR_DIR / _sub)
 except ConfigError as exc:
     # A clean message naming the variable, then stop: no half-configured process.
-    sys.stderr.write(f"Configuration error: {exc}\n")
-    raise SystemExit(2) from None
+    stop(exc)
 
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
     sys.stderr.write(
@@ -96,7 +108,6 @@ TEMPLATES = [
 if _database:
     DATABASES = {"default": {**_database, "CONN_MAX_AGE": CONN_MAX_AGE, "CONN_HEALTH_CHECKS": True}}
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -166,9 +177,7 @@ if REDIS_URL:
     # Above the longest countdown/ETA we use, or Redis redelivers a task that is merely waiting.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
-    _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    _broker_dir = VAR_DIR / "broker"  # made above
     CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
