@@ -10,6 +10,7 @@ class SharespineAdminConfig(AdminConfig):
         super().ready()  # autodiscovery: every app's admin module, django-celery-beat's included
         from django.contrib import admin
 
-        from sharespine import beat_admin
+        from sharespine import beat_admin, loginlimits
 
         beat_admin.register(admin.site)
+        loginlimits.register(admin.site)

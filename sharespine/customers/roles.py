@@ -49,6 +49,9 @@ READ_ONLY = (
     "flows.journeystep",
     "flows.cursor",
     "flows.initialsync",
+    # Logins (django-axes): failed attempts that count towards a lock-out, and successful logins.
+    "axes.accessattempt",
+    "axes.accesslog",
 )
 
 
@@ -69,6 +72,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "flows.add_initialsync",
             "flows.change_initialsync",
             "flows.retry_syncitem",
+            # Lift a login lock-out (delete its attempts row).
+            "axes.delete_accessattempt",
         }
     ),
     SUPPORT: frozenset(
@@ -94,6 +99,7 @@ ACTIONS: dict[str, dict[str, frozenset[str]]] = {
         "flows.integration": frozenset({"delete_selected"}),
         "flows.jetshopshop": frozenset({"delete_selected"}),
         "flows.vismaagent": frozenset({"delete_selected"}),
+        "axes.accessattempt": frozenset({"delete_selected", "cleanup_expired_attempts"}),
     },
     SUPPORT: {
         "flows.syncitem": frozenset({"retry_selected", "mark_skipped"}),

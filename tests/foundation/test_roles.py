@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from axes.models import AccessAttempt, AccessLog
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.core.exceptions import FieldError
@@ -205,6 +206,14 @@ def every_admin_model(other_merchant_objects):
         direction=InitialSync.Direction.SHOP_TO_VISMA,
         status=InitialSync.Status.PREVIEW,
     )
+    AccessAttempt.objects.create(
+        username="stranger", ip_address="192.0.2.1", user_agent="probe", http_accept="*/*",
+        path_info="/accounts/login/", failures_since_start=3, get_data="", post_data="",
+    )  # fmt: skip
+    AccessLog.objects.create(
+        username="support", ip_address="192.0.2.2", user_agent="browser", http_accept="*/*",
+        path_info="/admin/login/",
+    )  # fmt: skip
     ConfigChange.objects.create(
         customer=other_merchant_objects, model="flows.Integration", object_id=str(integration.pk),
         object_repr=str(integration), action=ConfigChange.Action.CHANGED, field="name",

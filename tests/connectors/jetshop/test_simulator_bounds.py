@@ -113,6 +113,7 @@ def test_a_chunked_body_is_refused_with_411(shop):
     sock = socket.create_connection((shop.server.host, shop.server.port), timeout=5)
     with sock:
         sock.sendall(
-            f"POST {ENDPOINT_PATH} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n".encode()
+            f"POST {ENDPOINT_PATH} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n".encode()
+            + b"5\r\nhello\r\n"
         )
         assert sock.recv(4096).startswith(b"HTTP/1.1 411")
