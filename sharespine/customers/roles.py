@@ -49,6 +49,7 @@ READ_ONLY = (
     "flows.journeystep",
     "flows.cursor",
     "flows.initialsync",
+    "flows.customerchoice",
     # Logins (django-axes): failed attempts that count towards a lock-out, and successful logins.
     "axes.accessattempt",
     "axes.accesslog",
@@ -72,6 +73,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "flows.add_initialsync",
             "flows.change_initialsync",
             "flows.retry_syncitem",
+            # Choose the Visma customer of an order the flow would not guess (duplicate or invalid
+            # organisation number).
+            "flows.add_customerchoice",
+            "flows.change_customerchoice",
             # Lift a login lock-out (delete its attempts row).
             "axes.delete_accessattempt",
         }
