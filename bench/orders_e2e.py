@@ -10,7 +10,7 @@ e-mail addresses in every shop as in tests/e2e, half from guests), each against 
 meet the same state and make the same calls:
 
 * **bare**: the client calls the flow makes for these orders, by this process, with the clients
-  the flow uses (built by ``flows.connections``) and no engine: per shop one "list orders by
+  the flow uses (built by ``flows.engine.connections``) and no engine: per shop one "list orders by
   status"; per order "find documents by reference", the customer look-ups and creates that
   ``flows.customers`` would make (it remembers customers the way ``ExternalRef`` does), "create
   document" and "set the shop order status"; the VAT codes once. The documents are mapped before
@@ -146,7 +146,7 @@ class World:
 def simulators(shops: int, folder: Path):  # type: ignore[no-untyped-def]
     """Fresh Jetshop shops and a fresh Visma agent (demo company), each its own process."""
     from connectors.jetshop.simulator.server import start_process
-    from flows.demo import DEMO_AGENT_KEY, DEMO_AGENT_SECRET
+    from flows.demo.setup import DEMO_AGENT_KEY, DEMO_AGENT_SECRET
 
     folder.mkdir(parents=True, exist_ok=True)
     processes: list[subprocess.Popen] = []
@@ -184,7 +184,7 @@ def place_orders(world: World, specs: list[list[dict]]) -> None:
 
 def configure_merchant(world: World, name: str, shop_rate: float):  # type: ignore[no-untyped-def]
     from connectors.jetshop.wire import ENDPOINT_PATH
-    from flows.demo import DEMO_AGENT_KEY, DEMO_AGENT_SECRET, ChannelSpec, ShopSpec, configure
+    from flows.demo.setup import DEMO_AGENT_KEY, DEMO_AGENT_SECRET, ChannelSpec, ShopSpec, configure
     from sharespine.customers.models import Customer
     from sharespine.customers.orgnumber import luhn_check_digit
 
@@ -211,9 +211,9 @@ def configure_merchant(world: World, name: str, shop_rate: float):  # type: igno
 def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dict:
     """The calls the flow makes for these orders, with its clients, and nothing else."""
     from bench import probes
-    from flows.connections import Connections
     from flows.customers import customer_input
-    from flows.demo import STATUS_RECEIVED
+    from flows.demo.setup import STATUS_RECEIVED
+    from flows.engine.connections import Connections
     from flows.order_mapping import is_company, map_order
     from flows.shop_orders_to_visma import STOCKHOLM, ShopOrdersToVisma, routing_of
     from sharespine.customers.orgnumber import org_id
@@ -241,7 +241,7 @@ def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dic
 
         probes.reset()
         started = time.perf_counter()
-        visma.vat_codes()  # once per worker process (cached for ten minutes by flows.connections)
+        visma.vat_codes()  # once per worker process (cached for ten minutes by flows.engine.connections)
         for shop in shops:
             since = time_now(STOCKHOLM) - timedelta(days=shop.order_lookback_days)
             connections.jetshop(shop).list_orders_by_status(STATUS_RECEIVED, since=since)
@@ -314,7 +314,7 @@ def measure_e2e(specs: list[list[dict]], folder: Path, args: argparse.Namespace)
     from django.db.models import Count, Max
 
     from connectors.visma.client import VismaClient
-    from flows.demo import DEMO_AGENT_KEY, DEMO_AGENT_SECRET
+    from flows.demo.setup import DEMO_AGENT_KEY, DEMO_AGENT_SECRET
     from flows.models import SyncItem, SyncRun
     from flows.modes import Flow
     from sharespine.celery import app
@@ -426,7 +426,7 @@ def profile_in_process(specs: list[list[dict]], folder: Path, shop_rate: float, 
     import cProfile
     import pstats
 
-    from flows import runner
+    from flows.engine import runner
     from flows.modes import Flow
 
     with simulators(len(specs), folder) as world:

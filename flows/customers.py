@@ -146,10 +146,18 @@ def choose(
     source_id: str,
     shop_pk: int,
     channel: Channel | None,
+    retried: bool = True,
 ) -> Decision:
-    """Find the order's customer, reading only; raises ``MappingError`` when a person must choose."""
+    """Find the order's customer, reading only; raises ``MappingError`` when a person must choose.
+
+    A person's choice can only exist for an order tried before (it was parked), so a first attempt
+    (``retried`` false) does not look for one."""
     shop_key = f"{shop_pk}:{order.customer_id}" if order.customer_id else ""
-    chosen = CustomerChoice.objects.filter(integration=integration, source_id=source_id).first()
+    chosen = (
+        CustomerChoice.objects.filter(integration=integration, source_id=source_id).first()
+        if retried
+        else None
+    )
     if chosen is not None:
         new = None if chosen.customer_number else customer_input(order, order.currency_code or None)
         return Decision(chosen.customer_number, BY_CHOICE, shop_key, new=new, chosen_by=chosen.chosen_by)

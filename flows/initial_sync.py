@@ -35,13 +35,14 @@ from django.utils import timezone
 from connectors.errors import ConnectorError, TransientError
 from connectors.jetshop.records import ProductInput
 from connectors.visma import protocol as P
-from flows import batch, engine
-from flows.base import Change, Problem
-from flows.connections import Connections
+from flows import engine
+from flows.engine import batch, dispatch
+from flows.engine.base import Change, Problem
+from flows.engine.connections import Connections
+from flows.engine.payloads import dump, load
 from flows.models import ArticleAccountMapping, ExternalRef, InitialSync, InitialSyncEntry, SyncItem, SyncRun
 from flows.modes import BULK_QUEUE, Flow
 from flows.order_mapping import percent
-from flows.payloads import dump, load
 from flows.shop_products_to_visma import article_input, put_articles
 from flows.visma_products_to_shop import base_prices, product_rows, write_products
 
@@ -189,20 +190,16 @@ def direction_of(sync: InitialSync):  # type: ignore[no-untyped-def]
 
 def start(sync: InitialSync) -> None:
     """Queue the preview of a new sync (after the row is committed)."""
-    from flows.tasks import preview_initial_sync
-
-    transaction.on_commit(lambda: preview_initial_sync.apply_async((sync.pk,), queue=BULK_QUEUE))
+    dispatch.later("flows.tasks.preview_initial_sync", sync.pk, queue=BULK_QUEUE)
 
 
 def confirm(sync: InitialSync) -> bool:
     """The consultant said "apply": from preview to applying, once, and queue the first stretch."""
-    from flows.tasks import apply_initial_sync
-
     moved = InitialSync.objects.filter(pk=sync.pk, status=InitialSync.Status.PREVIEW).update(
         status=InitialSync.Status.APPLYING, applying_since=timezone.now(), done=0, updated_at=timezone.now()
     )
     if moved:
-        transaction.on_commit(lambda: apply_initial_sync.apply_async((sync.pk,), queue=BULK_QUEUE))
+        dispatch.later("flows.tasks.apply_initial_sync", sync.pk, queue=BULK_QUEUE)
     return bool(moved)
 
 

@@ -32,9 +32,10 @@ from connectors.errors import ConnectorError, PermanentError, TransientError
 from connectors.jetshop.records import Order
 from connectors.visma import bounds
 from connectors.visma import protocol as P
-from flows import customers, engine, throttle
-from flows.base import ItemFlow, Page
-from flows.engine import MappingError, Outcome, SourceRecord
+from flows import customers, engine
+from flows.engine import MappingError, Outcome, SourceRecord, throttle
+from flows.engine.base import ItemFlow, Page
+from flows.engine.payloads import dump, load
 from flows.models import (
     Channel,
     ExternalRef,
@@ -46,7 +47,6 @@ from flows.models import (
 )
 from flows.modes import Flow
 from flows.order_mapping import Lookups, Mapped, Routing, map_order
-from flows.payloads import dump, load
 
 log = logging.getLogger("flows.orders")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -166,7 +166,7 @@ class ShopOrdersToVisma(ItemFlow):
         channel = self.channel_of(order, shop)
         customer = customers.choose(
             self.integration, self.connections.visma, order, source_id=item.source_id, shop_pk=shop.pk,
-            channel=channel,
+            channel=channel, retried=item.attempts > 1,
         )  # fmt: skip
         return Facts(self.integration.document_type, channel, customer, self.lookups())
 

@@ -25,9 +25,9 @@ from decimal import Decimal
 from connectors.errors import PermanentError
 from connectors.jetshop.records import Product
 from connectors.visma import protocol as P
-from flows import batch, engine
-from flows.base import BatchFlow, Change, Problem
-from flows.engine import Outcome
+from flows import engine
+from flows.engine import Outcome, batch
+from flows.engine.base import BatchFlow, Change, Problem
 from flows.models import ArticleAccountMapping, ExternalRef, JetshopShop, SyncItem, SyncRun
 from flows.modes import Flow
 from flows.order_mapping import percent

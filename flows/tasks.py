@@ -11,10 +11,11 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from flows import agent_status, engine, heartbeats, initial_sync, retention, runner
+from flows import engine, initial_sync
+from flows.engine import agent_status, heartbeats, retention, runner
+from flows.engine.registry import flow_class
 from flows.models import InitialSync, Integration, SyncItem
 from flows.modes import BULK_QUEUE, QUEUE_BY_FLOW
-from flows.registry import flow_class
 
 
 @shared_task(name="flows.tasks.record_queue_heartbeat", bind=True, ignore_result=True)

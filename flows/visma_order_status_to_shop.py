@@ -21,9 +21,9 @@ from collections.abc import Iterator
 
 from connectors.errors import PermanentError, TransientError
 from connectors.visma import protocol as P
-from flows import engine, throttle
-from flows.base import ItemFlow, Page
-from flows.engine import Outcome, Skipped, SourceRecord
+from flows import engine
+from flows.engine import Outcome, Skipped, SourceRecord, throttle
+from flows.engine.base import ItemFlow, Page
 from flows.models import ExternalRef, JetshopShop, JourneyStep, StatusRule, SyncItem, SyncRun
 from flows.modes import Flow
 from flows.shop_orders_to_visma import throttle_key

@@ -20,12 +20,11 @@ from decimal import Decimal
 from connectors.errors import PermanentError
 from connectors.jetshop.records import ProductInput
 from connectors.visma import protocol as P
-from flows import batch
-from flows.base import BatchFlow, Change, Problem
-from flows.engine import Outcome
+from flows.engine import Outcome, batch
+from flows.engine.base import BatchFlow, Change, Problem
+from flows.engine.payloads import dump
 from flows.models import ExternalRef, JetshopShop, SyncItem, SyncRun
 from flows.modes import Flow
-from flows.payloads import dump
 
 PAGE = 5000
 FOUR = Decimal("0.0001")

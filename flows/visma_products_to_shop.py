@@ -19,12 +19,12 @@ from decimal import Decimal
 
 from connectors.jetshop.records import ProductInput
 from connectors.visma import protocol as P
-from flows import batch, engine
-from flows.base import BatchFlow, Change, Problem
-from flows.engine import Outcome
+from flows import engine
+from flows.engine import Outcome, batch
+from flows.engine.base import BatchFlow, Change, Problem
+from flows.engine.payloads import dump
 from flows.models import ExternalRef, Integration, JetshopShop, SyncItem, SyncRun
 from flows.modes import Flow
-from flows.payloads import dump
 from flows.visma_prices_to_shop import convert
 
 PAGE = 500

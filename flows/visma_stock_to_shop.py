@@ -21,12 +21,11 @@ from decimal import Decimal
 
 from connectors.jetshop.records import Order, StockInput
 from connectors.visma import protocol as P
-from flows import batch
-from flows.base import BatchFlow, Change, Problem
-from flows.engine import Outcome
+from flows.engine import Outcome, batch
+from flows.engine.base import BatchFlow, Change, Problem
+from flows.engine.payloads import dump, load
 from flows.models import ExternalRef, Integration, JetshopShop, SyncItem, SyncRun
 from flows.modes import Flow
-from flows.payloads import dump, load
 
 PAGE = 5000
 # Orders sold in the shop and not (yet) reserved in Visma.

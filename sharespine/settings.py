@@ -230,7 +230,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": "bulk", "expire_seconds": 3600},
     },
     # Every minute: re-queue items a dead worker left behind (flows run on their own schedules,
-    # made from each integration's configuration in flows/schedules.py).
+    # made from each integration's configuration in flows/engine/schedules.py).
     "sweep-stuck-items": {
         "task": "flows.tasks.sweep_stuck",
         "schedule": 60.0,

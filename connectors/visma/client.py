@@ -69,7 +69,8 @@ class AgentHeartbeat:
     last_successful_write: str | None
 
     def agent_fields(self) -> dict[str, str]:
-        """The values for the ``VismaAgent`` row's heartbeat fields (``flows.agent_status.mark_online``).
+        """The values for the ``VismaAgent`` row's heartbeat fields
+        (``flows.engine.agent_status.mark_online``).
 
         Only what that model stores; ``last_seen_at`` is set by ``mark_online`` itself.
         """

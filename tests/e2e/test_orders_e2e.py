@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from flows.demo import ChannelSpec, ShopSpec, configure
+from flows.demo.setup import ChannelSpec, ShopSpec, configure
 from flows.models import JourneyStep, SyncItem, SyncRun, VismaAgent
 from flows.modes import Flow
 from tests.e2e.conftest import Beat

@@ -16,8 +16,8 @@ from django.urls import reverse
 
 from connectors.jetshop import JetshopClient
 from connectors.jetshop.records import ProductInput
-from flows import runner
-from flows.demo import PRICE_LIST_SE
+from flows.demo.setup import PRICE_LIST_SE
+from flows.engine import runner
 from flows.models import PriceListMapping, SyncItem, SyncRun
 from flows.modes import Flow
 from sharespine.celery import app

@@ -6,9 +6,9 @@ import inspect
 
 import pytest
 
-from flows.base import BatchFlow, ItemFlow
+from flows.engine.base import BatchFlow, ItemFlow
+from flows.engine.registry import flow_class
 from flows.modes import FLOWS_BY_MODE, QUEUE_BY_FLOW, Flow, FlowMode
-from flows.registry import flow_class
 from tests.factories import IntegrationFactory
 
 # The seed's table, row by row: flow, Ecom, ERP, Kombo.

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from flows import runner
+from flows.engine import runner
 from flows.models import ExternalRef, JourneyStep, SyncItem
 from flows.modes import Flow
 

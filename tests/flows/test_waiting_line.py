@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
-from flows import runner
+from flows.engine import runner
 from flows.models import StatusRule, SyncItem
 from flows.modes import Flow
 from tests.flows.test_orders_flow import order_spec, transfer

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_celery_beat.models import ClockedSchedule, CrontabSchedule, PeriodicTask, SolarSchedule
 
+from flows.engine.schedules import sync_schedules, task_name
 from flows.models import (
     ExternalRef,
     InitialSync,
@@ -22,7 +23,6 @@ from flows.models import (
     VismaAgent,
 )
 from flows.modes import Flow
-from flows.schedules import sync_schedules, task_name
 from sharespine.customers.models import ConfigChange, Customer
 from sharespine.customers.roles import ACTIONS as ROLE_ACTIONS
 from sharespine.customers.roles import CONSULTANT, MERCHANT, ROLES, SUPPORT

@@ -14,7 +14,7 @@ did not.
 
 ``map`` is pure in both shapes: table-tested on its own, and the point where plugins hook in.
 A flow never writes SyncRun, SyncItem, ExternalRef, Cursor or journey rows itself: it returns
-them to the engine (``flows.engine`` and ``flows.batch``), the one bookkeeper.
+them to the engine (``flows.engine`` and ``flows.engine.batch``), the one bookkeeper.
 """
 
 from __future__ import annotations
@@ -24,8 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
-from flows.connections import Connections
 from flows.engine import Outcome, Skipped, SourceRecord
+from flows.engine.connections import Connections
 from flows.models import Integration, JetshopShop, SyncItem, SyncRun
 
 S = TypeVar("S")  # a source record

@@ -16,13 +16,14 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from connectors.errors import ConnectorError, PermanentError, RateLimited, TransientError
-from flows import agent_status, batch, engine
-from flows.base import BatchFlow
-from flows.connections import Connections
+from flows import engine
+from flows.engine import agent_status, batch
+from flows.engine.base import BatchFlow
+from flows.engine.connections import Connections
+from flows.engine.registry import flow_class, implemented
 from flows.models import Integration, SyncItem, SyncRun
-from flows.registry import flow_class, implemented
 
-log = logging.getLogger("flows.runner")
+log = logging.getLogger("flows.engine.runner")
 # Items one run processes in order before it lets the next run (and other merchants) have a turn.
 INLINE_BATCH = 500
 # What an item's wait holds back (``Line``): everything, its shop's items, or its own order's.

@@ -1,4 +1,5 @@
-"""The engine's half for batch flows (``flows.base.BatchFlow``): products, prices, price lists and stock.
+"""The engine's half for batch flows (``flows.engine.base.BatchFlow``): products, prices, price
+lists and stock.
 
 A cycle reads its source in full or from a cursor, maps each record for each shop (pure), compares
 the payload with the one last sent (its hash on ``ExternalRef``, peers-and-lessons.md P9) and
@@ -25,11 +26,11 @@ from django.utils import timezone
 
 from connectors.errors import PermanentError
 from flows import engine
-from flows.base import BatchFlow, Change, Problem
 from flows.engine import Outcome, payload_hash, run_log
+from flows.engine.base import BatchFlow, Change, Problem
 from flows.models import ExternalRef, Integration, JetshopShop, SyncItem, SyncRun
 
-log = logging.getLogger("flows.batch")
+log = logging.getLogger("flows.engine.batch")
 ARTICLE_PAGE = 5000
 T = TypeVar("T")
 

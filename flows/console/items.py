@@ -29,11 +29,11 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.errors import ConnectorError
 from flows import customers, engine, tasks
-from flows.connections import Connections
+from flows.engine.connections import Connections
+from flows.engine.reasons import ORDER_FLOWS, explain
+from flows.engine.registry import flow_class
 from flows.models import CustomerChoice, ExternalRef, Integration, JetshopShop, JourneyStep, SyncItem, SyncRun
 from flows.modes import Flow
-from flows.registry import flow_class
-from sharespine.dashboard.reasons import ORDER_FLOWS, explain
 
 ORDERS = Flow.SHOP_ORDERS_TO_VISMA
 Step = JourneyStep.Step

@@ -213,7 +213,7 @@ def write_cursor(integration: Integration, flow: str, value: str, scope: str = "
 
 
 def store_page(run: SyncRun, page, *, journey: bool = False) -> list[int]:  # type: ignore[no-untyped-def]
-    """One page an item flow pulled (``flows.base.Page``): its records become items, the cursor
+    """One page an item flow pulled (``flows.engine.base.Page``): its records become items, the cursor
     moves and parked items that can go now are queued again, all in one transaction."""
     for line in page.log:
         run_log(run, line)
