@@ -223,7 +223,7 @@ def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dic
         place_orders(world, specs)
         connections = Connections(integration)
         flow = ShopOrdersToVisma(integration, connections)
-        visma, lookups = connections.visma, flow.lookups()
+        visma, lookups = connections.visma, flow.lookups
         # Before the clock: each order as the flow would map it (customer number filled in later).
         plan = []
         for shop in flow.shops():

@@ -18,6 +18,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
 import re
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from connectors.errors import ConnectorError, PermanentError, TransientError
@@ -35,10 +36,12 @@ from connectors.visma import protocol as P
 from flows import customers, engine
 from flows.engine import MappingError, Outcome, SourceRecord, throttle
 from flows.engine.base import ItemFlow, Page
+from flows.engine.connections import Connections
 from flows.engine.payloads import dump, load
 from flows.models import (
     Channel,
     ExternalRef,
+    Integration,
     JetshopShop,
     JourneyStep,
     MethodMapping,
@@ -69,6 +72,10 @@ class ShopOrdersToVisma(ItemFlow):
     journey = True
     # Oldest first: when the agent comes back after a weekend, orders drain in the order placed.
     in_order = True
+
+    def __init__(self, integration: Integration, connections: Connections) -> None:
+        super().__init__(integration, connections)
+        self._channels: dict[int, list[Channel]] = {}
 
     # --- pull ---------------------------------------------------------------------------------------
 
@@ -144,9 +151,8 @@ class ShopOrdersToVisma(ItemFlow):
     # --- process one order ----------------------------------------------------------------------
 
     def process(self, item: SyncItem) -> Outcome:
-        # The shop came with the claimed item; its channels are the one query left.
+        # The shop came with the claimed item.
         shop = item.shop or JetshopShop.objects.get(pk=item.shop_id)
-        prefetch_related_objects([shop], "channels")
         order = self.current_order(item, shop)
         kind = self.integration.document_type
         visma = self.connections.visma
@@ -168,7 +174,7 @@ class ShopOrdersToVisma(ItemFlow):
             self.integration, self.connections.visma, order, source_id=item.source_id, shop_pk=shop.pk,
             channel=channel, retried=item.attempts > 1,
         )  # fmt: skip
-        return Facts(self.integration.document_type, channel, customer, self.lookups())
+        return Facts(self.integration.document_type, channel, customer, self.lookups)
 
     @staticmethod
     def map(order: Order, reference: str, facts: Facts) -> Mapped:
@@ -265,7 +271,7 @@ class ShopOrdersToVisma(ItemFlow):
 
     def channel_of(self, order: Order, shop: JetshopShop) -> Channel | None:
         """The order's channel by the shop's rule; an order that fits none is parked."""
-        channels = list(shop.channels.all())
+        channels = self.channels(shop)
         if not channels:
             return None
         rule = shop.channel_rule
@@ -285,6 +291,14 @@ class ShopOrdersToVisma(ItemFlow):
             detail={"kind": "channel", "value": value},
         )
 
+    # Read once per run (one flow object serves a run of up to 500 orders).
+
+    def channels(self, shop: JetshopShop) -> list[Channel]:
+        if shop.pk not in self._channels:
+            self._channels[shop.pk] = list(shop.channels.order_by("pk"))
+        return self._channels[shop.pk]
+
+    @functools.cached_property
     def lookups(self) -> Lookups:
         codes: dict[str, dict[str, str]] = {"payment": {}, "delivery": {}}
         for mapping in MethodMapping.objects.filter(integration=self.integration):

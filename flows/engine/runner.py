@@ -18,7 +18,7 @@ from django.utils import timezone
 from connectors.errors import ConnectorError, PermanentError, RateLimited, TransientError
 from flows import engine
 from flows.engine import agent_status, batch
-from flows.engine.base import BatchFlow
+from flows.engine.base import BatchFlow, ItemFlow
 from flows.engine.connections import Connections
 from flows.engine.registry import flow_class, implemented
 from flows.models import Integration, SyncItem, SyncRun
@@ -96,7 +96,7 @@ def run_flow(integration_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHE
         left: list[int] = []
         more = False
         if handler.in_order:
-            outcomes = process_in_order(ready_in_order(integration_id, flow), lock)
+            outcomes = process_in_order(ready_in_order(integration_id, flow), lock, handler)
             if outcomes:
                 engine.run_log(run, "processed: " + ", ".join(f"{n} {s}" for s, n in outcomes.items()))
             more = sum(outcomes.values()) >= INLINE_BATCH
@@ -138,8 +138,12 @@ def _order_key(item_id: int, reference: str) -> str:
     return reference or f"#{item_id}"
 
 
-def process_in_order(item_ids: list[int], lock: engine.FlowLock | None = None) -> Counter:
-    """Process items oldest first; one that must wait holds back only what it must (see ``Line``)."""
+def process_in_order(
+    item_ids: list[int], lock: engine.FlowLock | None = None, handler: ItemFlow | None = None
+) -> Counter:
+    """Process items oldest first; one that must wait holds back only what it must (see ``Line``).
+    ``handler``: the run's flow object, so what it looks up once (mappings, channels) serves the
+    whole run."""
     outcomes: Counter = Counter()
     line = Line()
     keys = dict(
@@ -155,7 +159,7 @@ def process_in_order(item_ids: list[int], lock: engine.FlowLock | None = None) -
                 break
             continue
         item = engine.claim(item_id)
-        wait = process_claimed(item) if item is not None else None
+        wait = process_claimed(item, handler) if item is not None else None
         # Counted in the status the engine left it in; one not claimed (another worker has it,
         # or it is finished) as it stands in the database.
         status = item.status if item else SyncItem.objects.values_list("status", flat=True).get(pk=item_id)
@@ -204,14 +208,14 @@ def process_item(item_id: int) -> Wait | None:
     return process_claimed(item)
 
 
-def process_claimed(item: SyncItem) -> Wait | None:
+def process_claimed(item: SyncItem, handler: ItemFlow | None = None) -> Wait | None:
     """``process_item`` after the claim; the engine leaves ``item.status`` as it stored it."""
     integration = item.integration
     needs_agent = item.flow in agent_status.FLOWS_NEEDING_AGENT
     if needs_agent and agent_status.is_offline(integration.pk):
         engine.wait_in_line(item, "Visma agent offline; waiting for it to return")
         return Wait(agent_status.RECHECK_SECONDS, HOLDS_ALL)
-    handler = flow_class(item.flow)(integration, Connections(integration))
+    handler = handler or flow_class(item.flow)(integration, Connections(integration))
     try:
         outcome = handler.process(item)
     except engine.MappingError as exc:
