@@ -6,7 +6,7 @@
 
 The deployment is the production one (Procfile, docker-compose.yml), each part its own process:
 real ``celery beat`` (django-celery-beat's DatabaseScheduler, reading the schedules
-``flows.schedules.sync_schedules`` made for every integration), one ``celery worker`` for the
+``flows.engine.schedules.sync_schedules`` made for every integration), one ``celery worker`` for the
 ``orders`` queue (prefork, ``--orders-concurrency`` 2 as in the Procfile) and one for the ``bulk``
 queue (``--bulk-concurrency`` 1): two worker processes, split by queue as production runs them, so
 a catalogue sync competes with orders for CPU, database and Redis but never for a place in a queue.
@@ -174,7 +174,10 @@ def run_worker(queue: str, concurrency: int, hostname: str, folder: str) -> None
         tasks.write(e="expired" if expired else "revoked", id=getattr(request, "id", None), q=queue,
                     task=getattr(request, "name", None), t=time.time())  # fmt: skip
 
-    app.worker_main(["worker", "--queues", queue, "--pool", "prefork" if concurrency > 1 else "solo",
+    pool = "prefork" if concurrency > 1 else "solo"
+    if queue == "orders" and os.environ.get("BENCH_ORDERS_POOL"):
+        pool = os.environ["BENCH_ORDERS_POOL"]  # --orders-pool: e.g. threads, for I/O-bound runs
+    app.worker_main(["worker", "--queues", queue, "--pool", pool,
                      "--concurrency", str(concurrency), "--hostname", hostname, "--without-gossip",
                      "--without-mingle", "--loglevel", "INFO"])  # fmt: skip
 
@@ -304,7 +307,7 @@ def system_busy() -> tuple[int, int]:
 
 def start_outside_world(stack: Stack, args: argparse.Namespace) -> tuple[list[str], list[str]]:
     """Shop hosts and agents; returns (shop base URL, agent URL) per integration."""
-    from flows.demo import DEMO_AGENT_KEY, DEMO_AGENT_SECRET
+    from flows.demo.setup import DEMO_AGENT_KEY, DEMO_AGENT_SECRET
 
     n, k = args.integrations, args.catalogue_integrations
     shops: list[str] = [""] * n
@@ -338,7 +341,7 @@ def start_outside_world(stack: Stack, args: argparse.Namespace) -> tuple[list[st
 
 def configure_fleet(args: argparse.Namespace, shops: list[str], agents: list[str]) -> list:  # type: ignore[type-arg]
     from connectors.jetshop.wire import ENDPOINT_PATH
-    from flows.demo import DEMO_AGENT_KEY, DEMO_AGENT_SECRET, ChannelSpec, ShopSpec, configure
+    from flows.demo.setup import DEMO_AGENT_KEY, DEMO_AGENT_SECRET, ChannelSpec, ShopSpec, configure
     from sharespine.customers.models import Customer
     from sharespine.customers.orgnumber import luhn_check_digit
 
@@ -774,6 +777,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shop-hosts", type=int, default=2, help="processes serving the ordinary shops")
     parser.add_argument("--agents", type=int, default=4, help="agents shared by the ordinary integrations")
     parser.add_argument("--orders-concurrency", type=int, default=2, help="the orders worker's processes")
+    parser.add_argument(
+        "--orders-pool",
+        choices=["prefork", "threads"],
+        default=None,
+        help="the orders worker's pool (default: prefork, as in the Procfile)",
+    )
     parser.add_argument("--bulk-concurrency", type=int, default=1, help="the bulk worker's processes")
     parser.add_argument("--catalogue-wait", type=float, default=120, help="longest wait for the sync")
     parser.add_argument("--drain", type=float, default=180, help="seconds after the stream to finish")
@@ -786,6 +795,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--as-worker", nargs=3, help=argparse.SUPPRESS)
     parser.add_argument("--as-beat", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.orders_pool:
+        os.environ["BENCH_ORDERS_POOL"] = args.orders_pool  # read by the worker processes it starts
     if args.as_shops:
         return serve_shops(*args.as_shops)
     if args.as_worker:
