@@ -178,6 +178,7 @@ class ShopToVisma:
         return found is not None and _fields(found.name, found.bar_code) == fields
 
 
+# The two sides a sync can copy from, each with the same methods.
 Direction = VismaToShop | ShopToVisma
 
 DIRECTIONS: dict[str, type[Direction]] = {
