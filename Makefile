@@ -45,10 +45,12 @@ test: dev-venv
 	DATABASE_URL=$${DATABASE_URL:-$(TEST_DATABASE_URL)} REDIS_URL=$${REDIS_URL:-$(TEST_REDIS_URL)} \
 		VAR_DIR=$(CURDIR)/var/test $(BIN)/pytest $(PYTEST_ARGS)
 
+# mypy's scope and settings are in pyproject.toml; Django's settings load on their embedded defaults.
 lint: dev-venv
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
+	env -u DATABASE_URL -u REDIS_URL $(BIN)/mypy
 
 format: dev-venv
 	$(BIN)/ruff format .

@@ -162,7 +162,7 @@ def choose(
         new = None if chosen.customer_number else customer_input(order, order.currency_code or None)
         return Decision(chosen.customer_number, BY_CHOICE, shop_key, new=new, chosen_by=chosen.chosen_by)
     rule = channel.guest_rule if channel else Channel.GuestRule.MATCH_EMAIL
-    if not shop_key and rule == Channel.GuestRule.SHARED_CUSTOMER:
+    if channel is not None and not shop_key and rule == Channel.GuestRule.SHARED_CUSTOMER:
         return Decision(channel.guest_customer_number, BY_SHARED_GUEST, shop_key)
 
     buyer = Buyer(order)

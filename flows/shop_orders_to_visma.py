@@ -24,9 +24,10 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from connectors.errors import ConnectorError, PermanentError, TransientError
@@ -79,7 +80,7 @@ class ShopOrdersToVisma(ItemFlow):
 
     # --- pull ---------------------------------------------------------------------------------------
 
-    def shops(self):  # type: ignore[no-untyped-def]
+    def shops(self) -> QuerySet[JetshopShop]:
         return self.integration.shops.prefetch_related(
             "order_triggers", Prefetch("channels", queryset=Channel.objects.order_by("pk"))
         ).order_by("pk")
@@ -152,7 +153,9 @@ class ShopOrdersToVisma(ItemFlow):
 
     def process(self, item: SyncItem) -> Outcome:
         # The shop came with the claimed item.
-        shop = item.shop or JetshopShop.objects.get(pk=item.shop_id)
+        shop = item.shop
+        if shop is None:  # as the look-up of pk=None did
+            raise JetshopShop.DoesNotExist("the order's item names no shop")
         order = self.current_order(item, shop)
         kind = self.integration.document_type
         visma = self.connections.visma
@@ -204,7 +207,9 @@ class ShopOrdersToVisma(ItemFlow):
         # Only an order that mapped creates its customer.
         customer = customers.settle(self.integration, visma, customer, source_id=item.source_id)
         document_input = dataclasses.replace(mapped.document, customer_number=customer.number)
-        steps = [(JourneyStep.Step.MAPPED, self.mapped_step(mapped, customer, channel))]
+        steps: list[tuple[str, dict[str, Any]]] = [
+            (JourneyStep.Step.MAPPED, self.mapped_step(mapped, customer, channel))
+        ]
         try:
             document = visma.create_document(document_input, engine.idempotency_key(item))
         except PermanentError as exc:
@@ -226,7 +231,9 @@ class ShopOrdersToVisma(ItemFlow):
             raise TransientError(f"the Visma agent's answer could not be read ({exc}); nothing was written")
         return dataclasses.replace(found[0], warnings=[*found[0].warnings, f"answer unreadable: {exc}"])
 
-    def move_on(self, order: Order, shop: JetshopShop, document: P.Document, steps: list) -> Outcome:  # type: ignore[type-arg]
+    def move_on(
+        self, order: Order, shop: JetshopShop, document: P.Document, steps: list[tuple[str, dict[str, Any]]]
+    ) -> Outcome:
         """The document exists: move the shop order on, so the status pull stops returning it."""
         if shop.transferred_status_id is not None:
             with throttle.respect(throttle_key(shop)):

@@ -25,6 +25,7 @@ from decimal import Decimal
 from connectors.errors import PermanentError
 from connectors.jetshop.records import Product
 from connectors.visma import protocol as P
+from connectors.visma.client import VismaClient
 from flows import engine
 from flows.engine import Outcome, batch
 from flows.engine.base import BatchFlow, Change, Problem
@@ -54,7 +55,7 @@ def article_input(product: Product, accounts: dict) -> P.ArticleInput | Problem:
                           bar_code=product.ean_code or None, webshop=True)  # fmt: skip
 
 
-def put_articles(visma, changes: list[Change]) -> list[Problem]:  # type: ignore[no-untyped-def]
+def put_articles(visma: VismaClient, changes: list[Change]) -> list[Problem]:
     """Create or update each article; one Visma refuses is parked with Visma's reason."""
     problems = []
     for change in changes:

@@ -29,7 +29,7 @@ from flows.modes import Flow
 from flows.shop_orders_to_visma import throttle_key
 
 PAGE = 500
-EVENT_STEPS = {
+EVENT_STEPS: dict[str, str] = {
     StatusRule.Event.DELIVERED: JourneyStep.Step.DELIVERED,
     StatusRule.Event.INVOICED: JourneyStep.Step.INVOICED,
     StatusRule.Event.PAID: JourneyStep.Step.PAID,
@@ -75,6 +75,8 @@ class VismaOrderStatusToShop(ItemFlow):
         ).exists():
             return Skipped("already_applied", f"{event.event} was already applied to this order")
 
+        if order_item.shop_id is None:  # as the look-up of pk=None would
+            raise JetshopShop.DoesNotExist("the order's item names no shop")
         shop = JetshopShop.objects.get(pk=order_item.shop_id)
         order_id = int(order_item.source_id.split(":", 1)[1])
         tracking = event.tracking_number if rule.include_tracking else ""

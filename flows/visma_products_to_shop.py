@@ -17,8 +17,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from connectors.jetshop import JetshopClient
 from connectors.jetshop.records import ProductInput
 from connectors.visma import protocol as P
+from connectors.visma.client import VismaClient
 from flows import engine
 from flows.engine import Outcome, batch
 from flows.engine.base import BatchFlow, Change, Problem
@@ -45,8 +47,8 @@ def product_rows(
 
 
 def base_prices(
-    visma, integration: Integration, articles: dict[str, P.Article], rates: dict[str, Decimal]
-) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
+    visma: VismaClient, integration: Integration, articles: dict[str, P.Article], rates: dict[str, Decimal]
+) -> dict[str, Decimal]:
     """The base list's base-quantity price per article, as the shop's product price wants it."""
     price_list = next((p for p in visma.price_lists() if p.code == integration.base_price_list), None)
     if price_list is None or not articles:
@@ -66,7 +68,7 @@ def base_prices(
     return out
 
 
-def write_products(client, shop: JetshopShop, changes: list[Change]) -> list[Problem]:  # type: ignore[no-untyped-def]
+def write_products(client: JetshopClient, shop: JetshopShop, changes: list[Change]) -> list[Problem]:
     """One ``Product_AddUpdate`` for the batch's rows; an article fails when any of its rows does."""
     results = client.add_update_products([row for change in changes for row in change.record])
     failed = {r.article_number: r.status for r in results if not r.ok}
@@ -119,7 +121,7 @@ class VismaProductsToShop(BatchFlow[P.Article, Changed]):
             changed.extend(page.items)
             if len(page.items) < PAGE:
                 return Changed(changed, page.next_cursor or cursor)
-            cursor = page.next_cursor
+            cursor = page.next_cursor or ""  # "" asks from the start, as None does
 
     def read(self, run: SyncRun, context: Changed, only: set[str] | None) -> Iterator[P.Article]:
         return iter(context.articles)

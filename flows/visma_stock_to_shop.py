@@ -14,7 +14,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -41,9 +40,9 @@ def shop_quantity(disposable: Decimal, in_flight: Decimal, buffer: int) -> int:
     return max(0, int(disposable) - int(in_flight) - buffer)
 
 
-def in_flight_quantities(integration: Integration, only: set[str] | None = None) -> Counter:
+def in_flight_quantities(integration: Integration, only: set[str] | None = None) -> dict[str, Decimal]:
     """Article → quantity on shop orders that have not become a Visma order yet."""
-    totals: Counter = Counter()
+    totals: dict[str, Decimal] = {}
     payloads = (
         SyncItem.objects.filter(integration=integration, flow=Flow.SHOP_ORDERS_TO_VISMA, status__in=IN_FLIGHT)
         .exclude(source_version="dry-run")
@@ -52,13 +51,13 @@ def in_flight_quantities(integration: Integration, only: set[str] | None = None)
     for payload in payloads.iterator(chunk_size=500):
         for row in load(Order, payload).rows:
             if only is None or row.article_number in only:
-                totals[row.article_number] += row.quantity
+                totals[row.article_number] = totals.get(row.article_number, Decimal(0)) + row.quantity
     return totals
 
 
 @dataclass(frozen=True)
 class InFlight:
-    quantities: Counter
+    quantities: dict[str, Decimal]
     buffer: int
 
 
@@ -66,7 +65,9 @@ def stock_change(line: P.StockLine, shop: JetshopShop, context: InFlight) -> Cha
     """Pure: the shop's stock row for a Visma stock line."""
     if not line.stock_goods:
         return None  # services, gift cards: always available, no stock to show
-    count = shop_quantity(line.disposable, context.quantities[line.article_number], context.buffer)
+    count = shop_quantity(
+        line.disposable, context.quantities.get(line.article_number, Decimal(0)), context.buffer
+    )
     status = shop.out_of_stock_status_id if count == 0 else shop.in_stock_status_id
     record = StockInput(line.article_number, stock_count=count, stock_status_id=status)
     return Change(batch.key(shop.pk, line.article_number), line.article_number, dump(record), record)

@@ -8,6 +8,7 @@ mentions some Django internals three frames away from the real cause.
 
 from __future__ import annotations
 
+import builtins
 import os
 import secrets
 import stat
@@ -36,6 +37,8 @@ _FALSE = {"0", "false", "no", "off", ""}
 
 
 class Config:
+    # The readers are named after the types they return; past ``str`` below, annotations in this
+    # class name the builtins as ``builtins.str`` and ``builtins.list``.
     def __init__(self, environ_: dict[str, str] | None = None) -> None:
         self.environ = os.environ if environ_ is None else environ_
 
@@ -53,7 +56,7 @@ class Config:
         value = self.raw(name)
         return default if value is None else value
 
-    def bool(self, name: str, default: bool) -> bool:
+    def bool(self, name: builtins.str, default: bool) -> bool:
         value = self.raw(name)
         if value is None:
             return default
@@ -64,7 +67,7 @@ class Config:
             return False
         raise ConfigError(f"{name}: expected a boolean (1/0, true/false, yes/no), got {value!r}")
 
-    def int(self, name: str, default: int, *, minimum: int = 0) -> int:
+    def int(self, name: builtins.str, default: int, *, minimum: int = 0) -> int:
         value = self.raw(name)
         if value is None or value == "":
             return default
@@ -76,13 +79,13 @@ class Config:
             raise ConfigError(f"{name}: must be at least {minimum}, got {number}")
         return number
 
-    def list(self, name: str, default: list[str]) -> list[str]:
+    def list(self, name: builtins.str, default: builtins.list[builtins.str]) -> builtins.list[builtins.str]:
         value = self.raw(name)
         if value is None:
             return default
         return [item.strip() for item in value.split(",") if item.strip()]
 
-    def database(self, name: str) -> dict | None:
+    def database(self, name: builtins.str) -> dict | None:
         """Parse a PostgreSQL URL (postgres://user:pass@host:port/db); None when unset."""
         value = self.raw(name)
         if not value:
@@ -106,7 +109,7 @@ class Config:
         except (ValueError, KeyError, TypeError):
             raise ConfigError(f"{name}: not a valid database URL") from None
 
-    def redis_url(self, name: str) -> str | None:
+    def redis_url(self, name: builtins.str) -> builtins.str | None:
         value = self.raw(name)
         if not value:
             return None
@@ -122,7 +125,7 @@ class Config:
             raise ConfigError(f"{name}: the port is not a number") from None
         return value
 
-    def fernet_keys(self, name: str, default_file: Path) -> list[str]:
+    def fernet_keys(self, name: builtins.str, default_file: Path) -> builtins.list[builtins.str]:
         """Encryption keys, newest first; the first encrypts, all decrypt (for key rotation)."""
         keys = self.list(name, [])
         if not keys:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
@@ -130,7 +131,9 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES: dict[str, dict[str, Any]] = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}
+    }
 else:
     # File-based so that locks and heartbeats are shared by the web, worker and beat processes.
     CACHES = {
@@ -199,7 +202,7 @@ SESSION_COOKIE_HTTPONLY = True
 if REDIS_URL:
     CELERY_BROKER_URL = REDIS_URL
     # Above the longest countdown/ETA we use, or Redis redelivers a task that is merely waiting.
-    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    CELERY_BROKER_TRANSPORT_OPTIONS: dict[str, Any] = {"visibility_timeout": 3600}
 else:
     _broker_dir = VAR_DIR / "broker"  # made above
     CELERY_BROKER_URL = "filesystem://localhost/"

@@ -8,7 +8,7 @@ inherits it (no prefixes); ``ShopId`` sits in the SOAP header without a namespac
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from decimal import Decimal
 from xml.sax.saxutils import escape
@@ -154,7 +154,7 @@ def dynamic_field_save(inputs: Iterable[DynamicFieldInput]) -> etree._Element:
     return op
 
 
-def simple(name: str, params: dict[str, Scalar]) -> etree._Element:
+def simple(name: str, params: Mapping[str, Scalar]) -> etree._Element:
     """An operation whose parameters are flat scalars (the order operations)."""
     op = operation(name)
     for key, value in params.items():

@@ -30,7 +30,7 @@ from urllib.parse import urlsplit
 
 import redis
 from pyrate_limiter import GCRA, InMemoryStateStore, Rate, RedisStateStore, StateStore
-from pyrate_limiter.abstracts.algorithm import State, StateAlgorithm
+from pyrate_limiter.abstracts.algorithm import Decision, State, StateAlgorithm
 
 from connectors.errors import TransientError
 
@@ -71,7 +71,7 @@ class FileStateStore(StateStore):
         except ValueError:  # a torn or foreign file: start full rather than fail every call
             return algorithm.initial(rates)
 
-    def check(self, algorithm, rates, now, weight):  # type: ignore[no-untyped-def]
+    def check(self, algorithm: StateAlgorithm, rates: list[Rate], now: int, weight: int) -> Decision:
         with self._locked() as fd:
             state, decision = algorithm.step(rates, self._load(fd, algorithm, rates), now, weight)
             if decision.allowed:
@@ -80,7 +80,7 @@ class FileStateStore(StateStore):
                 os.pwrite(fd, data, 0)
             return decision
 
-    def read(self, algorithm, rates):  # type: ignore[no-untyped-def]
+    def read(self, algorithm: StateAlgorithm, rates: list[Rate]) -> State:
         with self._locked() as fd:
             return self._load(fd, algorithm, rates)
 
@@ -159,6 +159,8 @@ class TokenBucket:
                 raise TransientError(
                     f"the shop's call limit cannot be read: {exc}", code="ratelimit", system="jetshop"
                 ) from exc
+            # The stores built here (memory, file, Redis) are synchronous; never an awaitable.
+            assert isinstance(decision, Decision), "an asynchronous store cannot back a blocking bucket"
             if decision.allowed:
                 return waited
             # The library answers in whole milliseconds; never spin on a 0.

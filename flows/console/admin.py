@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
@@ -27,9 +29,12 @@ from flows.models import (
     VismaAgent,
 )
 from flows.models.config import FLOW_FEATURES
-from flows.modes import FLOWS_BY_MODE, FlowMode, flows_for
+from flows.modes import FLOWS_BY_MODE, Flow, FlowMode, flows_for
 from sharespine.customers.adminbase import AuditedModelAdmin, SecretFieldsForm
 from sharespine.customers.tiers import REQUIRED_TIER, Feature
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 def _live_count(formset) -> int:
@@ -106,7 +111,7 @@ def mode_table_html():
     """The seed's mode → flows table, straight from flows.modes, for the integration page."""
     modes = list(FlowMode)
     head = format_html_join("", "<th>{}</th>", ((mode.label,) for mode in modes))
-    all_flows = []
+    all_flows: list[Flow] = []
     for flows in FLOWS_BY_MODE.values():
         all_flows.extend(flow for flow in flows if flow not in all_flows)
     rows = format_html_join(
@@ -210,7 +215,7 @@ class IntegrationAdmin(AuditedModelAdmin):
         return format_html('<a href="{}" style="color:#ba2121">{}</a>', url, obj.attention_count)
 
 
-def agent_state_html(agent: VismaAgent | None) -> str:
+def agent_state_html(agent: VismaAgent | None) -> StrOrPromise:
     """Offline (since when, and why), online (last seen) or not seen yet: what support looks for first."""
     if agent is None:
         return _("no agent configured")

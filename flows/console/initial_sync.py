@@ -5,6 +5,8 @@ Consultants start and apply; support reads. The page refreshes itself while work
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,8 +30,9 @@ class StartForm(forms.ModelForm):
         model = InitialSync
         fields = ["shop", "direction"]
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns
         shop = cleaned.get("shop")
         busy = [InitialSync.Status.PREVIEWING, InitialSync.Status.APPLYING]
         if shop and InitialSync.objects.filter(shop=shop, status__in=busy).exists():
@@ -64,10 +67,10 @@ class InitialSyncAdmin(admin.ModelAdmin):
                        "created_at", "finished_at"]  # fmt: skip
     change_form_template = "admin/flows/initialsync/change_form.html"
 
-    def get_form(self, request, obj=None, **kwargs):
+    def get_form(self, request, obj=None, change=False, **kwargs):
         if obj is None:
             kwargs["form"] = StartForm
-        return super().get_form(request, obj, **kwargs)
+        return super().get_form(request, obj, change, **kwargs)
 
     def get_fields(self, request, obj=None):
         return ["shop", "direction"] if obj is None else self.readonly_fields

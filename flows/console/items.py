@@ -12,11 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
+from typing import Any, cast
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import path, reverse
@@ -37,6 +38,8 @@ from flows.modes import Flow
 
 ORDERS = Flow.SHOP_ORDERS_TO_VISMA
 Step = JourneyStep.Step
+# A CharField always has a max_length (the stubs type it as optional).
+CUSTOMER_NUMBER_LENGTH = cast(int, CustomerChoice._meta.get_field("customer_number").max_length)
 
 
 class CappedPaginator(Paginator):
@@ -46,7 +49,8 @@ class CappedPaginator(Paginator):
 
     @cached_property
     def count(self) -> int:
-        return self.object_list[: self.CAP + 1].count()
+        # The admin's change list pages a QuerySet.
+        return cast(QuerySet[Any], self.object_list)[: self.CAP + 1].count()
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -338,7 +342,7 @@ class SyncItemAdmin(ReadOnlyAdmin):
         number = request.POST.get("customer", "").strip()
         if number == "new":
             number = ""
-        elif not number or len(number) > CustomerChoice._meta.get_field("customer_number").max_length:
+        elif not number or len(number) > CUSTOMER_NUMBER_LENGTH:
             messages.error(request, gettext("Choose a customer, or a new one."))
             return redirect(back)
         elif number not in candidate_numbers(item) and not customer_exists(item.integration, number):
@@ -528,7 +532,7 @@ def _mapped(d: dict, shop) -> str:
 
 def _in_visma(d: dict, shop) -> str:
     text = gettext("%(kind)s %(number)s, total %(total)s (öresavrundning %(round_off)s)") % {
-        "kind": dict(Integration.DocumentType.choices).get(d.get("kind"), d.get("kind", "")),
+        "kind": dict(Integration.DocumentType.choices).get(d.get("kind", ""), d.get("kind", "")),
         "number": d.get("number", "?"),
         "total": money(d.get("total", "")),
         "round_off": money(d.get("round_off", "0")),
@@ -587,9 +591,9 @@ def milestones(steps: list[JourneyStep], shop: JetshopShop | None) -> list[Miles
     """The order's path, each stage with its latest step (the first for "received"); the main
     stages are listed without a time until the order gets there."""
     latest: dict[str, JourneyStep] = {}
-    for step in steps:
-        if step.step != Step.RECEIVED or step.step not in latest:
-            latest[step.step] = step
+    for journey_step in steps:
+        if journey_step.step != Step.RECEIVED or journey_step.step not in latest:
+            latest[journey_step.step] = journey_step
     summary = []
     for step, text_of, always in PATH:
         found = latest.get(step)

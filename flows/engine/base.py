@@ -128,6 +128,8 @@ class BatchFlow(FlowBase, ABC, Generic[S, C]):
 
     def look_up(self, run: SyncRun, only: set[str] | None) -> C:
         """What the cycle reads once before mapping (reads only)."""
+        # The default suits a flow that looks nothing up (``C`` is None); a type variable cannot
+        # say "only when C is None", so this one return is left unchecked.
         return None  # type: ignore[return-value]
 
     @abstractmethod

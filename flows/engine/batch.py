@@ -25,9 +25,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.errors import PermanentError
+from connectors.visma import protocol as P
+from connectors.visma.client import VismaClient
 from flows import engine
 from flows.engine import Outcome, payload_hash, run_log
 from flows.engine.base import BatchFlow, Change, Problem
+from flows.engine.connections import Connections
 from flows.models import ExternalRef, Integration, JetshopShop, SyncItem, SyncRun
 
 log = logging.getLogger("flows.engine.batch")
@@ -251,7 +254,7 @@ def clear_problems(integration: Integration, flow: str, sources: Sequence[str]) 
     ).update(status=SyncItem.Status.DONE, reason="resolved", last_error="", updated_at=timezone.now())
 
 
-def all_articles(visma) -> Iterator[Any]:  # type: ignore[no-untyped-def]
+def all_articles(visma: VismaClient) -> Iterator[P.Article]:
     """Every Visma article, page by page in the agent's timestamp order."""
     cursor = None
     while True:
@@ -262,7 +265,7 @@ def all_articles(visma) -> Iterator[Any]:  # type: ignore[no-untyped-def]
         cursor = page.next_cursor
 
 
-def article_vat_rates(connections, only: Iterable[str] | None = None) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
+def article_vat_rates(connections: Connections, only: Iterable[str] | None = None) -> dict[str, Decimal]:
     """Article number → VAT rate in percent, from each article's VAT code: one pass over the
     articles, or a read of each article in ``only``."""
     rates = connections.vat_rates()

@@ -20,7 +20,8 @@ import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.core.cache import cache
@@ -29,6 +30,9 @@ from django.db.models import F
 from django.utils import timezone
 
 from flows.models import Cursor, ExternalRef, Integration, JourneyStep, SyncItem, SyncRun
+
+if TYPE_CHECKING:  # base imports this module (through flows.engine)
+    from flows.engine.base import Page
 
 log = logging.getLogger("flows.engine")
 
@@ -157,7 +161,7 @@ def finish_run(run: SyncRun, *, error: str = "") -> None:
     run.save(update_fields=["finished_at", "status", "error", "pulled", "queued", "cursor_after", "log"])
 
 
-def close_abandoned_runs(now=None) -> int:  # type: ignore[no-untyped-def]
+def close_abandoned_runs(now: datetime | None = None) -> int:
     """Runs a dead worker left "running" (a SIGKILL mid-batch) are closed as failed.
 
     A run holds its flow's lock for as long as it works, so a stale run whose lock nobody holds
@@ -212,7 +216,7 @@ def write_cursor(integration: Integration, flow: str, value: str, scope: str = "
 # --- items --------------------------------------------------------------------------------------
 
 
-def store_page(run: SyncRun, page, *, journey: bool = False) -> list[int]:  # type: ignore[no-untyped-def]
+def store_page(run: SyncRun, page: Page, *, journey: bool = False) -> list[int]:
     """One page an item flow pulled (``flows.engine.base.Page``): its records become items, the cursor
     moves and parked items that can go now are queued again, all in one transaction."""
     for line in page.log:

@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from decimal import Decimal
+from typing import Protocol, TypeVar, cast
 
 from connectors.jetshop import JetshopClient
 from connectors.jetshop.client import DEFAULT_INTEGER_PRICE_FIELDS
@@ -18,7 +20,14 @@ from connectors.visma.client import VismaClient
 from flows.models import Integration, JetshopShop
 
 _lock = threading.Lock()
-_clients: dict[tuple[str, int], tuple[str, object]] = {}
+
+
+class _Closable(Protocol):
+    def close(self) -> None: ...
+
+
+C = TypeVar("C", bound=_Closable)
+_clients: dict[tuple[str, int], tuple[str, _Closable]] = {}
 _vat_codes: dict[int, tuple[float, str, dict[Decimal, str]]] = {}
 # The company's VAT codes change about once a decade; re-read them every ten minutes anyway.
 VAT_CODES_TTL_SECONDS = 600
@@ -28,11 +37,11 @@ def _fingerprint(*parts: object) -> str:
     return hashlib.sha256("\x1f".join(str(p) for p in parts).encode()).hexdigest()
 
 
-def _cached(kind: str, pk: int, fingerprint: str, build):  # type: ignore[no-untyped-def]
+def _cached(kind: str, pk: int, fingerprint: str, build: Callable[[], C]) -> C:
     with _lock:
         known = _clients.get((kind, pk))
         if known and known[0] == fingerprint:
-            return known[1]
+            return cast(C, known[1])  # one kind of client per ``kind``
         client = build()
         _clients[(kind, pk)] = (fingerprint, client)
     if known:

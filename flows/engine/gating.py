@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sharespine.customers.tiers import Feature
+
+if TYPE_CHECKING:
+    from sharespine.customers.models import Customer
 
 
 def shop_and_channel_counts(integration) -> tuple[int, int]:
@@ -34,6 +39,6 @@ def features_in_use(customer) -> set[str]:
     return used
 
 
-def features_for_package_check(sender, customer, **kwargs):  # type: ignore[no-untyped-def]
+def features_for_package_check(sender: type[Customer], customer: Customer, **kwargs: object) -> set[str]:
     """Receiver of ``package_features_in_use``: what this merchant's integrations use."""
     return features_in_use(customer)

@@ -12,9 +12,12 @@ import types
 import typing
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
+T = TypeVar("T", bound="DataclassInstance")
 
 
 def dump(value: Any) -> Any:
@@ -58,6 +61,6 @@ def _convert(tp: Any, value: Any) -> Any:
         return Decimal(value)
     if tp is datetime:
         return datetime.fromisoformat(value)
-    if dataclasses.is_dataclass(tp):
+    if dataclasses.is_dataclass(tp) and isinstance(tp, type):  # a hint is a class, never an instance
         return load(tp, value)
     return value

@@ -6,8 +6,10 @@ need attention (parked or failed) until someone resolves them.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from flows.models import JourneyStep, SyncItem, SyncRun
@@ -18,7 +20,7 @@ JOURNEY_DAYS = 365
 BATCH = 5000
 
 
-def _delete_in_batches(queryset) -> int:  # type: ignore[no-untyped-def]
+def _delete_in_batches(queryset: QuerySet[Any]) -> int:
     """Delete ``BATCH`` rows at a time, so a first clean-up of millions never holds a long lock."""
     total = 0
     while True:
@@ -28,7 +30,7 @@ def _delete_in_batches(queryset) -> int:  # type: ignore[no-untyped-def]
         total += queryset.model.objects.filter(pk__in=ids).delete()[0]
 
 
-def prune(now=None) -> dict[str, int]:  # type: ignore[no-untyped-def]
+def prune(now: datetime | None = None) -> dict[str, int]:
     now = now or timezone.now()
     done = now - timedelta(days=DONE_DAYS)
     kept = now - timedelta(days=FAILED_RUN_DAYS)

@@ -9,12 +9,16 @@ schedule survives a pause.
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
 from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
 from flows.models import Integration
 from flows.modes import QUEUE_BY_FLOW
+
+if TYPE_CHECKING:
+    from sharespine.customers.models import Customer
 
 RUN_FLOW_TASK = "flows.tasks.run_flow"
 CHECK_AGENT_TASK = "flows.tasks.check_agent"
@@ -60,7 +64,7 @@ def drop_schedules(integration_id: int) -> None:
     PeriodicTask.objects.filter(name__startswith=f"flow:{integration_id}:").delete()
 
 
-def follow_package(sender, customer, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def follow_package(sender: type[Customer], customer: Customer, **kwargs: object) -> None:
     """Receiver of ``package_changed``: the package decides which of the mode's flows run."""
     for integration in customer.integrations.all():
         sync_schedules(integration)

@@ -6,6 +6,8 @@ admin refuses a configuration the merchant's package does not include, naming th
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator
 from django.db import models
@@ -15,6 +17,9 @@ from flows.modes import Flow, FlowMode, flows_for
 from sharespine.customers.models import Customer
 from sharespine.customers.secrets import EncryptedTextField
 from sharespine.customers.tiers import Feature, tier_allows
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 # Defaults for the order operations from reference/jetshop-commerce.md §6.1. Their real names
 # come from the shop's WSDL (unverified), so they are configuration, per shop.
@@ -29,13 +34,13 @@ DEFAULT_ORDER_OPERATIONS = {
 
 
 # Flows that are a package feature of their own: below that package the mode's flow does not run.
-FLOW_FEATURES: dict[Flow, Feature] = {
+FLOW_FEATURES: dict[str, Feature] = {
     Flow.VISMA_ORDER_STATUS_TO_SHOP: Feature.ORDER_STATUS,
     Flow.VISMA_PRICE_LISTS_TO_SHOP: Feature.PRICE_LISTS,
 }
 
 
-def _seconds(default: int, label: str) -> models.PositiveIntegerField:
+def _seconds(default: int, label: StrOrPromise) -> models.PositiveIntegerField:
     return models.PositiveIntegerField(
         label, default=default, validators=[MinValueValidator(10)], help_text=_("Seconds between polls.")
     )

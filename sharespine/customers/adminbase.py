@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from django import forms
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
@@ -32,15 +34,22 @@ class SecretFieldsForm(forms.ModelForm):
             if isinstance(f, EncryptedTextField) and f.name in self.fields
         ]
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        super().clean()
+        cleaned = self.cleaned_data  # what ModelForm.clean returns
         for name in self.secret_fields():
             if not cleaned.get(name) and self.instance.pk:
                 cleaned[name] = getattr(self.instance, name)
         return cleaned
 
 
-class AuditedAdminMixin:
+if TYPE_CHECKING:  # the mixin's super() calls reach a ModelAdmin
+    _AdminBase = admin.ModelAdmin[Any]
+else:
+    _AdminBase = object
+
+
+class AuditedAdminMixin(_AdminBase):
     """Writes a ConfigChange row for every field that an admin save or delete changes."""
 
     form = SecretFieldsForm

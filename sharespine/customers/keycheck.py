@@ -22,8 +22,8 @@ def _sample_tokens() -> list[str]:
     tokens = []
     for model in apps.get_models():
         for field in model._meta.concrete_fields:
-            if not isinstance(field, EncryptedTextField):
-                continue
+            if not isinstance(field, EncryptedTextField) or field.column is None:
+                continue  # (a concrete field always has its column)
             table, column = model._meta.db_table, field.column
             quote = connection.ops.quote_name
             with connection.cursor() as cursor:

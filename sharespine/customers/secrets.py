@@ -70,6 +70,9 @@ class EncryptedTextField(models.TextField):
     """Stores ``fernet:<token>``; reads back a ``Secret``. Empty stays empty."""
 
     descriptor_class = _SecretAttribute
+    # For django-stubs: the attribute reads back a ``Secret`` (annotations only, nothing at runtime).
+    _pyi_private_set_type: str
+    _pyi_private_get_type: Secret
 
     def from_db_value(self, value, expression, connection):
         if not value:

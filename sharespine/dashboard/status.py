@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -17,6 +18,10 @@ from django.utils.translation import gettext_lazy as _
 from flows.engine.reasons import ORDER_FLOWS, explain, subject
 from flows.models import Integration, SyncItem, SyncRun
 from flows.modes import Flow
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 
 NEEDS_ACTION_SHOWN = 20
 # A flow is late when its last good run is older than this many poll intervals (plus a margin for
@@ -33,7 +38,7 @@ class FlowState:
     error: str = ""
 
     @property
-    def label(self) -> str:
+    def label(self) -> StrOrPromise:
         return {
             "ok": _("flowing"),
             "late": _("late"),

@@ -5,6 +5,8 @@ Objects of another merchant answer 404, so a merchant cannot even learn that the
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
@@ -23,7 +25,7 @@ def _integrations_visible_to(user):
 @login_required
 def home(request):
     customers = Customer.objects.visible_to(request.user).prefetch_related("integrations__agent")
-    context = {"customers": customers}
+    context: dict[str, Any] = {"customers": customers}
     if request.user.is_staff:
         context["heartbeats"] = heartbeats.read_all()
     return render(request, "dashboard/home.html", context)

@@ -157,8 +157,8 @@ class JetshopSimulator:
             # ASMX answers anything a handler throws as a soap:Receiver fault, never plain text;
             # the traceback goes to stderr, where a simulator bug is seen.
             log.exception("simulator: %s failed", entry.get("operation"))
-            fault = soap.server_error(f"System.Exception: {type(exc).__name__}")
-            body, status = soap.fault_body(fault.code, fault.text), "500 Internal Server Error"
+            error = soap.server_error(f"System.Exception: {type(exc).__name__}")
+            body, status = soap.fault_body(error.code, error.text), "500 Internal Server Error"
         entry.update(status=int(status[:3]), request=raw.decode("utf-8", "replace"))
         entry["response"] = body.decode("utf-8", "replace")
         self._record(entry)

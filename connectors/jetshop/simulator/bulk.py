@@ -92,7 +92,7 @@ def _generated(spec: dict[str, Any]) -> Iterator[Spec]:
     template = str(spec.get("name", "Produkt {n}"))
     variants = [str(v) for v in spec.get("variants", [])]
     # Formatted once: the same wire strings for every generated product.
-    shared = {
+    shared: dict[str, Any] = {
         "price": format_money(_number(spec.get("price", "100.00"))),
         "vat": format_vat(_number(spec.get("vat", "0.25"))),
         "stock_count": str(int(spec.get("stock_count", 10))),

@@ -111,18 +111,18 @@ def convert(kind: str, text: str | None) -> str | None:
         return str(number)
     if kind in ("money", "vat", "decimal"):
         try:
-            number = Decimal(text.strip())
+            amount = Decimal(text.strip())
         except InvalidOperation as exc:
             raise ValueError(text) from exc
         # .NET's decimal reads no exponent, NaN or infinity (NumberStyles.Float aside, XmlConvert
         # takes plain digits), and nothing beyond its 96-bit range.
-        if not number.is_finite() or "e" in text.lower():
+        if not amount.is_finite() or "e" in text.lower():
             raise ValueError(text)
-        if abs(number) > DECIMAL_MAX:
+        if abs(amount) > DECIMAL_MAX:
             raise Overflow(text)
-        if abs(number) > COLUMN_MAX["vat" if kind == "vat" else "money"]:
+        if abs(amount) > COLUMN_MAX["vat" if kind == "vat" else "money"]:
             raise ColumnOverflow(kind)
-        return format_vat(number) if kind == "vat" else format_money(number)
+        return format_vat(amount) if kind == "vat" else format_money(amount)
     if kind == "bool":
         lowered = text.strip()
         if lowered in ("true", "1"):

@@ -106,15 +106,16 @@ def get_by_status(state: SimState, clock: Clock, req: Request) -> bytes:
     if duplicates:
         state.duplicate_deliveries -= 1
     found = []
+    since_at, until_at = parse_datetime(since), parse_datetime(until)
     for order in sorted(state.orders.values(), key=lambda o: o["id"]):
         in_status = str(order["status_id"]) == status
         left_status = duplicates and status in [str(h["from_status_id"]) for h in order["history"]]
         if not (in_status or left_status):
             continue
         date = parse_datetime(order["date"])
-        if since and date and date < parse_datetime(since):
+        if since_at and date and date < since_at:
             continue
-        if until and date and date > parse_datetime(until):
+        if until_at and date and date > until_at:
             continue
         if channel and str(order["channel_id"]) != channel:
             continue
@@ -230,11 +231,11 @@ def place(state: SimState, clock: Clock, spec: dict[str, Any]) -> dict[str, Any]
     if discount and total - freight - fee:
         vat_total -= discount * (vat_total / total)
     total -= discount
-    date = spec.get("order_date")
+    placed = parse_datetime(spec.get("order_date"))
     order = {
         "id": order_id,
         "number": str(spec.get("order_number", order_id)),
-        "date": format_datetime(parse_datetime(date).replace(tzinfo=None)) if date else format_datetime(now),
+        "date": format_datetime(placed.replace(tzinfo=None)) if placed else format_datetime(now),
         "modified": format_datetime(now),
         "status_id": int(spec.get("status_id", 1)),
         "channel_id": spec.get("channel_id"),

@@ -53,8 +53,9 @@ def dynamic_field_save(state: SimState, clock: Clock, req: Request) -> bytes:
     op_name = "ProductDynamicField_SaveProductDynamicFieldData"
     results = []
     for item in children(find(req.op, "dynamicFieldOnProductInputs"), "DynamicFieldOnProductInput"):
-        article = value(find(item, "ArticleNumber")) or "" if find(item, "ArticleNumber") is not None else ""
-        key = value(find(item, "Key")) or "" if find(item, "Key") is not None else ""
+        article_el, key_el = find(item, "ArticleNumber"), find(item, "Key")
+        article = value(article_el) or "" if article_el is not None else ""
+        key = value(key_el) or "" if key_el is not None else ""
         product = state.products.get(article)
         if product is None:
             success, message = "false", "No product found with article number."

@@ -138,9 +138,8 @@ def render(state: SimState, product: dict[str, Any], culture: str) -> str:
 
 def product_get(state: SimState, clock: Clock, req: Request) -> bytes:
     options = find(req.op, "productOptions")
-    article = (
-        (find(options, "ArticleNumber").text or "") if find(options, "ArticleNumber") is not None else ""
-    )
+    article_el = find(options, "ArticleNumber")
+    article = (article_el.text or "") if article_el is not None else ""
     culture_el = find(options, "Culture")
     culture = culture_el.text if culture_el is not None and culture_el.text else DEFAULT_CULTURE
     product = state.products.get(article)

@@ -16,6 +16,7 @@ import sys
 import threading
 from pathlib import Path
 from socketserver import ThreadingMixIn
+from typing import IO, cast
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
 DEFAULT_MAX_BODY_BYTES = 30_000_000
@@ -31,6 +32,8 @@ class ResetConnection(Exception):
 
 
 class _Handler(ServerHandler):
+    request_handler: _RequestHandler  # set before ``run``
+
     def handle_error(self) -> None:
         if isinstance(sys.exc_info()[1], ResetConnection):
             self.request_handler.reset = True
@@ -45,6 +48,7 @@ class _RequestHandler(WSGIRequestHandler):
     # Nagle plus the client's delayed ACK stalls every answer on a reused connection by ~40 ms.
     wbufsize = 64 * 1024
     reset = False
+    server: ThreadingServer
 
     def setup(self) -> None:
         super().setup()
@@ -64,6 +68,7 @@ class _RequestHandler(WSGIRequestHandler):
             return False
         environ = self.get_environ()
         app = self.server.get_app()
+        assert app is not None, "RunningServer sets the app before serving"
         # Decide from the headers alone whether to read the body at all: an unauthenticated or
         # oversized request is answered first and its connection closed, unread.
         refusal = self._refusal(app, environ)
@@ -72,7 +77,9 @@ class _RequestHandler(WSGIRequestHandler):
         # Read the body up front: an answer given without reading it must not leave it in the
         # stream, where it would be taken for the next request on this connection.
         body = self.rfile.read(int(environ.get("CONTENT_LENGTH") or 0))
-        handler = _Handler(io.BytesIO(body), self.wfile, self.get_stderr(), environ, multithread=True)
+        # (``wfile`` is the socket's binary writer; typeshed calls it a BufferedIOBase.)
+        wfile = cast(IO[bytes], self.wfile)
+        handler = _Handler(io.BytesIO(body), wfile, self.get_stderr(), environ, multithread=True)
         handler.http_version = "1.1"
         handler.request_handler = self
         handler.run(app)
@@ -162,7 +169,8 @@ class RunningServer:
     def __init__(self, app, host: str = "127.0.0.1", port: int = 0) -> None:
         self.httpd = ThreadingServer((host, port), _RequestHandler)
         self.httpd.set_app(app)
-        self.host, self.port = self.httpd.server_address[:2]
+        bound_host, self.port = self.httpd.server_address[:2]
+        self.host = str(bound_host)  # an IPv4 socket's address: already a str
         self.base_url = f"http://{self.host}:{self.port}"
         # A short poll interval: stop() waits for it, and tests start and stop servers often.
         self.thread = threading.Thread(

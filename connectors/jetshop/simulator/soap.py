@@ -7,6 +7,7 @@ self-closed empty elements with a space (``<Message />``) and ``xsi:nil="true"``
 
 from __future__ import annotations
 
+from typing import cast
 from xml.sax.saxutils import escape
 
 from lxml import etree
@@ -83,7 +84,8 @@ class Request:
                 "action parameter. Please supply a valid soap action.",
             )
         self.op = body[0]
-        self.namespace, _, self.operation = self.op.tag[1:].partition("}")
+        tag = cast(str, self.op.tag)  # a parsed element's tag is a str
+        self.namespace, _, self.operation = tag[1:].partition("}")
         self.shop_id = root.findtext(f"{{{SOAP12_NS}}}Header/ShopId")
 
 
@@ -113,10 +115,11 @@ def reader_position(raw: bytes, element: etree._Element) -> tuple[int, int]:
     text = raw.decode("utf-8", errors="replace")
     lines = text.split("\n")
     line_no = element.sourceline or 1
-    same_line = [e for e in element.getroottree().iter(element.tag) if e.sourceline == line_no]
+    tag = cast(str, element.tag)  # a parsed element's tag is a str
+    same_line = [e for e in element.getroottree().iter(tag) if e.sourceline == line_no]
     nth = same_line.index(element) if element in same_line else 0
     offset = sum(len(line) + 1 for line in lines[: line_no - 1])
-    name = element.tag[CUT:] if element.tag.startswith(PREFIX) else element.tag
+    name = tag[CUT:] if tag.startswith(PREFIX) else tag
     pos = offset
     for _ in range(nth + 1):
         pos = text.index("<" + name, pos) + 1
