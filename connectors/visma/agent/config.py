@@ -25,6 +25,11 @@ class AgentConfig:
     adk_password: str = ""
     host: str = "127.0.0.1"
     port: int = 8020
+    # Outbound mode (the normal one): the gateway to dial, e.g. wss://integration.example/agent. Empty:
+    # direct mode, the agent listens on host:port and the server calls it (a VPN site).
+    gateway: str = ""
+    proxy: str = ""  # "" → the system's proxy settings; "direct" → none; or http://proxy:3128
+    gateway_ca: str = ""  # a CA bundle for a gateway whose certificate is not publicly trusted
     state: str = ""  # the agent's own database; default next to the company / working directory
     # Requests waiting for the company thread. Keep it below ``threads``: an HTTP thread blocks while
     # its request waits, so with fewer threads than queue places the queue could never fill and
@@ -66,6 +71,10 @@ class AgentConfig:
             return f"tracking_field {self.tracking_field!r} is not a text field of ADK_OOI_HEAD_*"
         if not {self.invoice_order_slot, self.order_invoice_slot} <= {1, 2, 3, 4}:
             return "invoice_order_slot and order_invoice_slot are DOCUMENT_CONNECTION_NUMBER1..4"
+        if self.gateway and not self.gateway.startswith(("wss://", "ws://")):
+            return "gateway must be a wss:// URL (ws:// only for tests on loopback)"
+        if self.proxy and self.proxy != "direct" and not self.proxy.startswith(("http://", "https://")):
+            return 'proxy must be an http(s):// URL, or "direct"'
         if self.queue_size < 1 or self.threads < 2:
             return "queue_size must be at least 1 and threads at least 2"
         return ""
