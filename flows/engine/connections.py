@@ -49,7 +49,7 @@ def visma_client(agent: VismaAgent, **options: float) -> VismaClient:
     transport = GatewayTransport(
         gateway_broker(),
         agent.key_id,
-        connect_timeout=options.get("connect_timeout", 5.0),
+        connect_timeout=options.get("connect_timeout", 10.0),
         read_timeout=options.get("read_timeout", 60.0),
     )
     return VismaClient(OUTBOUND_BASE_URL, agent.key_id, secret, transport=transport, **options)

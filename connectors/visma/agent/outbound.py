@@ -162,16 +162,19 @@ class OutboundLink:
                 except (OSError, WebSocketException, TimeoutError) as exc:
                     log.warning("cannot reach the gateway %s: %s", where, exc)
                 else:
-                    attempt = 0
-                    self._serve(ws, pool, stop)
+                    # Replaced by another connection with this key: two agents share a key (or an old
+                    # one still runs). Back off long, or the two would take turns every second.
+                    attempt = 6 if self._serve(ws, pool, stop) else 0
                 if not stop.is_set():
                     wait = backoff(max(attempt, 1))
                     log.info("reconnecting to %s in %.1f s", where, wait)
                     stop.wait(wait)
 
-    def _serve(self, ws: Any, pool: ThreadPoolExecutor, stop: threading.Event) -> None:
+    def _serve(self, ws: Any, pool: ThreadPoolExecutor, stop: threading.Event) -> bool:
+        """Serve requests until the connection ends; True when the gateway replaced it."""
         from websockets.exceptions import ConnectionClosed
 
+        replaced = False
         self._ws = ws
         self.connected.set()
         log.info("connected to the gateway %s", urlsplit(self.gateway).netloc)
@@ -189,12 +192,14 @@ class OutboundLink:
         except ConnectionClosed as exc:
             if exc.rcvd and exc.rcvd.code == wire.CLOSE_REPLACED:
                 log.warning("the gateway closed this connection: another connection uses the same key")
+                replaced = True
         finally:
             self.connected.clear()
             self._ws = None
             if ws.close_code is None:
                 ws.close()
             log.info("disconnected from the gateway (close code %s)", ws.close_code)
+        return replaced
 
     def _answer(self, ws: Any, message: wire.Message) -> None:
         from websockets.exceptions import ConnectionClosed

@@ -33,14 +33,18 @@ REASONS = {200: "OK", 201: "Created"}
 
 
 class GatewayTransport:
-    """Has ``HttpSession``'s ``request``/``close`` so ``VismaClient`` can use either."""
+    """Has ``HttpSession``'s ``request``/``close`` so ``VismaClient`` can use either.
+
+    ``connect_timeout`` is how long a queued request may wait to be taken: long enough for an agent
+    that is reconnecting (a gateway restart, a new connection after a cut) to pick it up.
+    """
 
     def __init__(
         self,
         broker: Broker,
         key_id: str,
         *,
-        connect_timeout: float = 5.0,
+        connect_timeout: float = 10.0,
         read_timeout: float = 60.0,
         close_broker: bool = False,
     ) -> None:
