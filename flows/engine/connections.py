@@ -29,13 +29,14 @@ VAT_CODES_TTL_SECONDS = 600
 
 
 _broker: Broker | None = None
+_broker_lock = threading.Lock()  # not _lock: clients are built while _lock is held
 
 
 def gateway_broker() -> Broker:
     """Where requests for outbound agents go: Redis when there is one, else (the embedded ``make
     run`` default, which has no Redis) a SQLite file under ``VAR_DIR`` shared with the gateway."""
     global _broker
-    with _lock:
+    with _broker_lock:
         if _broker is None:
             _broker = broker_for(settings.REDIS_URL, settings.VAR_DIR / "agent-gateway.sqlite3")
         return _broker

@@ -146,7 +146,11 @@ class Relay:
                 inner, _ = self.listener.accept()
             except OSError:
                 return
-            outer = socket.create_connection(("127.0.0.1", self.target_port))
+            try:
+                outer = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:  # the server is down (being restarted): the caller sees the line drop
+                inner.close()
+                continue
             with self.lock:
                 self.sockets += [inner, outer]
             threading.Thread(target=self._pipe, args=(inner, outer), daemon=True).start()
