@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from connectors.visma.client import VismaClient
-from connectors.visma.gateway.broker import RedisBroker
+from connectors.visma.gateway.broker import RedisBroker, SqliteBroker
 from connectors.visma.gateway.transport import OUTBOUND_BASE_URL, GatewayTransport
 from tests.connectors.visma.processes import ROOT, AgentProcess, agent_command, agent_env, free_port
 
@@ -30,7 +30,10 @@ def redis_url() -> str:
 class GatewayProcess:
     """``python -m connectors.visma.gateway`` (the same server ``manage.py agent_gateway`` runs)."""
 
-    def __init__(self, tmp_path: Path, keys: Mapping[str, str], port: int | None = None) -> None:
+    def __init__(
+        self, tmp_path: Path, keys: Mapping[str, str], port: int | None = None, sqlite: Path | None = None
+    ) -> None:
+        self.sqlite = sqlite  # the broker: this SQLite file instead of Redis (make run's)
         self.port = port or free_port()
         self.secrets = tmp_path / f"gateway-secrets-{self.port}.json"
         self.secrets.write_text(json.dumps(dict(keys)), encoding="utf-8")
@@ -42,10 +45,11 @@ class GatewayProcess:
         return f"ws://127.0.0.1:{self.port}"
 
     def start(self) -> GatewayProcess:
+        broker = ["--sqlite", str(self.sqlite)] if self.sqlite else ["--redis-url", redis_url()]
         with self.log.open("ab") as sink:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "connectors.visma.gateway", "--port", str(self.port),
-                 "--redis-url", redis_url(), "--secrets", str(self.secrets), "--refresh", "1", "--ping", "2"],
+                [sys.executable, "-m", "connectors.visma.gateway", "--port", str(self.port), *broker,
+                 "--secrets", str(self.secrets), "--refresh", "1", "--ping", "2"],
                 cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=sink, stderr=sink,
             )  # fmt: skip
         wait_for_port(self.port, self.process, self.log)
@@ -82,6 +86,11 @@ def gateway_client(key_id: str, secret: str, read_timeout: float = 30) -> VismaC
     transport = GatewayTransport(
         RedisBroker(redis_url()), key_id, read_timeout=read_timeout, close_broker=True
     )
+    return VismaClient(OUTBOUND_BASE_URL, key_id, secret, transport=transport)
+
+
+def sqlite_client(path: Path, key_id: str, secret: str) -> VismaClient:
+    transport = GatewayTransport(SqliteBroker(path), key_id, read_timeout=30, close_broker=True)
     return VismaClient(OUTBOUND_BASE_URL, key_id, secret, transport=transport)
 
 

@@ -26,6 +26,7 @@ from tests.connectors.visma.outbound import (
     Relay,
     dialling_out,
     gateway_client,
+    sqlite_client,
     wait_connected,
 )
 from tests.connectors.visma.processes import seed
@@ -193,3 +194,20 @@ def test_a_gateway_restarted_mid_request_loses_nothing_and_duplicates_nothing(
         assert client.sim("DELETE", "faults") == {"items": []}
         retried = client.create_document(order("GW-1"), "gw-1")
         assert [d.number for d in client.find_documents("GW-1")] == [retried.number]
+
+
+def test_without_redis_the_sqlite_broker_carries_the_same_requests(tmp_path, key, company):
+    """``make run`` has no Redis: the gateway and the workers share a SQLite file under var/."""
+    broker_file = tmp_path / "agent-gateway.sqlite3"
+    gateway = GatewayProcess(tmp_path, {key: SECRET}, sqlite=broker_file).start()
+    try:
+        with dialling_out(tmp_path, gateway.url, "--company", str(company), key_id=key, secret=SECRET,
+                          wait=False) as agent:  # fmt: skip
+            client = sqlite_client(broker_file, key, SECRET)
+            wait_connected(client, agent.log)
+            first = client.create_document(order("SQL-1"), "sql-1")
+            assert client.create_document(order("SQL-1"), "sql-1").number == first.number
+            assert [d.number for d in client.find_documents("SQL-1")] == [first.number]
+            client.close()
+    finally:
+        gateway.stop()
