@@ -80,7 +80,11 @@ class OutboundAgent:
             cwd=ROOT, env=env, stdout=self.log.open("ab"), stderr=subprocess.STDOUT,
         )  # fmt: skip
         self.client = gateway_client(AGENT_KEY, AGENT_SECRET)
-        wait_connected(self.client, self.log, timeout=60)
+        try:
+            wait_connected(self.client, self.log, timeout=60)
+        except AssertionError:
+            self.stop()
+            raise
 
     def documents(self, reference: str):  # type: ignore[no-untyped-def]
         return self.client.find_documents(reference)

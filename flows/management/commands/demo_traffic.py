@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from connectors.jetshop.simulator.sidedoor_client import SideDoorClient
-from flows.demo.setup import traffic as demo_traffic
+from flows.demo import traffic as demo_traffic
 from flows.engine.connections import visma_client
 from flows.models import Integration
 from sharespine.customers.management.commands.create_demo_logins import DEMO_CUSTOMER
