@@ -44,11 +44,11 @@ def serve_direct(app: object, config: AgentConfig, stop: threading.Event) -> Non
     server = waitress.create_server(
         app, host=config.host, port=config.port, threads=config.threads, ident="visma-agent"
     )
-
-    def close_on_stop() -> None:
-        stop.wait()
-        server.close()  # the loop ends at its next poll (≤ 1 s)
-
-    threading.Thread(target=close_on_stop, daemon=True).start()
     log.info("Visma agent %s (%s) listening on %s:%s", VERSION, config.backend, config.host, config.port)
-    server.run()
+    # waitress's own run() loops until its socket map is empty, which open keep-alive connections
+    # never let happen; poll in steps of 1 s on this thread instead and stop when asked.
+    while not stop.is_set() and server._map:
+        server.asyncore.loop(timeout=1.0, map=server._map, use_poll=server.adj.asyncore_use_poll, count=1)
+    for channel in list(server._map.values()):
+        channel.close()
+    server.task_dispatcher.shutdown()
