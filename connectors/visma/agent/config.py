@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 @dataclass
@@ -73,6 +74,9 @@ class AgentConfig:
             return "invoice_order_slot and order_invoice_slot are DOCUMENT_CONNECTION_NUMBER1..4"
         if self.gateway and not self.gateway.startswith(("wss://", "ws://")):
             return "gateway must be a wss:// URL (ws:// only for tests on loopback)"
+        if self.gateway and urlsplit(self.gateway).path not in ("", "/"):
+            # The agent signs the path it connects to (/agent/v1/connect): a prefix would break it.
+            return "gateway: give the server's address only (wss://host[:port]); the agent adds the path"
         if self.proxy and self.proxy != "direct" and not self.proxy.startswith(("http://", "https://")):
             return 'proxy must be an http(s):// URL, or "direct"'
         if self.queue_size < 1 or self.threads < 2:

@@ -20,6 +20,7 @@ from websockets.sync.client import connect
 
 from connectors.errors import ConnectorError, PermanentError, TransientError
 from connectors.visma import protocol as P
+from connectors.visma.agent.config import build
 from connectors.visma.gateway import wire
 from tests.connectors.visma.outbound import (
     GatewayProcess,
@@ -211,3 +212,16 @@ def test_without_redis_the_sqlite_broker_carries_the_same_requests(tmp_path, key
             client.close()
     finally:
         gateway.stop()
+
+
+def test_the_gateway_setting_is_checked_at_start():
+    base = {"key_id": "k", "secret": SECRET, "company": "c.sqlite"}
+    assert build(base | {"gateway": "wss://integration.example"}, None).gateway
+    for wrong, message in [
+        ("https://integration.example", "wss://"),
+        ("wss://integration.example/agent", "address only"),
+    ]:
+        with pytest.raises(SystemExit, match=message):
+            build(base | {"gateway": wrong}, None)
+    with pytest.raises(SystemExit, match="proxy"):
+        build(base | {"gateway": "wss://integration.example", "proxy": "socks5://p:1080"}, None)
