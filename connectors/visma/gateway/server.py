@@ -188,9 +188,12 @@ class Gateway:
                 time.sleep(1)
                 continue
             if found is not None:
-                asyncio.run_coroutine_threadsafe(self._forward(*found), self._loop).result()
+                self._forward(*found)
 
-    async def _forward(self, key: str, payload: str) -> None:
+    def _forward(self, key: str, payload: str) -> None:
+        """On the pop thread: mark the request taken, then hand the send to the event loop without
+        waiting for it, so one agent's slow line never holds up requests for the others."""
+        assert self._loop is not None
         try:
             message = wire.decode(payload)
         except wire.WireError:
@@ -199,12 +202,21 @@ class Gateway:
         if message.deadline and message.deadline < time.time():
             log.info("dropped a request for agent %r whose caller has stopped waiting", key)
             return
-        link = self.links.get(key)
+        with self._keys_lock:
+            link = self.links.get(key)
         if link is None:  # the agent left between the pop and now: leave it for its next connection
-            await asyncio.to_thread(self.broker.requeue, key, message.id, payload)
+            self.broker.requeue(key, message.id, payload)
             return
-        await asyncio.to_thread(self.broker.mark_taken, message.id, link.conn)
-        link.pending.add(message.id)
+        self.broker.mark_taken(message.id, link.conn)
+        asyncio.run_coroutine_threadsafe(self._send(link, message.id, payload), self._loop)
+
+    async def _send(self, link: Link, rid: str, payload: str) -> None:
+        if self.links.get(link.key) is not link:  # it ended meanwhile: the caller must not wait
+            await asyncio.to_thread(
+                self.broker.answer, rid, error_answer(rid, "the agent's connection ended")
+            )
+            return
+        link.pending.add(rid)
         try:
             await link.ws.send(payload)
         except ConnectionClosed:
