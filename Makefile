@@ -22,7 +22,8 @@ $(VENV)/.installed-dev: requirements.txt requirements-dev.txt | $(BIN)/python
 venv: $(VENV)/.installed
 dev-venv: $(VENV)/.installed-dev
 
-# The demo stack on the embedded default: SQLite and a file-based broker under var/.
+# The demo stack on the embedded default: SQLite and a file-based broker under var/; the Visma agent
+# in outbound mode (it dials the gateway process), with the gateway's queue in a SQLite file.
 run: venv
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py migrate --no-input
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py collectstatic --no-input --verbosity 0
@@ -33,7 +34,9 @@ run: venv
 	@env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py create_demo_logins
 	@mkdir -p var/demo
 	@env -u DATABASE_URL -u REDIS_URL $(BIN)/python manage.py seed_demo_merchant
-	@echo "Simulators: Jetshop http://127.0.0.1:8010/_sim/orders, Visma agent http://127.0.0.1:8020/v1/health"
+	@echo "Simulators: Jetshop http://127.0.0.1:8010/_sim/orders; the Visma agent dials out to the gateway"
+	@echo "           (ws://127.0.0.1:8030, outbound mode: no port at the merchant; requests and answers"
+	@echo "           pass through var/agent-gateway.sqlite3, as there is no Redis in this demo)"
 	@echo ""
 	env -u DATABASE_URL -u REDIS_URL $(BIN)/honcho start -f Procfile
 

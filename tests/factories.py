@@ -60,6 +60,7 @@ class VismaAgentFactory(factory.django.DjangoModelFactory):
         model = VismaAgent
 
     integration = factory.SubFactory(IntegrationFactory)
+    mode = VismaAgent.Mode.DIRECT
     agent_url = "https://agent.example:8020"
     key_id = "key-1"
     secret = "agent-secret-plain"

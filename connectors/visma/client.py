@@ -9,6 +9,10 @@ records in ``connectors/visma/protocol.py``. Errors map onto the shared taxonomy
 * Visma refused the data (422), bad request (400), reused Idempotency-Key (409), refused signature
   (401) → ``PermanentError``, with the ADK number as ``code`` and its text in ``detail`` when Visma
   answered.
+
+The transport is a seam: HTTP to the agent's URL (direct mode, ``HttpSession``), or the agent's own
+outbound connection to the gateway (``connectors.visma.gateway.transport.GatewayTransport``). The
+client signs, sends and reads answers the same way through either.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote, urlencode
 
 import requests
@@ -31,6 +35,14 @@ from connectors.visma.signing import IDEMPOTENCY_HEADER, NONCE_PARAM, signed_hea
 
 SYSTEM = "visma"
 R = TypeVar("R", bound=P.Record)
+
+
+class Transport(Protocol):
+    """What ``VismaClient`` sends through: ``HttpSession`` or the gateway's transport."""
+
+    def request(self, method: str, url: str, *, check: bool = True, **kwargs: Any) -> requests.Response: ...
+
+    def close(self) -> None: ...
 
 
 class HmacAuth(requests.auth.AuthBase):
@@ -91,10 +103,11 @@ class VismaClient:
         connect_timeout: float = 5.0,
         read_timeout: float = 60.0,
         pool_size: int = 4,
+        transport: Transport | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.auth = HmacAuth(key_id, secret)
-        self.http = HttpSession(
+        self.http: Transport = transport or HttpSession(
             connect_timeout=connect_timeout, read_timeout=read_timeout, pool_size=pool_size
         )
 

@@ -80,10 +80,13 @@ class ShopInline(admin.TabularInline):
         return format_html('<a href="{}">{}</a>', url, _("edit"))
 
 
+AGENT_STATE_FIELDS = ["connected_since", "last_seen_at", "round_trip_ms", "agent_version", "backend"]
+
+
 class AgentInline(admin.StackedInline):
     model = VismaAgent
     form = SecretFieldsForm
-    readonly_fields = ["last_seen_at", "agent_version", "backend"]
+    readonly_fields = AGENT_STATE_FIELDS
     can_delete = False
 
 
@@ -226,10 +229,28 @@ def agent_state_html(agent: VismaAgent | None) -> StrOrPromise:
             agent.last_error,
             _("Visma agent offline since %(when)s") % {"when": when},
         )
+    if agent.mode == VismaAgent.Mode.OUTBOUND and agent.connected_since:
+        return agent_connection_text(agent)
     if agent.last_seen_at:
         when = date_format(localtime(agent.last_seen_at), "SHORT_DATETIME_FORMAT")
         return _("online, last seen %(when)s") % {"when": when}
     return _("not seen yet")
+
+
+def agent_connection_text(agent: VismaAgent) -> str:
+    """Outbound: connected since / last seen / round trip, as the agent gateway keeps them."""
+    if not agent.connected_since:
+        return _("not connected")
+    parts = [
+        _("connected since %(when)s")
+        % {"when": date_format(localtime(agent.connected_since), "SHORT_DATETIME_FORMAT")}
+    ]
+    if agent.last_seen_at:
+        when = date_format(localtime(agent.last_seen_at), "SHORT_DATETIME_FORMAT")
+        parts.append(_("last seen %(when)s") % {"when": when})
+    if agent.round_trip_ms is not None:
+        parts.append(_("round trip %(ms)s ms") % {"ms": f"{agent.round_trip_ms:.1f}"})
+    return ", ".join(str(p) for p in parts)
 
 
 class ChannelInline(admin.TabularInline):
@@ -314,7 +335,14 @@ class JetshopShopAdmin(AuditedModelAdmin):
 
 @admin.register(VismaAgent)
 class VismaAgentAdmin(AuditedModelAdmin):
-    list_display = ["integration", "agent_url", "company_name", "last_seen_at", "agent_version", "backend"]
-    readonly_fields = ["last_seen_at", "agent_version", "backend"]
+    list_display = ["integration", "mode", "connection", "company_name", "agent_version", "backend"]
+    list_filter = ["mode"]
+    readonly_fields = AGENT_STATE_FIELDS
     search_fields = ["integration__customer__name", "company_name"]
     list_select_related = ["integration__customer"]
+
+    @admin.display(description=_("connection"))
+    def connection(self, obj: VismaAgent) -> str:
+        if obj.mode == VismaAgent.Mode.DIRECT:
+            return agent_state_html(obj) if obj.offline_since else (obj.agent_url or "—")
+        return agent_state_html(obj) if obj.offline_since else agent_connection_text(obj)

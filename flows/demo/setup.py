@@ -66,8 +66,9 @@ def configure(
     customer: Customer,
     *,
     shops: list[ShopSpec],
-    agent_url: str,
+    agent_url: str = "",
     key_id: str,
+    agent_mode: str | None = None,
     secret: str,
     name: str = "Webbshop",
     flow_mode: str = FlowMode.ERP,
@@ -91,8 +92,11 @@ def configure(
             "poll_stock": catalogue_poll_seconds,
         },
     )
+    # The agent dials out to the gateway (the normal mode) unless it is given a URL to be called on.
+    mode = agent_mode or (VismaAgent.Mode.DIRECT if agent_url else VismaAgent.Mode.OUTBOUND)
     VismaAgent.objects.update_or_create(
-        integration=integration, defaults={"agent_url": agent_url, "key_id": key_id, "secret": secret}
+        integration=integration,
+        defaults={"mode": mode, "agent_url": agent_url, "key_id": key_id, "secret": secret},
     )
     for spec in shops:
         shop, _ = JetshopShop.objects.update_or_create(

@@ -14,10 +14,14 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Protocol, TypeVar, cast
 
+from django.conf import settings
+
 from connectors.jetshop import JetshopClient
 from connectors.jetshop.client import DEFAULT_INTEGER_PRICE_FIELDS
 from connectors.visma.client import VismaClient
-from flows.models import Integration, JetshopShop
+from connectors.visma.gateway.broker import Broker, broker_for
+from connectors.visma.gateway.transport import OUTBOUND_BASE_URL, GatewayTransport
+from flows.models import Integration, JetshopShop, VismaAgent
 
 _lock = threading.Lock()
 
@@ -31,6 +35,34 @@ _clients: dict[tuple[str, int], tuple[str, _Closable]] = {}
 _vat_codes: dict[int, tuple[float, str, dict[Decimal, str]]] = {}
 # The company's VAT codes change about once a decade; re-read them every ten minutes anyway.
 VAT_CODES_TTL_SECONDS = 600
+
+
+_broker: Broker | None = None
+_broker_lock = threading.Lock()  # not _lock: clients are built while _lock is held
+
+
+def gateway_broker() -> Broker:
+    """Where requests for outbound agents go: Redis when there is one, else (the embedded ``make
+    run`` default, which has no Redis) a SQLite file under ``VAR_DIR`` shared with the gateway."""
+    global _broker
+    with _broker_lock:
+        if _broker is None:
+            _broker = broker_for(settings.REDIS_URL, settings.VAR_DIR / "agent-gateway.sqlite3")
+        return _broker
+
+
+def visma_client(agent: VismaAgent, **options: float) -> VismaClient:
+    """A client for this agent over its transport: the gateway (outbound) or its URL (direct)."""
+    secret = agent.secret.reveal()
+    if agent.mode == VismaAgent.Mode.DIRECT:
+        return VismaClient(agent.agent_url, agent.key_id, secret, **options)
+    transport = GatewayTransport(
+        gateway_broker(),
+        agent.key_id,
+        connect_timeout=options.get("connect_timeout", 10.0),
+        read_timeout=options.get("read_timeout", 60.0),
+    )
+    return VismaClient(OUTBOUND_BASE_URL, agent.key_id, secret, transport=transport, **options)
 
 
 def _fingerprint(*parts: object) -> str:
@@ -77,14 +109,8 @@ class Connections:
     @property
     def visma(self) -> VismaClient:
         agent = self.integration.agent
-        secret = agent.secret.reveal()
-        fingerprint = _fingerprint(agent.agent_url, agent.key_id, secret)
-        return _cached(
-            "visma",
-            self.integration.pk,
-            fingerprint,
-            lambda: VismaClient(agent.agent_url, agent.key_id, secret),
-        )
+        fingerprint = _fingerprint(agent.mode, agent.agent_url, agent.key_id, agent.secret.reveal())
+        return _cached("visma", self.integration.pk, fingerprint, lambda: visma_client(agent))
 
     def vat_rates(self) -> dict[str, Decimal]:
         """The company's VAT code → rate in percent (catalogue flows convert prices with it)."""
@@ -92,7 +118,8 @@ class Connections:
 
     def vat_codes(self) -> dict[Decimal, str]:
         """Rate in percent → the company's VAT code (the lowest code when two share a rate)."""
-        fingerprint = _fingerprint(self.integration.agent.agent_url)
+        agent = self.integration.agent
+        fingerprint = _fingerprint(agent.mode, agent.agent_url, agent.key_id)
         cached = _vat_codes.get(self.integration.pk)
         if cached and cached[1] == fingerprint and time.monotonic() - cached[0] < VAT_CODES_TTL_SECONDS:
             return cached[2]

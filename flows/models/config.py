@@ -320,10 +320,19 @@ class Channel(models.Model):
 
 
 class VismaAgent(models.Model):
+    class Mode(models.TextChoices):
+        # The normal mode: the agent dials out to the gateway, nothing listens at the merchant.
+        OUTBOUND = "outbound", _("outbound (the agent connects to the gateway)")
+        # For sites with a VPN: the server calls the agent's URL.
+        DIRECT = "direct", _("direct (the server calls the agent's URL)")
+
     integration = models.OneToOneField(
         Integration, on_delete=models.CASCADE, related_name="agent", verbose_name=_("integration")
     )
-    agent_url = models.URLField(_("agent URL"), help_text=_("e.g. https://visma.merchant.example:8020"))
+    mode = models.CharField(_("connection"), max_length=10, choices=Mode.choices, default=Mode.OUTBOUND)
+    agent_url = models.URLField(
+        _("agent URL"), blank=True, help_text=_("direct mode only, e.g. https://visma.merchant.example:8020")
+    )
     key_id = models.CharField(_("key id"), max_length=100)
     secret = EncryptedTextField(_("secret"), blank=True)
     company_name = models.CharField(_("Visma company"), max_length=200, blank=True)
@@ -333,6 +342,9 @@ class VismaAgent(models.Model):
     backend = models.CharField(_("backend"), max_length=20, blank=True, editable=False)
     offline_since = models.DateTimeField(_("offline since"), null=True, blank=True, editable=False)
     last_error = models.CharField(_("last error"), max_length=500, blank=True, editable=False)
+    # Outbound mode: kept by the agent gateway (flows/management/commands/agent_gateway.py).
+    connected_since = models.DateTimeField(_("connected since"), null=True, blank=True, editable=False)
+    round_trip_ms = models.FloatField(_("round trip (ms)"), null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("Visma agent")
@@ -340,6 +352,10 @@ class VismaAgent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.integration} agent"
+
+    def clean(self) -> None:
+        if self.mode == self.Mode.DIRECT and not self.agent_url:
+            raise ValidationError({"agent_url": _("Direct mode needs the agent's URL.")})
 
     @property
     def audit_customer(self) -> Customer:

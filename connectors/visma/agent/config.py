@@ -12,6 +12,7 @@ import tomllib
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 
 @dataclass
@@ -25,6 +26,11 @@ class AgentConfig:
     adk_password: str = ""
     host: str = "127.0.0.1"
     port: int = 8020
+    # Outbound mode (the normal one): the gateway to dial, e.g. wss://integration.example/agent. Empty:
+    # direct mode, the agent listens on host:port and the server calls it (a VPN site).
+    gateway: str = ""
+    proxy: str = ""  # "" → the system's proxy settings; "direct" → none; or http://proxy:3128
+    gateway_ca: str = ""  # a CA bundle for a gateway whose certificate is not publicly trusted
     state: str = ""  # the agent's own database; default next to the company / working directory
     # Requests waiting for the company thread. Keep it below ``threads``: an HTTP thread blocks while
     # its request waits, so with fewer threads than queue places the queue could never fill and
@@ -66,6 +72,13 @@ class AgentConfig:
             return f"tracking_field {self.tracking_field!r} is not a text field of ADK_OOI_HEAD_*"
         if not {self.invoice_order_slot, self.order_invoice_slot} <= {1, 2, 3, 4}:
             return "invoice_order_slot and order_invoice_slot are DOCUMENT_CONNECTION_NUMBER1..4"
+        if self.gateway and not self.gateway.startswith(("wss://", "ws://")):
+            return "gateway must be a wss:// URL (ws:// only for tests on loopback)"
+        if self.gateway and urlsplit(self.gateway).path not in ("", "/"):
+            # The agent signs the path it connects to (/agent/v1/connect): a prefix would break it.
+            return "gateway: give the server's address only (wss://host[:port]); the agent adds the path"
+        if self.proxy and self.proxy != "direct" and not self.proxy.startswith(("http://", "https://")):
+            return 'proxy must be an http(s):// URL, or "direct"'
         if self.queue_size < 1 or self.threads < 2:
             return "queue_size must be at least 1 and threads at least 2"
         return ""

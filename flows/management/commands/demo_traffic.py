@@ -5,8 +5,8 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError
 
 from connectors.jetshop.simulator.sidedoor_client import SideDoorClient
-from connectors.visma.client import VismaClient
 from flows.demo import traffic as demo_traffic
+from flows.engine.connections import visma_client
 from flows.models import Integration
 from sharespine.customers.management.commands.create_demo_logins import DEMO_CUSTOMER
 
@@ -28,5 +28,5 @@ class Command(BaseCommand):
         if integration is None:
             raise CommandError("Run seed_demo_merchant first.")
         agent = integration.agent
-        visma = VismaClient(agent.agent_url, agent.key_id, agent.secret.reveal())
+        visma = visma_client(agent)
         demo_traffic.run(integration, SideDoorClient(shop), visma, every=every, rounds=rounds)

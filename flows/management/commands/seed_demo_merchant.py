@@ -15,7 +15,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--shop-url", default="http://127.0.0.1:8010/Webservice20/v3.0/webservice.asmx")
-        parser.add_argument("--agent-url", default="http://127.0.0.1:8020")
+        # Empty: the demo agent dials out to the gateway (outbound, the normal mode); a URL: direct.
+        parser.add_argument("--agent-url", default="")
         parser.add_argument("--force", action="store_true", help="also on a PostgreSQL database")
 
     def handle(self, *args, shop_url: str, agent_url: str, force: bool, **options):
@@ -33,4 +34,5 @@ class Command(BaseCommand):
             key_id=DEMO_AGENT_KEY,
             secret=DEMO_AGENT_SECRET,
         )
-        self.stdout.write(f"  {integration}: shop {shop_url}, Visma agent {agent_url}")
+        where = agent_url or "connects out to the agent gateway"
+        self.stdout.write(f"  {integration}: shop {shop_url}, Visma agent {where}")
