@@ -237,7 +237,7 @@ def agent_state_html(agent: VismaAgent | None) -> StrOrPromise:
     return _("not seen yet")
 
 
-def agent_connection_text(agent: VismaAgent) -> str:
+def agent_connection_text(agent: VismaAgent) -> StrOrPromise:
     """Outbound: connected since / last seen / round trip, as the agent gateway keeps them."""
     if not agent.connected_since:
         return _("not connected")
@@ -342,7 +342,7 @@ class VismaAgentAdmin(AuditedModelAdmin):
     list_select_related = ["integration__customer"]
 
     @admin.display(description=_("connection"))
-    def connection(self, obj: VismaAgent) -> str:
+    def connection(self, obj: VismaAgent) -> StrOrPromise:
         if obj.mode == VismaAgent.Mode.DIRECT:
             return agent_state_html(obj) if obj.offline_since else (obj.agent_url or "—")
         return agent_state_html(obj) if obj.offline_since else agent_connection_text(obj)

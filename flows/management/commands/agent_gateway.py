@@ -15,6 +15,7 @@ import signal
 
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from connectors.visma.gateway.server import Events, Gateway
@@ -25,7 +26,7 @@ from flows.models import VismaAgent
 log = logging.getLogger("flows.agent_gateway")
 
 
-def _outbound(key: str):  # type: ignore[no-untyped-def]
+def _outbound(key: str) -> QuerySet[VismaAgent]:
     return VismaAgent.objects.filter(key_id=key, mode=VismaAgent.Mode.OUTBOUND)
 
 
