@@ -201,7 +201,10 @@ def test_gateway_restarted_and_line_cut_mid_batch_lose_nothing_and_duplicate_not
     relay.cut()
     beat.until(lambda: reached(120) and finished(integration, 120), timeout=240, every=0.2)
     assert done.count() == 120
-    assert any("lost its connection" in e or "connection ended" in e for e in errors), errors
+    # The cuts hit requests in flight: they were told the connection went, or waited for an
+    # answer that never came (which of the two depends on where in the request the cut fell).
+    interrupted = ("lost its connection", "connection ended", "timeout waiting for the Visma agent")
+    assert any(sign in e for e in errors for sign in interrupted), errors
     assert_exactly_once_and_to_the_ore(outbound_agent, placed)
     assert outbound_agent.counts()["ooi_head"] == 120
 
