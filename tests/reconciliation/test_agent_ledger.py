@@ -1,0 +1,60 @@
+"""The agent's ledger endpoints over HTTP: look-up, payments that change the balance, vouchers, once."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from connectors.errors import PermanentError
+from connectors.visma import ledger as L
+from tests.reconciliation.conftest import make_invoice
+
+
+def test_lookup_by_reference_and_number_includes_paid_and_credit(visma, ledger, unique):
+    invoice = make_invoice(visma, f"R{unique}", "1249.00")
+    credit = make_invoice(visma, f"C{unique}", "-300.00")
+    found = ledger.invoices(references=[f"R{unique}", "nobody-has-this"], numbers=[credit.number])
+    assert [(i.number, i.reference, i.total, i.balance) for i in found] == [
+        (invoice.number, f"R{unique}", Decimal("1249.00"), Decimal("1249.00")),
+        (credit.number, f"C{unique}", Decimal("-300.00"), Decimal("-300.00")),
+    ]
+    assert found[1].is_credit
+
+
+def test_payment_reduces_the_balance_once_per_key(visma, ledger, unique):
+    invoice = make_invoice(visma, f"P{unique}", "500.00")
+    payment = L.PaymentInput(
+        invoice_number=invoice.number,
+        date="2025-03-12",
+        amount=Decimal("250.00"),
+        payment_code="KL",
+        account="1580",
+        text="Klarna 7360158214",
+    )
+    first = ledger.add_payment(payment, f"pay-{unique}")
+    again = ledger.add_payment(payment, f"pay-{unique}")
+    assert first == again and first.balance == Decimal("250.00")
+    (after,) = ledger.invoices(numbers=[invoice.number])
+    assert after.balance == Decimal("250.00") and after.last_payment == "2025-03-12"
+    with pytest.raises(PermanentError):  # the same key for another payment is refused
+        ledger.add_payment(L.PaymentInput(invoice.number, "2025-03-12", Decimal("1.00")), f"pay-{unique}")
+
+
+def test_voucher_balanced_once_per_key_and_unbalanced_refused(ledger, unique):
+    rows = [
+        L.VoucherRowInput("1930", Decimal("2984.03"), "Klarna utbet"),
+        L.VoucherRowInput("1580", Decimal("-2984.03")),
+    ]
+    voucher = L.VoucherInput(series="K", date="2025-03-13", text=f"Klarna {unique}", rows=rows)
+    first = ledger.add_voucher(voucher, f"ver-{unique}")
+    assert ledger.add_voucher(voucher, f"ver-{unique}") == first
+    assert first.debit == first.credit == Decimal("2984.03")
+    unbalanced = L.VoucherInput("K", "2025-03-13", "x", [L.VoucherRowInput("1930", Decimal("1.00"))])
+    with pytest.raises(PermanentError):
+        ledger.add_voucher(unbalanced, f"bad-{unique}")
+
+
+def test_capabilities_reported(ledger):
+    caps = ledger.capabilities()
+    assert caps.backend == "simulated" and caps.customer_payments and caps.vouchers
