@@ -48,6 +48,10 @@ class PaymentInput(Record):
     payment_code: str = ""
     account: str = ""  # the PSP clearing account the payment is booked against
     text: str = ""
+    # Öre difference closing the invoice (invoice 459.00 paid 458.99: adjustment 0.01), booked by
+    # Visma to the adjustment code's account; the invoice's balance falls by amount + adjustment.
+    adjustment: Decimal = Decimal("0.00")
+    adjustment_code: str = ""
 
 
 @dataclass

@@ -109,6 +109,9 @@ class LedgerDesk:
             f"{CP}ACCOUNT": data.account,
             f"{CP}PAYTEXT": f"{tag} {data.text}"[:30],
         }
+        if data.adjustment:
+            values[f"{CP}ADJUSTMENT_KR"] = float(data.adjustment)
+            values[f"{CP}ADJUSTMENT_CODE"] = data.adjustment_code
         self.state.begin(key, request_hash, "payment", str(data.invoice_number), datetime.now().isoformat())
         try:
             stored = self.backend.add("ADK_DB_CUSTOMERPAYMENT", values)
