@@ -12,6 +12,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from flows.models import Integration
+from sharespine.customers.models import Customer
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -21,6 +22,25 @@ class Provider(models.TextChoices):
     KLARNA = "klarna", "Klarna"
     NETS = "nets", "Nets / Nexi"
     SVEA = "svea", "Svea"
+
+
+class ReconciliationPackage(models.Model):
+    """The stand-alone reconciliation package: reconciliation without package 400 (and without a
+    shop integration of ours: the merchant's shop may be connected by someone else)."""
+
+    customer = models.OneToOneField(Customer, on_delete=models.CASCADE, related_name="reconciliation_package")
+    since = models.DateField(_("since"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("stand-alone reconciliation package")
+        verbose_name_plural = _("stand-alone reconciliation packages")
+
+    def __str__(self) -> str:
+        return str(self.customer)
+
+    @property
+    def audit_customer(self) -> Customer:
+        return self.customer
 
 
 class AccountPlan(models.Model):
@@ -57,6 +77,10 @@ class AccountPlan(models.Model):
 
     def __str__(self) -> str:
         return str(self.integration)
+
+    @property
+    def audit_customer(self) -> Customer:
+        return self.integration.customer
 
     def clearing(self, provider: str) -> str:
         return getattr(self, f"clearing_{provider}")
@@ -129,6 +153,10 @@ class Payout(models.Model):
         verbose_name = _("payout")
         verbose_name_plural = _("payouts")
         ordering = ["-payout_date", "-pk"]
+        permissions = [
+            ("post_payout", "Can post payouts to Visma and export them"),
+            ("rematch_payout", "Can match payouts again"),
+        ]
         constraints = [
             models.UniqueConstraint(fields=["integration", "provider", "reference"], name="payout_once"),
         ]

@@ -92,6 +92,7 @@ def report(payout: Payout) -> PayoutReport:
                 "line": line.row,
                 "order": line.order_ref,
                 "amount": f"{line.amount:.2f}",
+                "code": line.reason or line.match,
                 "reason": line_text(line.reason or line.match),
             }
             for line in open_lines

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -75,10 +78,8 @@ ERP_INVOICES = [  # from samples/erp-invoices.csv (SEK ones): number, order, amo
 
 
 @pytest.fixture(scope="package")
-def sample_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentProcess]:
-    """An agent whose company holds the sample's invoices under their own numbers."""
-    import sqlite3
-
+def sample_company(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A company holding the sample's invoices under their own numbers (built once, copied per test)."""
     tmp = tmp_path_factory.mktemp("recon-sample")
     company = seed(tmp / "company.sqlite")
     settings = {"queue_size": 16, "threads": 8, "request_timeout": 30}
@@ -93,4 +94,16 @@ def sample_agent(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AgentProc
                 agent.client.sim(
                     "POST", f"invoices/{number}/payments", {"amount": amount, "date": "2025-02-28"}
                 )
+    with sqlite3.connect(company) as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    return company
+
+
+@pytest.fixture
+def sample_agent(sample_company: Path, tmp_path: Path) -> Iterator[AgentProcess]:
+    """An agent on a fresh copy of the sample company: tests that post do not pay each other's invoices."""
+    company = tmp_path / "company.sqlite"
+    shutil.copy(sample_company, company)
+    settings = {"queue_size": 16, "threads": 8, "request_timeout": 30}
+    with serving(tmp_path, "--company", str(company), "--config", config_file(tmp_path, settings)) as agent:
         yield agent

@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def integration(sample_agent):
-    integration = IntegrationFactory()
+    integration = IntegrationFactory(reconciliation_enabled=True)
     VismaAgentFactory(integration=integration, agent_url=sample_agent.base_url, key_id=KEY_ID, secret=SECRET)
     return integration
 
@@ -48,8 +48,10 @@ def test_import_json_fields(integration):
     nets = payouts[0]
     assert nets["currency"] == "SEK" and nets["lines"] == 10 and nets["duplicates"] == 1 and nets["balanced"]
     assert nets["held_reason"] == ""
-    assert {u["reason"] for u in nets["unmatched"]} <= {"the invoice is already paid"}
-    assert isinstance(nets["matched"], int) and nets["matched"] >= 6
+    # 100230's charge was paid out in an earlier payout: its late FEE row goes onto the voucher;
+    # the chargeback of paid invoice 4901 is a dispute on the voucher. Nothing is left open.
+    assert nets["unmatched"] == []
+    assert nets["matched"] == 7  # 5 charges on 4 invoices, the refund on credit 5013, the chargeback
 
 
 def test_unreadable_file_exit_2_and_the_others_imported(integration, tmp_path):

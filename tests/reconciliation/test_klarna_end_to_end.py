@@ -20,7 +20,9 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def integration(sample_agent):
-    integration = IntegrationFactory(customer__name="Exempelbutiken AB", customer__org_number="556000-0000")
+    integration = IntegrationFactory(
+        reconciliation_enabled=True, customer__name="Exempelbutiken AB", customer__org_number="556000-0000"
+    )
     VismaAgentFactory(integration=integration, agent_url=sample_agent.base_url, key_id=KEY_ID, secret=SECRET)
     return integration
 

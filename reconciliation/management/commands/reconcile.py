@@ -67,7 +67,10 @@ class Command(BaseCommand):
                 files.append((name, path.read_bytes()))
             except OSError as exc:
                 unreadable.append(f"{name}: {exc.strerror or exc}")
-        results = service.import_files(integration, files, source="cli")
+        try:
+            results = service.import_files(integration, files, source="cli")
+        except service.NotEnabled as exc:
+            raise CommandError(str(exc)) from None
         reports = []
         for result in results:
             if result.error:
