@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
+import json
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from flows.models import Integration
 
 from .checks import Hold
-from .models import BankLine, Payout
+from .models import AccountPlan, BankLine, Payout, PayoutLine
 from .parsing.dates import parse_date
 from .parsing.errors import ParseError
 from .parsing.table import Table
@@ -91,6 +95,8 @@ def tick_off(integration: Integration) -> list[str]:
         line.save(update_fields=["payout"])
         payout.bank_amount, payout.bank_date = line.amount, line.booking_date
         fields = ["bank_amount", "bank_date"]
+        if payout.held_reason == Hold.DUPLICATES_UNDECIDED and payout.currency == "SEK":
+            _resolve_duplicates(payout, line.amount)
         # A SEK payout must arrive to the öre; a foreign one arrives converted at the bank's rate.
         if payout.currency == "SEK" and payout.status != Payout.Status.POSTED:
             expected = payout.stated_total if payout.stated_total is not None else payout.lines_total
@@ -102,3 +108,43 @@ def tick_off(integration: Integration) -> list[str]:
         payouts.pop(_norm(payout.reference), None)
         ticked.append(payout.reference)
     return ticked
+
+
+def _resolve_duplicates(payout: Payout, amount: Decimal) -> None:
+    """No stated total in the file (Svea CSV): the bank amount decides whether duplicates are real."""
+    seen: set[str] = set()
+    repeats, total = [], Decimal("0.00")
+    for line in payout.lines.exclude(match=PayoutLine.Match.DROPPED).order_by("row"):
+        key = json.dumps(line.raw, sort_keys=True)
+        if key in seen:
+            repeats.append(line.pk)
+        else:
+            seen.add(key)
+            total += line.net
+    if repeats and total == amount:
+        PayoutLine.objects.filter(pk__in=repeats).update(match=PayoutLine.Match.DROPPED, reason="duplicate")
+        payout.lines_total, payout.dropped, payout.held_reason = total, len(repeats), ""
+        payout.status = Payout.Status.OPEN
+        payout.line_count -= len(repeats)
+        payout.save(update_fields=["lines_total", "dropped", "held_reason", "status", "line_count"])
+
+
+def overdue_payouts(integration: Integration, today: dt.date | None = None) -> list[Payout]:
+    """Paid out more than the plan's ``bank_days`` ago and not seen in the bank (negative ones never come)."""
+    today = today or timezone.localdate()
+    days = AccountPlan.for_integration(integration).bank_days
+    return list(
+        Payout.objects.filter(
+            integration=integration, bank_line__isnull=True, payout_date__lt=today - dt.timedelta(days=days),
+            lines_total__gt=0,
+        ).order_by("payout_date")
+    )  # fmt: skip
+
+
+PSP_NAMES = ("KLARNA", "NETS", "NEXI", "DIBS", "SVEA")
+
+
+def orphan_bank_lines(integration: Integration) -> list[BankLine]:
+    """Bank lines from a PSP that no payout explains."""
+    lines = BankLine.objects.filter(integration=integration, payout__isnull=True).order_by("booking_date")
+    return [line for line in lines if any(name in line.text.upper() for name in PSP_NAMES)]

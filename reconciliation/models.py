@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from flows.models import Integration
 from sharespine.customers.models import Customer
+from sharespine.customers.secrets import EncryptedTextField
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
@@ -70,6 +71,12 @@ class AccountPlan(models.Model):
         _("öre tolerance per invoice"), max_digits=6, decimal_places=2, default=Decimal("0.50")
     )
     bank_days = models.PositiveSmallIntegerField(_("days a payout may take to reach the bank"), default=3)
+    watch_folder = models.CharField(
+        _("watched folder"),
+        max_length=500,
+        blank=True,
+        help_text=_("A folder on the server where payout files land (e.g. the merchant's Klarna SFTP drop)."),
+    )
 
     class Meta:
         verbose_name = _("account plan")
@@ -95,6 +102,29 @@ class AccountPlan(models.Model):
     def for_integration(cls, integration: Integration) -> AccountPlan:
         plan, _created = cls.objects.get_or_create(integration=integration)
         return plan
+
+
+class KlarnaAccount(models.Model):
+    """Klarna Settlements API credentials of an integration: payouts pulled on a schedule."""
+
+    integration = models.OneToOneField(Integration, on_delete=models.CASCADE, related_name="klarna_account")
+    base_url = models.URLField(_("API base URL"), default="https://api.klarna.com")
+    username = models.CharField(_("API username"), max_length=200)
+    password = EncryptedTextField(_("API password"), blank=True)
+    enabled = models.BooleanField(_("pull payouts"), default=True)
+    pulled_until = models.DateField(_("pulled until"), null=True, blank=True, editable=False)
+    last_error = models.CharField(_("last error"), max_length=500, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("Klarna API account")
+        verbose_name_plural = _("Klarna API accounts")
+
+    def __str__(self) -> str:
+        return f"{self.integration} ({self.username})"
+
+    @property
+    def audit_customer(self) -> Customer:
+        return self.integration.customer
 
 
 class SettlementFile(models.Model):
