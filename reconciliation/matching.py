@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 
 from connectors.errors import ConnectorError
@@ -25,6 +25,39 @@ from .parsing.records import Kind
 
 ZERO = Decimal("0.00")
 RETRY = (PayoutLine.Match.PENDING, PayoutLine.Match.WAITING, PayoutLine.Match.HELD)
+LINE_FIELDS = ("id", "payout_id", "row", "kind", "order_ref", "invoice_ref", "amount", "match", "reason",
+               "invoice_number", "rounding")  # fmt: skip
+UPDATE_BATCH = 5000
+
+
+def save_matches(lines: list[PayoutLine]) -> None:
+    """Write match, reason, invoice and rounding of many lines.
+
+    Django's ``bulk_update`` builds a CASE per field per row and took ~1 s per 1,000 rows here;
+    on PostgreSQL one ``UPDATE … FROM (VALUES …)`` per batch does the same in milliseconds.
+    """
+    if connection.vendor != "postgresql":
+        PayoutLine.objects.bulk_update(
+            lines, ["match", "reason", "invoice_number", "rounding"], batch_size=2000
+        )
+        return
+    table = PayoutLine._meta.db_table
+    with connection.cursor() as cursor:
+        for start in range(0, len(lines), UPDATE_BATCH):
+            batch = lines[start : start + UPDATE_BATCH]
+            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+            params = [
+                v
+                for line in batch
+                for v in (line.pk, line.match, line.reason, line.invoice_number, line.rounding)
+            ]
+            cursor.execute(
+                f"UPDATE {table} AS l SET match = v.match, reason = v.reason,"
+                f" invoice_number = v.invoice_number::integer, rounding = v.rounding::numeric"
+                f" FROM (VALUES {values}) AS v(id, match, reason, invoice_number, rounding)"
+                f" WHERE l.id = v.id::bigint",
+                params,
+            )
 
 
 @dataclass
@@ -54,7 +87,11 @@ def match_integration(
     ).exclude(payout__status=Payout.Status.POSTED)
     if payouts is not None:
         lines_qs = lines_qs.filter(payout__in=payouts)
-    lines = list(lines_qs.select_related("payout").order_by("payout_id", "row"))
+    lines = list(
+        lines_qs.select_related("payout")
+        .only(*LINE_FIELDS, "payout__currency", "payout__integration_id")
+        .order_by("payout_id", "row")
+    )
     summary.lines = len(lines)
     if not lines:
         _refresh_counts(integration, payouts)
@@ -161,9 +198,7 @@ def match_integration(
             line.match, line.reason = match, reason
             line.rounding = rounding if i == len(group) - 1 else ZERO
     with transaction.atomic():
-        PayoutLine.objects.bulk_update(
-            lines, ["match", "reason", "invoice_number", "rounding"], batch_size=2000
-        )
+        save_matches(lines)
         _refresh_counts(integration, payouts)
     for line in lines:
         if line.match in (PayoutLine.Match.MATCHED, PayoutLine.Match.BOOKED):

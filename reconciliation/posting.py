@@ -84,7 +84,9 @@ def build_plan(
 ) -> PostingPlan:
     plan = plan or AccountPlan.for_integration(payout.integration)
     if lines is None:
-        lines = list(payout.lines.exclude(match=PayoutLine.Match.DROPPED).order_by("row"))
+        # The row as sent (raw) is read only for a holdback's detailed type: deferred, it stays out
+        # of memory for the 50,000 lines of a big payout.
+        lines = list(payout.lines.exclude(match=PayoutLine.Match.DROPPED).defer("raw").order_by("row"))
     name = NAMES[payout.provider]
     clearing = plan.clearing(payout.provider)
     ref = payout.reference

@@ -10,6 +10,7 @@ from decimal import Decimal
 from connectors.visma.protocol import Record
 
 MAX_LOOKUP = 1000  # keys per look-up request: the server batches bigger sets
+MAX_PAGE = 10_000  # open invoices per page
 
 
 @dataclass
@@ -38,6 +39,12 @@ class InvoiceLookup(Record):
 @dataclass
 class InvoiceList(Record):
     items: list[LedgerInvoice]
+
+
+@dataclass
+class InvoicePage(Record):
+    items: list[LedgerInvoice]
+    next_after: int | None = None
 
 
 @dataclass

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 from connectors.visma import ledger as L
 from connectors.visma.client import VismaClient
 from connectors.visma.signing import IDEMPOTENCY_HEADER
+
+BULK_THRESHOLD = 500  # keys above which one pass over the open invoices is cheaper than look-ups
 
 
 class LedgerClient:
@@ -16,10 +18,31 @@ class LedgerClient:
     def capabilities(self) -> L.LedgerCapabilities:
         return L.LedgerCapabilities.from_dict(self.visma._call("GET", "/v1/ledger/capabilities"))
 
+    def open_invoices(self, page_size: int = L.MAX_PAGE) -> Iterator[L.LedgerInvoice]:
+        after: int | None = 0
+        while after is not None:
+            data = self.visma._call(
+                "GET", "/v1/ledger/open-invoices", params={"after": after or None, "limit": page_size}
+            )
+            page = L.InvoicePage.from_dict(data)
+            yield from page.items
+            after = page.next_after
+
     def invoices(self, references: Iterable[str] = (), numbers: Iterable[int] = ()) -> list[L.LedgerInvoice]:
-        """Invoices by customer order number and/or number, in batches of ``MAX_LOOKUP``."""
-        refs, nums = sorted(set(references)), sorted(set(numbers))
+        """Invoices by customer order number and/or number.
+
+        Many keys (a big payout): one pass over the open invoices first, then a look-up, in
+        batches of ``MAX_LOOKUP``, of only the keys not found there (paid or missing invoices).
+        """
+        refs, nums = set(references), set(numbers)
         found: dict[int, L.LedgerInvoice] = {}
+        if len(refs) + len(nums) > BULK_THRESHOLD:
+            for invoice in self.open_invoices():
+                if invoice.reference in refs or invoice.number in nums:
+                    found[invoice.number] = invoice
+            refs -= {i.reference for i in found.values()}
+            nums -= set(found)
+        refs, nums = sorted(refs), sorted(nums)
         step = L.MAX_LOOKUP
         for i in range(0, max(len(refs), len(nums), 1), step):
             lookup = L.InvoiceLookup(references=refs[i : i + step], numbers=nums[i : i + step])

@@ -58,3 +58,17 @@ def test_voucher_balanced_once_per_key_and_unbalanced_refused(ledger, unique):
 def test_capabilities_reported(ledger):
     caps = ledger.capabilities()
     assert caps.backend == "simulated" and caps.customer_payments and caps.vouchers
+
+
+def test_many_keys_take_one_pass_over_open_invoices_then_look_up_the_rest(visma, ledger, unique):
+    open_one = make_invoice(visma, f"M1{unique}", "100.00")
+    paid = make_invoice(visma, f"M2{unique}", "200.00")
+    visma.sim("POST", f"invoices/{paid.number}/payments", {"amount": "200.00"})
+    references = [f"M1{unique}", f"M2{unique}"] + [f"none-{unique}-{i}" for i in range(600)]
+    pages = list(ledger.open_invoices(page_size=3))  # paging itself
+    assert any(i.number == open_one.number for i in pages) and all(i.balance != 0 for i in pages)
+    found = ledger.invoices(references=references)
+    assert {(i.number, i.balance) for i in found} == {
+        (open_one.number, Decimal("100.00")),
+        (paid.number, Decimal("0.00")),
+    }

@@ -54,8 +54,37 @@ class LedgerDesk:
             balance=dec(head[f"{H}BALANCE"]),
             currency=clean(head.get(f"{H}CURRENCY_CODE")) or "SEK",
             cancelled=bool(head[f"{H}DOCUMENT_CANCELLED"]),
-            last_payment=date_text(head[f"{H}LAST_PAYMENT"]),
+            last_payment=date_text(head.get(f"{H}LAST_PAYMENT")),
         )
+
+    # Only the head fields an invoice record needs: a full head is ~150 fields.
+    HEAD_FIELDS = tuple(
+        f"{H}{name}"
+        for name in (
+            "DOCUMENT_NUMBER", "CUSTOMER_NUMBER", "CUSTOMER_ORDER_NUMBER", "DOCUMENT_DATE1", "TOTAL_AMOUNT",
+            "BALANCE", "CURRENCY_CODE", "DOCUMENT_CANCELLED", "LAST_PAYMENT",
+        )
+    )  # fmt: skip
+
+    def open_invoices(self, after: int, limit: int) -> L.InvoicePage:
+        """Unpaid, not cancelled invoices (credit invoices too) in number order, heads only."""
+        items: list[L.LedgerInvoice] = []
+        cursor = after
+        while len(items) < limit:
+            heads = self.backend.scan(
+                "ADK_DB_INVOICE_HEAD", order_by=(f"{H}DOCUMENT_NUMBER",), after=(cursor,), limit=2000,
+                fields=self.HEAD_FIELDS,
+            )  # fmt: skip
+            for head in heads:
+                cursor = int(head[f"{H}DOCUMENT_NUMBER"])
+                if head[f"{H}DOCUMENT_CANCELLED"] or abs(head[f"{H}BALANCE"] or 0) < 0.005:
+                    continue
+                items.append(self._invoice(head))
+                if len(items) == limit:
+                    break
+            if len(heads) < 2000:
+                break
+        return L.InvoicePage(items=items, next_after=cursor if len(items) == limit else None)
 
     def invoices(self, lookup: L.InvoiceLookup) -> L.InvoiceList:
         """Invoices (paid or not, credit invoices too) by customer order number or by number."""
@@ -68,6 +97,7 @@ class LedgerDesk:
                 order_by=(f"{H}DOCUMENT_NUMBER",),
                 where={f"{H}CUSTOMER_ORDER_NUMBER": reference},
                 limit=50,
+                fields=self.HEAD_FIELDS,
             )
             for head in heads:
                 found[int(head[f"{H}DOCUMENT_NUMBER"])] = self._invoice(head)

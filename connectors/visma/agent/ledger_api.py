@@ -24,6 +24,7 @@ class LedgerApi:
     def register(self, router: Router) -> None:
         router.add("GET", "/v1/ledger/capabilities", self.capabilities)
         router.add("POST", "/v1/ledger/invoice-lookup", self.invoice_lookup)
+        router.add("GET", "/v1/ledger/open-invoices", self.open_invoices)
         router.add("POST", "/v1/ledger/customer-payments", self.add_payment)
         router.add("POST", "/v1/ledger/vouchers", self.add_voucher)
 
@@ -38,6 +39,12 @@ class LedgerApi:
             raise P.ProtocolError("references: at most 100 characters each")
         found = self.api.run(lambda: self.desk().invoices(lookup))
         return Response(200, found.to_dict())
+
+    def open_invoices(self, request: Request) -> Response:
+        after = request.int_arg("after", 0, high=10**9 - 1)
+        limit = request.int_arg("limit", 2000, low=1, high=L.MAX_PAGE)
+        page = self.api.run(lambda: self.desk().open_invoices(after, limit))
+        return Response(200, page.to_dict())
 
     @staticmethod
     def _key(request: Request) -> str:

@@ -8,7 +8,9 @@ from connectors.visma import ledger as L
 from connectors.visma.protocol import Record
 
 
-def add_ledger(paths: dict[str, Any], schemas: dict[str, Any], *, op, json, ref, record_schema, idem) -> None:
+def add_ledger(
+    paths: dict[str, Any], schemas: dict[str, Any], *, op, json, ref, record_schema, idem, query
+) -> None:
     for obj in vars(L).values():
         if isinstance(obj, type) and issubclass(obj, Record) and obj is not Record:
             schemas[obj.__name__] = record_schema(obj)
@@ -23,6 +25,16 @@ def add_ledger(paths: dict[str, Any], schemas: dict[str, Any], *, op, json, ref,
             f"at most {L.MAX_LOOKUP} of each",
             json(ref("InvoiceList")),
             body="InvoiceLookup",
+        )
+    }
+    paths["/v1/ledger/open-invoices"] = {
+        "get": op(
+            "Open invoices (credit invoices too) in number order, heads only, paged",
+            json(ref("InvoicePage")),
+            params=[
+                query("after", "next_after", {"type": "integer", "minimum": 0}),
+                query("limit", "page size", {"type": "integer", "minimum": 1, "maximum": L.MAX_PAGE}),
+            ],
         )
     }
     paths["/v1/ledger/customer-payments"] = {
