@@ -23,7 +23,7 @@ from sharespine.customers.adminbase import AuditedModelAdmin
 
 from . import service
 from .bank import import_bank
-from .models import AccountPlan, BankLine, Payout, ReconciliationPackage
+from .models import AccountPlan, BankLine, KlarnaAccount, Payout, ReconciliationPackage
 from .parsing import ParseError
 from .posting import NotPostable, build_plan, post_payout
 from .reasons import held_text, line_text
@@ -329,6 +329,15 @@ class AccountPlanAdmin(AuditedModelAdmin):
         "voucher_series",
     ]
     list_select_related = ["integration__customer"]
+
+
+@admin.register(KlarnaAccount)
+class KlarnaAccountAdmin(AuditedModelAdmin):
+    """Klarna Settlements API credentials; the password is write-only (SecretFieldsForm)."""
+
+    list_display = ["integration", "username", "enabled", "pulled_until", "last_error"]
+    list_select_related = ["integration__customer"]
+    readonly_fields = ["pulled_until", "last_error"]
 
 
 @admin.register(ReconciliationPackage)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+
+from django.utils import timezone
 
 from flows.models import Integration
 
+from .bank import orphan_bank_lines, overdue_payouts
+from .close import summary
 from .models import Payout, PayoutLine
 from .reasons import held_text, line_text
 
@@ -33,7 +38,11 @@ def payouts_section(integration: Integration) -> dict | None:
         .select_related("payout")
         .order_by("-payout__payout_date", "row")
     )
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
     return {
+        "close": summary(integration, yesterday),
+        "overdue": overdue_payouts(integration),
+        "orphans": orphan_bank_lines(integration),
         "payouts": [(p, held_text(p.held_reason) if p.held_reason else "") for p in payouts],
         "open_lines": [OpenLine(line.payout, line, line_text(line.reason)) for line in lines[:OPEN_LINES]],
         "open_count": lines.count(),

@@ -31,6 +31,13 @@ BAS_NAMES = {
 }
 
 
+# Letters NFKD does not take apart, and signs worth a word rather than "?".
+SPELLED = {
+    "€": "EUR", "Ł": "L", "ł": "l", "Ø": "O", "ø": "o", "Đ": "D", "đ": "d", "Œ": "OE", "œ": "oe",
+    "‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-", "…": "...",
+}  # fmt: skip
+
+
 @dataclass
 class Row:
     account: str
@@ -67,7 +74,7 @@ def cp437_text(value: str) -> str:
             out.append(ch)
         except UnicodeEncodeError:
             plain = unicodedata.normalize("NFKD", ch).encode("ascii", "ignore").decode()
-            out.append({"€": "EUR"}.get(ch, plain or "?"))
+            out.append(SPELLED.get(ch, plain or "?"))
     return "".join(out)
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from connectors.errors import PermanentError
 from connectors.visma import ledger as L
+from connectors.visma.ledger_client import LedgerClient
 from tests.reconciliation.conftest import make_invoice
 
 
@@ -72,3 +73,17 @@ def test_many_keys_take_one_pass_over_open_invoices_then_look_up_the_rest(visma,
         (open_one.number, Decimal("100.00")),
         (paid.number, Decimal("0.00")),
     }
+
+
+def test_an_agent_with_ledger_writes_off_reports_it_and_refuses(tmp_path):
+    from tests.connectors.visma.processes import config_file, seed, serving
+
+    company = seed(tmp_path / "company.sqlite")
+    settings = {"ledger_writes": False}
+    with serving(tmp_path, "--company", str(company), "--config", config_file(tmp_path, settings)) as agent:
+        ledger = LedgerClient(agent.client)
+        caps = ledger.capabilities()
+        assert not caps.customer_payments and not caps.vouchers
+        rows = [L.VoucherRowInput("1930", Decimal("1.00")), L.VoucherRowInput("1580", Decimal("-1.00"))]
+        with pytest.raises(PermanentError):
+            ledger.add_voucher(L.VoucherInput("K", "2025-03-13", "x", rows), "off-1")

@@ -34,13 +34,21 @@ def short_key(key: str) -> str:
 
 
 class LedgerDesk:
-    def __init__(self, backend: CompanyBackend, state: AgentState) -> None:
+    def __init__(self, backend: CompanyBackend, state: AgentState, writes: bool | None = None) -> None:
         self.backend = backend
         self.state = state
+        self.writes = backend.name == "simulated" if writes is None else writes
 
     def capabilities(self) -> L.LedgerCapabilities:
-        writes = bool(getattr(self.backend, "ledger_writes", self.backend.name == "simulated"))
-        return L.LedgerCapabilities(customer_payments=writes, vouchers=writes, backend=self.backend.name)
+        return L.LedgerCapabilities(
+            customer_payments=self.writes, vouchers=self.writes, backend=self.backend.name
+        )
+
+    def _require_writes(self) -> None:
+        if not self.writes:
+            raise Conflict(
+                "this agent does not write payments or vouchers (ledger_writes is off); use SIE 4I"
+            )
 
     # --- invoices ---------------------------------------------------------------------------------
 
@@ -118,6 +126,7 @@ class LedgerDesk:
         return known
 
     def add_payment(self, data: L.PaymentInput, key: str, request_hash: str) -> tuple[L.Payment, bool]:
+        self._require_writes()
         known = self._begin(key, request_hash, "payment")
         tag = short_key(key)
         if known is not None:
@@ -179,6 +188,7 @@ class LedgerDesk:
     # --- vouchers ---------------------------------------------------------------------------------
 
     def add_voucher(self, data: L.VoucherInput, key: str, request_hash: str) -> tuple[L.Voucher, bool]:
+        self._require_writes()
         total = sum((row.amount for row in data.rows), Decimal(0))
         if not data.rows or total != 0:
             raise AdkError(9, field=f"{VR}AMOUNT", detail=f"a voucher must balance (off by {total})")

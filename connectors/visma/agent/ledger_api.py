@@ -19,7 +19,8 @@ class LedgerApi:
 
     def desk(self) -> LedgerDesk:
         # Built per call: the company (and the agent's state) opens lazily on the worker thread.
-        return LedgerDesk(self.api.service.backend, self.api.service.state)
+        service = self.api.service
+        return LedgerDesk(service.backend, service.state, service.config.ledger_writes)
 
     def register(self, router: Router) -> None:
         router.add("GET", "/v1/ledger/capabilities", self.capabilities)
