@@ -9,6 +9,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -21,7 +22,7 @@ from django.utils.translation import gettext_lazy as _
 from flows.models import Integration
 from sharespine.customers.adminbase import AuditedModelAdmin
 
-from . import service
+from . import service, tasks
 from .bank import import_bank
 from .models import AccountPlan, BankLine, KlarnaAccount, Payout, ReconciliationPackage
 from .parsing import ParseError
@@ -30,6 +31,7 @@ from .reasons import held_text, line_text
 
 BADGE_COLOURS = {"held": "#ba2121", "open": "#c07b00", "matched": "#417690", "posted": "#2a7a2a"}
 MAX_UPLOAD = 50 * 1024 * 1024
+INLINE_POSTING = 200  # payments posted within the request; more go to the worker
 
 
 def badge(payout: Payout) -> str:
@@ -169,6 +171,13 @@ class PayoutAdmin(admin.ModelAdmin):
         return redirect("admin:reconciliation_payout_change", pk)
 
     def _post(self, request, payout: Payout) -> None:
+        if payout.matched_count > INLINE_POSTING:
+            # Thousands of payments take longer than a page should wait: the worker posts them.
+            transaction.on_commit(lambda: tasks.post.delay(payout.pk))
+            messages.info(
+                request, _t("%(payout)s: posting started; it shows as posted when done.") % {"payout": payout}
+            )
+            return
         ledger = service.ledger_for(payout.integration)
         if ledger is None:
             messages.error(

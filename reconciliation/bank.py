@@ -10,6 +10,7 @@ from decimal import Decimal
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from flows.models import Integration
 
@@ -42,7 +43,7 @@ def _norm(value: str) -> str:
 def import_bank(integration: Integration, name: str, data: bytes) -> BankResult:
     text = decode(data).strip("\r\n ")
     if not text:
-        raise ParseError(name, "the bank file is empty")
+        raise ParseError(name, _("the bank file is empty"))
     rows = read_rows(text, sniff_delimiter(text.splitlines()[0]), file=name)
     table = Table.build(
         name, rows[0], list(enumerate(rows[1:], start=2)), ALIASES, ("booking_date", "amount")

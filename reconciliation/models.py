@@ -66,6 +66,12 @@ class AccountPlan(models.Model):
     payment_code_klarna = models.CharField(_("Klarna payment code in Visma"), max_length=6, default="KL")
     payment_code_nets = models.CharField(_("Nets payment code in Visma"), max_length=6, default="NE")
     payment_code_svea = models.CharField(_("Svea payment code in Visma"), max_length=6, default="SV")
+    adjustment_code = models.CharField(
+        _("adjustment code in Visma for öre differences"),
+        max_length=6,
+        default="ORE",
+        help_text=_("A code of Visma's adjustment codes (table 63) whose account is the rounding account."),
+    )
     voucher_series = models.CharField(_("voucher series"), max_length=2, default="K")
     rounding_tolerance = models.DecimalField(
         _("öre tolerance per invoice"), max_digits=6, decimal_places=2, default=Decimal("0.50")

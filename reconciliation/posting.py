@@ -202,7 +202,7 @@ def post_payout(payout_id: int, ledger) -> Posting:
                     account=accounts.clearing(payout.provider),
                     text=f"{NAMES[payout.provider]} {payout.reference}",
                     adjustment=p.adjustment,
-                    adjustment_code="ORE" if p.adjustment else "",
+                    adjustment_code=accounts.adjustment_code if p.adjustment else "",
                 ),
                 p.key,
             )

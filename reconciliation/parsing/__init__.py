@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 
+from django.utils.translation import gettext as _
+
 from . import klarna, nets, svea
 from .errors import ParseError
 from .records import Kind, ParsedLine, ParsedPayout
@@ -24,30 +26,35 @@ MAX_BYTES = 200 * 1024 * 1024  # a payout of 50,000 lines is ~15 MB; anything fa
 
 
 def _unknown(name: str, what: str) -> ParseError:
-    return ParseError(name, f"{what}; known formats: {'; '.join(KNOWN_FORMATS)}")
+    return ParseError(
+        name,
+        _("%(problem)s; known formats: %(formats)s") % {"problem": what, "formats": "; ".join(KNOWN_FORMATS)},
+    )
 
 
 def parse_file(name: str, data: bytes) -> list[ParsedPayout]:
     if len(data) > MAX_BYTES:
-        raise ParseError(name, f"file is larger than {MAX_BYTES // (1024 * 1024)} MB")
+        raise ParseError(name, _("file is larger than %(mb)s MB") % {"mb": MAX_BYTES // (1024 * 1024)})
     text = decode(data)
     # Only line ends are trimmed: trailing tabs are the empty last cells of a tab-separated row.
     stripped = text.strip("\r\n ")
     if not stripped.strip():
-        raise _unknown(name, "the file is empty")
+        raise _unknown(name, _("the file is empty"))
     if stripped[0] in "{[":
         try:
             doc = json.loads(stripped)
         except json.JSONDecodeError as exc:
             raise _unknown(
-                name, f"not valid JSON ({exc.msg} at line {exc.lineno}); the file may be truncated"
+                name,
+                _("not valid JSON (%(error)s at line %(line)s); the file may be truncated")
+                % {"error": exc.msg, "line": exc.lineno},
             ) from None
         if isinstance(doc, dict) and "clientReports" in doc:
             payouts = svea.parse_json(doc, file=name)
         elif isinstance(doc, dict) and ("paymentActions" in doc or "payouts" in doc):
             payouts = nets.parse_json(doc, file=name)
         else:
-            raise _unknown(name, "JSON of an unknown shape")
+            raise _unknown(name, _("JSON of an unknown shape"))
     else:
         first_line = stripped.splitlines()[0]
         delimiter = sniff_delimiter(first_line)
@@ -67,10 +74,12 @@ def parse_file(name: str, data: bytes) -> list[ParsedPayout]:
         elif svea.looks_like(headers[0]):
             payouts = svea.parse_csv(rows, file=name)
         else:
-            raise _unknown(name, "not a payout file this service knows")
+            raise _unknown(name, _("not a payout file this service knows"))
     for payout in payouts:
         if not payout.lines:
-            raise _unknown(name, f"payout {payout.reference} has no lines; the file may be truncated")
+            raise _unknown(
+                name, _("payout %(ref)s has no lines; the file may be truncated") % {"ref": payout.reference}
+            )
     return payouts
 
 

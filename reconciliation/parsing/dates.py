@@ -3,6 +3,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.utils.translation import gettext as _
+
 from .errors import ParseError
 
 _FORMATS = ("%Y-%m-%d", "%Y%m%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d")
@@ -26,4 +28,8 @@ def parse_date(value: str, *, file: str, row: int, column: str) -> dt.date | Non
                 return dt.datetime.strptime(head, fmt).date()
             except ValueError:
                 continue
-    raise ParseError(file, f"row {row}, column {column}: {value!r} is not a date")
+    raise ParseError(
+        file,
+        _("row %(row)s, column %(column)s: %(value)s is not a date")
+        % {"row": row, "column": column, "value": repr(value)},
+    )

@@ -13,6 +13,8 @@ import os
 import re
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from .dates import parse_date
 from .errors import ParseError
 from .records import Kind, ParsedLine, ParsedPayout
@@ -83,14 +85,14 @@ def parse_csv(rows: list[list[str]], *, file: str) -> list[ParsedPayout]:
         if "totalsettlementamount" in header or ("paymentreference" in header and "type" not in header):
             if len(section) < 2:
                 raise ParseError(
-                    file, "the totals block has a header but no values; the file may be truncated"
+                    file, _("the totals block has a header but no values; the file may be truncated")
                 )
             totals = dict(zip(section[0][1], section[1][1], strict=False))
         elif "type" in header and "amount" in header:
             tx_section = section
     if tx_section is None:
         raise ParseError(
-            file, "no transaction rows (a header with 'type' and 'amount'); the file may be truncated"
+            file, _("no transaction rows (a header with 'type' and 'amount'); the file may be truncated")
         )
     table = Table.build(file, tx_section[0][1], tx_section[1:], ROW_ALIASES, ("type", "amount"))
     tot = {norm_header(k): (v or "").strip() for k, v in totals.items()}
@@ -107,7 +109,11 @@ def parse_csv(rows: list[list[str]], *, file: str) -> list[ParsedPayout]:
     name = SFTP_NAME.match(os.path.basename(file))
     if not reference:
         reference = next(
-            (table.get(c, "payment_reference") for _, c in table.rows if table.get(c, "payment_reference")),
+            (
+                table.get(c, "payment_reference")
+                for _row, c in table.rows
+                if table.get(c, "payment_reference")
+            ),
             "",
         )
     if not reference and name:
@@ -117,20 +123,26 @@ def parse_csv(rows: list[list[str]], *, file: str) -> list[ParsedPayout]:
     if not reference:
         raise ParseError(
             file,
-            "no payout reference: no totals block, no payment_reference column, and the file name"
-            " is not <payment_reference>.<YYYYMMDD>T000000+0000.csv",
+            _(
+                "no payout reference: no totals block, no payment_reference column, and the file name"
+                " is not <payment_reference>.<YYYYMMDD>T000000+0000.csv"
+            ),
         )
 
     amounts = [
         (n, parse_amount(table.get(c, "amount"), file=file, row=n, column="amount")) for n, c in table.rows
     ]
-    signed = any(a < 0 for _, a in amounts)
+    signed = any(a < 0 for _row, a in amounts)
     lines: list[ParsedLine] = []
     currency = total("settlement_currency")
-    for (number, cells), (_, amount) in zip(table.rows, amounts, strict=True):
+    for (number, cells), (_row, amount) in zip(table.rows, amounts, strict=True):
         psp_type = table.get(cells, "type").upper()
         if psp_type not in TYPES:
-            raise ParseError(file, f"row {number}, column type: unknown Klarna type {psp_type!r}")
+            raise ParseError(
+                file,
+                _("row %(row)s, column type: unknown Klarna type %(type)s")
+                % {"row": number, "type": repr(psp_type)},
+            )
         kind, sign, target = TYPES[psp_type]
         vat = parse_amount(table.get(cells, "tax_amount"), file=file, row=number, column="tax_amount")
         if not signed:

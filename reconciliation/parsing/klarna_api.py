@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+from django.utils.translation import gettext as _
+
 from connectors.klarna.records import KlarnaPayout, KlarnaTransaction
 
 from .dates import parse_date
@@ -25,7 +27,9 @@ def payout_from_api(payout: KlarnaPayout, transactions: list[KlarnaTransaction])
         raw = t.raw
         psp_type = t.type.upper()
         if psp_type not in TYPES:
-            raise ParseError(name, f"transaction {i}: unknown Klarna type {psp_type!r}")
+            raise ParseError(
+                name, _("transaction %(n)s: unknown Klarna type %(type)s") % {"n": i, "type": repr(psp_type)}
+            )
         kind, sign, target = TYPES[psp_type]
         amount = minor_units(t.amount, file=name, row=i, column="amount")
         vat = minor_units(raw.get("vat_amount", raw.get("tax_amount")), file=name, row=i, column="vat_amount")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import os
 import re
 
+from django.utils.translation import gettext as _
+
 from .dates import parse_date
 from .errors import ParseError
 from .records import Kind, ParsedLine, ParsedPayout
@@ -47,7 +49,11 @@ NAME_REF = re.compile(r"(\d{6,})")
 
 def _kind(action: str, *, file: str, row: int) -> str:
     if action not in ACTIONS:
-        raise ParseError(file, f"row {row}, column Action: unknown Nets action {action!r}")
+        raise ParseError(
+            file,
+            _("row %(row)s, column Action: unknown Nets action %(action)s")
+            % {"row": row, "action": repr(action)},
+        )
     return ACTIONS[action]
 
 
@@ -57,17 +63,22 @@ def parse_json(doc: dict, *, file: str) -> list[ParsedPayout]:
     for payout in payouts:
         for key in ("reference", "amount", "paymentActions"):
             if key not in payout:
-                raise ParseError(file, f"required field {key!r} is missing from the Nets payout")
+                raise ParseError(
+                    file, _("required field %(field)s is missing from the Nets payout") % {"field": repr(key)}
+                )
         actions = payout["paymentActions"]
         if not isinstance(actions, list):
-            raise ParseError(file, "paymentActions is not a list")
+            raise ParseError(file, _("paymentActions is not a list"))
         if isinstance(payout.get("numberOfPaymentActions"), int) and payout["numberOfPaymentActions"] != len(
             actions
         ):
             raise ParseError(
                 file,
-                f"the payout says {payout['numberOfPaymentActions']} payment actions, the file has"
-                f" {len(actions)}; the file may be truncated or a page missing",
+                _(
+                    "the payout says %(said)s payment actions, the file has %(has)s;"
+                    " the file may be truncated or a page missing"
+                )
+                % {"said": payout["numberOfPaymentActions"], "has": len(actions)},
             )
         lines = []
         for i, action in enumerate(actions, start=1):
@@ -126,8 +137,11 @@ def parse_csv(rows: list[list[str]], *, file: str) -> list[ParsedPayout]:
         if not ref:
             raise ParseError(
                 file,
-                f"row {number}: no payout reference"
-                " (column 'Payout reference' empty and none in the file name)",
+                _(
+                    "row %(row)s: no payout reference"
+                    " (column 'Payout reference' empty and none in the file name)"
+                )
+                % {"row": number},
             )
         action = table.get(cells, "action").upper()
         amount = parse_amount(table.get(cells, "amount"), file=file, row=number, column="Amount")
@@ -154,7 +168,7 @@ def parse_csv(rows: list[list[str]], *, file: str) -> list[ParsedPayout]:
                 (table.get(cells, "currency") or "SEK").upper(),
             )
     if not groups:
-        raise ParseError(file, "the Nets file has a header but no payment rows; the file may be truncated")
+        raise ParseError(file, _("the Nets file has a header but no payment rows; the file may be truncated"))
     stated = None
     if footer is not None and len(groups) == 1:
         number, cells = footer

@@ -8,6 +8,8 @@ the lines add up to what reached the bank.
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from .dates import parse_date
 from .errors import ParseError
 from .records import Kind, ParsedLine, ParsedPayout
@@ -52,7 +54,11 @@ def reference(client_id: str, date) -> str:
 
 def _line(*, file: str, row: int, row_type: str, nominal, fee, vat, paid, raw: dict, get) -> ParsedLine:
     if row_type not in ROW_TYPES:
-        raise ParseError(file, f"row {row}, column rowType: unknown Svea row type {row_type!r}")
+        raise ParseError(
+            file,
+            _("row %(row)s, column rowType: unknown Svea row type %(type)s")
+            % {"row": row, "type": repr(row_type)},
+        )
     line = ParsedLine(
         row=row,
         kind=ROW_TYPES[row_type],
@@ -69,8 +75,11 @@ def _line(*, file: str, row: int, row_type: str, nominal, fee, vat, paid, raw: d
     if paid is not None and line.net != paid:
         raise ParseError(
             file,
-            f"row {row}: nominal {nominal} − fee {fee} − fee VAT {vat} = {line.net},"
-            f" but sveaPaidAmount is {paid}",
+            _(
+                "row %(row)s: nominal %(nominal)s − fee %(fee)s − fee VAT %(vat)s = %(net)s,"
+                " but sveaPaidAmount is %(paid)s"
+            )
+            % {"row": row, "nominal": nominal, "fee": fee, "vat": vat, "net": line.net, "paid": paid},
         )
     return line
 
@@ -78,15 +87,18 @@ def _line(*, file: str, row: int, row_type: str, nominal, fee, vat, paid, raw: d
 def parse_json(doc: dict, *, file: str) -> list[ParsedPayout]:
     reports = doc.get("clientReports")
     if not isinstance(reports, list) or not reports:
-        raise ParseError(file, "the Svea report has no clientReports")
+        raise ParseError(file, _("the Svea report has no clientReports"))
     result = []
     for ci, report in enumerate(reports, start=1):
         pr = report.get("paymentReport") or {}
         if "rows" not in report or "sveaPaidAmountIncludingWithholding" not in pr:
             raise ParseError(
                 file,
-                f"client report {ci}: required field 'rows' or"
-                " 'paymentReport.sveaPaidAmountIncludingWithholding' is missing",
+                _(
+                    "client report %(n)s: required field 'rows' or"
+                    " 'paymentReport.sveaPaidAmountIncludingWithholding' is missing"
+                )
+                % {"n": ci},
             )
         date = parse_date(
             str(report.get("reconciliationDate") or ""), file=file, row=ci, column="reconciliationDate"
@@ -209,5 +221,5 @@ def parse_csv(rows: list[list[str]], *, file: str) -> list[ParsedPayout]:
         )
         payout.lines.append(line)
     if not groups:
-        raise ParseError(file, "the Svea file has a header but no rows; the file may be truncated")
+        raise ParseError(file, _("the Svea file has a header but no rows; the file may be truncated"))
     return list(groups.values())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 from .errors import ParseError
 from .text import norm_header
 
@@ -35,7 +37,8 @@ class Table:
             if ours not in columns:
                 raise ParseError(
                     file,
-                    f"required column {ours!r} is missing (also accepted: {', '.join(aliases[ours]) or '-'})",
+                    _("required column %(column)s is missing (also accepted: %(aliases)s)")
+                    % {"column": repr(ours), "aliases": ", ".join(aliases[ours]) or "-"},
                 )
         for number, cells in rows:
             if len(cells) < len(header):
@@ -45,8 +48,11 @@ class Table:
                 if len(cells) < needed:
                     raise ParseError(
                         file,
-                        f"row {number} has {len(cells)} fields, the header has {len(header)};"
-                        " the file may be truncated",
+                        _(
+                            "row %(row)s has %(fields)s fields, the header has %(header)s;"
+                            " the file may be truncated"
+                        )
+                        % {"row": number, "fields": len(cells), "header": len(header)},
                     )
         return cls(file, columns, rows, header)
 

@@ -13,6 +13,8 @@ import io
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.utils.translation import gettext as _
+
 from .errors import ParseError
 
 DELIMITERS = ";,\t|"
@@ -50,7 +52,15 @@ def read_rows(text: str, delimiter: str, *, file: str) -> list[list[str]]:
     try:
         return list(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
     except csv.Error as exc:
-        raise ParseError(file, f"not readable as CSV ({exc}); the file may be truncated") from None
+        raise ParseError(
+            file, _("not readable as CSV (%(error)s); the file may be truncated") % {"error": exc}
+        ) from None
+
+
+def _not_a_number(row: int, column: str, raw: str) -> str:
+    return _("row %(row)s, column %(column)s: %(value)s is not a number") % {
+        "row": row, "column": column, "value": repr(raw),
+    }  # fmt: skip
 
 
 def parse_amount(value: str, *, file: str, row: int, column: str, places: int = 2) -> Decimal:
@@ -82,14 +92,18 @@ def parse_amount(value: str, *, file: str, row: int, column: str, places: int = 
     if decimal_mark == ",":
         value = value.replace(",", ".")
     if not re.fullmatch(r"\d+(\.\d*)?|\.\d+", value):
-        raise ParseError(file, f"row {row}, column {column}: {raw!r} is not a number")
+        raise ParseError(file, _not_a_number(row, column, raw))
     try:
         amount = Decimal(value)
     except InvalidOperation:  # pragma: no cover - the regex above already guards
-        raise ParseError(file, f"row {row}, column {column}: {raw!r} is not a number") from None
+        raise ParseError(file, _not_a_number(row, column, raw)) from None
     quantum = Decimal(1).scaleb(-places)
     if amount != amount.quantize(quantum):
-        raise ParseError(file, f"row {row}, column {column}: {raw!r} has more than {places} decimals")
+        raise ParseError(
+            file,
+            _("row %(row)s, column %(column)s: %(value)s has more than %(places)s decimals")
+            % {"row": row, "column": column, "value": repr(raw), "places": places},
+        )
     amount = amount.quantize(quantum)
     return -amount if negative else amount
 
@@ -102,5 +116,9 @@ def minor_units(value, *, file: str, row: int, column: str) -> Decimal:
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
-            raise ParseError(file, f"row {row}, field {column}: {value!r} is not a whole number of öre")
+            raise ParseError(
+                file,
+                _("row %(row)s, field %(column)s: %(value)s is not a whole number of öre")
+                % {"row": row, "column": column, "value": repr(value)},
+            )
     return (Decimal(value) / 100).quantize(Decimal("0.01"))

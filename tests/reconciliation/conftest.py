@@ -107,3 +107,12 @@ def sample_agent(sample_company: Path, tmp_path: Path) -> Iterator[AgentProcess]
     settings = {"queue_size": 16, "threads": 8, "request_timeout": 30}
     with serving(tmp_path, "--company", str(company), "--config", config_file(tmp_path, settings)) as agent:
         yield agent
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """Messages are asserted in English; a request's own language (cookie) still wins inside it."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield

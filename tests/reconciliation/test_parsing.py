@@ -182,3 +182,12 @@ def test_nets_json_with_a_missing_page_is_refused():
     with pytest.raises(ParseError) as err:
         parse_file("payout.json", json.dumps(doc).encode())
     assert "10 payment actions" in str(err.value)
+
+
+def test_bad_input_is_explained_in_swedish_too():
+    from django.utils import translation
+
+    text = sample("klarna-settlement.csv").decode("utf-8-sig").replace(";1249.00;SEK", ";12x9.00;SEK", 1)
+    with translation.override("sv"), pytest.raises(ParseError) as err:
+        parse_file("k.csv", text.encode())
+    assert str(err.value) == "k.csv: rad 5, kolumn amount: '12x9.00' är inte ett tal"
