@@ -225,7 +225,10 @@ class PayoutAdmin(admin.ModelAdmin):
 
     @staticmethod
     def _sie_response(payouts: list[Payout], name: str) -> HttpResponse:
-        data = service.sie_for(payouts)
+        try:
+            data = service.sie_for(payouts)
+        except NotPostable as exc:
+            return HttpResponse(str(exc), status=409, content_type="text/plain; charset=utf-8")
         response = HttpResponse(data, content_type="text/plain; charset=cp437")
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         return response

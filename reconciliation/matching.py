@@ -85,6 +85,9 @@ def match_integration(
     lines_qs = PayoutLine.objects.filter(
         payout__integration=integration, match__in=RETRY, kind__in=[Kind.SALE, Kind.REFUND, Kind.REVERSAL]
     ).exclude(payout__status=Payout.Status.POSTED)
+    # A payout whose posting has begun keeps its matches: some payments may already be in Visma
+    # (which lowers the balances a new match would see), and a retry must send the same writes.
+    lines_qs = lines_qs.exclude(payout__posting__isnull=False)
     if payouts is not None:
         lines_qs = lines_qs.filter(payout__in=payouts)
     lines = list(

@@ -6,7 +6,7 @@ import json
 from io import StringIO
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from reconciliation.models import Payout
 from tests.connectors.visma.processes import KEY_ID, SECRET
@@ -84,3 +84,29 @@ def test_post_and_sie(integration, tmp_path):
     assert code == 0
     text = (tmp_path / "nets.si").read_bytes().decode("cp437")
     assert text.startswith("#FLAGGA 0\r\n") and "#TRANS 6570 {} 160.36" in text
+
+
+def test_sie_for_a_period_and_not_for_a_foreign_currency_payout(integration, tmp_path):
+    for name in (
+        "klarna-settlement.csv",
+        "nets-payout-details.json",
+        "klarna-sftp/7360158299.20250312T000000+0000.csv",
+    ):
+        run("import", "--integration", str(integration.pk), str(SAMPLES / name))
+    out = tmp_path / "march.si"
+    code, text, err = run(
+        "sie",
+        "--from",
+        "2025-03-01",
+        "--to",
+        "2025-03-31",
+        "--integration",
+        str(integration.pk),
+        "-o",
+        str(out),
+    )
+    assert code == 0 and "2 payout(s)" in text  # the NOK payout is left out
+    data = out.read_bytes().decode("cp437")
+    assert data.count("#VER") == 4 and "7360158214" in data and "8842931705" in data
+    with pytest.raises(CommandError, match="NOK"):
+        call_command("reconcile", "sie", "7360158299", "-o", str(tmp_path / "nok.si"))

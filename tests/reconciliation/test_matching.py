@@ -9,7 +9,7 @@ import pytest
 from flows.models import ExternalRef, SyncItem
 from flows.modes import Flow
 from reconciliation import service
-from reconciliation.models import Payout, PayoutLine
+from reconciliation.models import Payout, PayoutLine, Posting
 from reconciliation.posting import NotPostable, post_payout
 from tests.factories import IntegrationFactory, JetshopShopFactory
 from tests.reconciliation.builders import klarna_file
@@ -148,3 +148,11 @@ def test_same_payout_in_another_file_is_skipped(integration, ledger, unique):
     (again,) = service.import_files(integration, [(name, data + b"\n")], ledger=ledger)  # other bytes
     assert not again.already_imported and again.skipped == [f"2{unique}"] and not again.payouts
     assert Payout.objects.filter(reference=f"2{unique}").count() == 1
+
+
+def test_a_payout_whose_posting_began_keeps_its_matches(integration, visma, ledger, unique):
+    make_invoice(visma, f"K{unique}", "80.00")
+    payout = run(integration, ledger, f"11{unique}", [("SALE", f"K{unique}", "80.00")])
+    Posting.objects.create(payout=payout)  # a posting that began and was interrupted
+    PayoutLine.objects.filter(payout=payout).update(match=PayoutLine.Match.PENDING)
+    assert service.match(integration, ledger=ledger).lines == 0

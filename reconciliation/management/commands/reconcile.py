@@ -151,7 +151,10 @@ class Command(BaseCommand):
                 raise CommandError("payouts of several integrations: give --integration")
         if not payouts:
             raise CommandError("no payouts to export")
-        data = service.sie_for(payouts)
+        try:
+            data = service.sie_for(payouts)
+        except NotPostable as exc:
+            raise CommandError(str(exc)) from None
         Path(options["output"]).write_bytes(data)
         self.stdout.write(f"{options['output']}: {len(payouts)} payout(s), SIE 4I")
 
