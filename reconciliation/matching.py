@@ -26,7 +26,7 @@ from .parsing.records import Kind
 ZERO = Decimal("0.00")
 RETRY = (PayoutLine.Match.PENDING, PayoutLine.Match.WAITING, PayoutLine.Match.HELD)
 LINE_FIELDS = ("id", "payout_id", "row", "kind", "order_ref", "invoice_ref", "amount", "match", "reason",
-               "invoice_number", "rounding")  # fmt: skip
+               "invoice_number", "rounding", "invoice_rate")  # fmt: skip
 UPDATE_BATCH = 5000
 
 
@@ -38,23 +38,31 @@ def save_matches(lines: list[PayoutLine]) -> None:
     """
     if connection.vendor != "postgresql":
         PayoutLine.objects.bulk_update(
-            lines, ["match", "reason", "invoice_number", "rounding"], batch_size=2000
+            lines, ["match", "reason", "invoice_number", "rounding", "invoice_rate"], batch_size=2000
         )
         return
     table = PayoutLine._meta.db_table
     with connection.cursor() as cursor:
         for start in range(0, len(lines), UPDATE_BATCH):
             batch = lines[start : start + UPDATE_BATCH]
-            values = ", ".join(["(%s, %s, %s, %s, %s)"] * len(batch))
+            values = ", ".join(["(%s, %s, %s, %s, %s, %s)"] * len(batch))
             params = [
                 v
                 for line in batch
-                for v in (line.pk, line.match, line.reason, line.invoice_number, line.rounding)
+                for v in (
+                    line.pk,
+                    line.match,
+                    line.reason,
+                    line.invoice_number,
+                    line.rounding,
+                    line.invoice_rate,
+                )
             ]
             cursor.execute(
                 f"UPDATE {table} AS l SET match = v.match, reason = v.reason,"
-                f" invoice_number = v.invoice_number::integer, rounding = v.rounding::numeric"
-                f" FROM (VALUES {values}) AS v(id, match, reason, invoice_number, rounding)"
+                f" invoice_number = v.invoice_number::integer, rounding = v.rounding::numeric,"
+                f" invoice_rate = v.invoice_rate::numeric"
+                f" FROM (VALUES {values}) AS v(id, match, reason, invoice_number, rounding, invoice_rate)"
                 f" WHERE l.id = v.id::bigint",
                 params,
             )
@@ -129,7 +137,7 @@ def match_integration(
     # 1. Each line to an invoice (or a reason why none).
     groups: dict[tuple[int, int], list[PayoutLine]] = defaultdict(list)
     for line in lines:
-        line.rounding, line.invoice_number = ZERO, None
+        line.rounding, line.invoice_number, line.invoice_rate = ZERO, None, None
         if not line.order_ref and not line.invoice_ref:
             held = line.kind != Kind.REVERSAL
             line.match = PayoutLine.Match.HELD if held else PayoutLine.Match.BOOKED
@@ -200,6 +208,7 @@ def match_integration(
         for i, line in enumerate(group):
             line.match, line.reason = match, reason
             line.rounding = rounding if i == len(group) - 1 else ZERO
+            line.invoice_rate = invoice.currency_rate if payout.currency != "SEK" else None
     with transaction.atomic():
         save_matches(lines)
         _refresh_counts(integration, payouts)

@@ -233,6 +233,9 @@ class PayoutLine(models.Model):
     reason = models.CharField(_("reason"), max_length=40, blank=True)
     invoice_number = models.PositiveIntegerField(_("Visma invoice"), null=True, blank=True)
     rounding = models.DecimalField(_("öre difference"), default=ZERO, **MONEY)
+    invoice_rate = models.DecimalField(
+        _("invoice's booked rate"), max_digits=12, decimal_places=6, null=True, blank=True
+    )  # SEK per unit, for a payout in a foreign currency
 
     class Meta:
         verbose_name = _("payout line")

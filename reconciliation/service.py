@@ -10,10 +10,11 @@ from django.utils import timezone
 from connectors.visma.ledger_client import LedgerClient
 from flows.models import Integration
 
+from .currency import vouchers_in_sek
 from .importing import FileResult, import_file
 from .matching import MatchSummary, match_integration
 from .models import Payout, PayoutLine
-from .posting import NotPostable, sie_vouchers
+from .posting import sie_vouchers
 from .reasons import held_text, line_text
 from .sie import write_sie
 
@@ -101,15 +102,14 @@ def report(payout: Payout) -> PayoutReport:
 
 
 def sie_for(payouts: list[Payout], *, generated: dt.date | None = None, **options) -> bytes:
-    foreign = [p for p in payouts if p.currency != "SEK"]
-    if foreign:
-        # SIE amounts are in the company's currency; converting needs the bank's rate and the
-        # invoices' booked rates (FX rows), which this export does not do yet.
-        raise NotPostable(f"{foreign[0]}: payouts in {foreign[0].currency} cannot be exported as SIE yet")
     integration = payouts[0].integration
+    vouchers = []
+    for payout in payouts:
+        # SIE amounts are kronor: a foreign payout is converted at the bank's rate (currency.py).
+        vouchers += vouchers_in_sek(payout) if payout.currency != "SEK" else sie_vouchers([payout])
     customer = integration.customer
     return write_sie(
-        sie_vouchers(payouts),
+        vouchers,
         company=customer.name,
         org_number=customer.org_number,
         generated=generated or timezone.localdate(),

@@ -24,6 +24,7 @@ class LedgerInvoice(Record):
     currency: str = "SEK"
     cancelled: bool = False
     last_payment: str = ""
+    currency_rate: Decimal = Decimal("1")  # SEK per unit the invoice was booked at (foreign invoices)
 
     @property
     def is_credit(self) -> bool:

@@ -63,6 +63,7 @@ class LedgerDesk:
             currency=clean(head.get(f"{H}CURRENCY_CODE")) or "SEK",
             cancelled=bool(head[f"{H}DOCUMENT_CANCELLED"]),
             last_payment=date_text(head.get(f"{H}LAST_PAYMENT")),
+            currency_rate=dec(head.get(f"{H}CURRENCY_RATE") or 1.0, 4),
         )
 
     # Only the head fields an invoice record needs: a full head is ~150 fields.
@@ -70,7 +71,7 @@ class LedgerDesk:
         f"{H}{name}"
         for name in (
             "DOCUMENT_NUMBER", "CUSTOMER_NUMBER", "CUSTOMER_ORDER_NUMBER", "DOCUMENT_DATE1", "TOTAL_AMOUNT",
-            "BALANCE", "CURRENCY_CODE", "DOCUMENT_CANCELLED", "LAST_PAYMENT",
+            "BALANCE", "CURRENCY_CODE", "DOCUMENT_CANCELLED", "LAST_PAYMENT", "CURRENCY_RATE",
         )
     )  # fmt: skip
 

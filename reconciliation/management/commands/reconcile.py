@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import Q
 
 from flows.models import Integration
 from reconciliation import service
@@ -141,9 +142,14 @@ class Command(BaseCommand):
         else:
             if not (options["date_from"] and options["date_to"]):
                 raise CommandError("give a payout, or --from and --to")
-            qs = Payout.objects.filter(
-                payout_date__gte=options["date_from"], payout_date__lte=options["date_to"], currency="SEK"
-            ).exclude(status=Payout.Status.HELD)
+            # A foreign payout is converted at the bank's rate: only once it is in the bank.
+            qs = (
+                Payout.objects.filter(
+                    payout_date__gte=options["date_from"], payout_date__lte=options["date_to"]
+                )
+                .filter(Q(currency="SEK") | Q(bank_amount__isnull=False))
+                .exclude(status=Payout.Status.HELD)
+            )
             if options["integration"]:
                 qs = qs.filter(integration_id=options["integration"])
             payouts = list(qs.order_by("payout_date", "pk"))
