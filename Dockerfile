@@ -13,4 +13,7 @@ RUN SECRET_KEY=build ENCRYPTION_KEYS=$(python -c "from cryptography.fernet impor
 RUN useradd --create-home app && mkdir -p /app/var && chown -R app /app/var
 USER app
 EXPOSE 8000
-CMD ["gunicorn", "sharespine.wsgi", "--bind", "0.0.0.0:8000", "--workers", "3"]
+# waitress (sharespine/webserver.py): slow or idle clients cost a socket, not a worker, so they
+# cannot hold up other visitors (gunicorn's sync workers could be tied up by three of them).
+# Threads for views: WEB_THREADS (8).
+CMD ["python", "-m", "sharespine.webserver", "--host", "0.0.0.0", "--port", "8000"]

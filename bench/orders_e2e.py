@@ -10,7 +10,7 @@ e-mail addresses in every shop as in tests/e2e, half from guests), each against 
 meet the same state and make the same calls:
 
 * **bare**: the client calls the flow makes for these orders, by this process, with the clients
-  the flow uses (built by ``flows.connections``) and no engine: per shop one "list orders by
+  the flow uses (built by ``flows.engine.connections``) and no engine: per shop one "list orders by
   status"; per order "find documents by reference", the customer look-ups and creates that
   ``flows.customers`` would make (it remembers customers the way ``ExternalRef`` does), "create
   document" and "set the shop order status"; the VAT codes once. The documents are mapped before
@@ -64,7 +64,7 @@ ORDERS_PER_MINUTE, RATIO = 600.0, 1.25
 ARTICLES = {"0.25": ["1001", "1002", "1003"], "0.12": ["2001", "2002"], "0.06": ["3001", "3002"],
             "0": ["4001"]}  # fmt: skip
 PEOPLE = [("Åsa", "Öberg"), ("Lars", "Nilsson"), ("Kari", "Nordmann"), ("Zoë", "Brännström")]
-COMPANIES = [("Bygg & Järn AB", "556677-8899"), ("Fjällkök HB", "969712-3456"), ("Nord Måleri AS", "")]
+COMPANIES = [("Bygg & Järn AB", "556677-8899"), ("Fjällkök HB", "969712-3454"), ("Nord Måleri AS", "")]
 CHANNELS = [("1", "Sverige", "SEK", "sv-SE"), ("2", "Norge", "NOK", "nb-NO")]
 FINAL = ("done", "parked", "failed", "skipped")
 ORDERS_QUEUE = "orders"
@@ -146,7 +146,7 @@ class World:
 def simulators(shops: int, folder: Path):  # type: ignore[no-untyped-def]
     """Fresh Jetshop shops and a fresh Visma agent (demo company), each its own process."""
     from connectors.jetshop.simulator.server import start_process
-    from flows.demo import DEMO_AGENT_KEY, DEMO_AGENT_SECRET
+    from flows.demo.setup import DEMO_AGENT_KEY, DEMO_AGENT_SECRET
 
     folder.mkdir(parents=True, exist_ok=True)
     processes: list[subprocess.Popen] = []
@@ -184,7 +184,7 @@ def place_orders(world: World, specs: list[list[dict]]) -> None:
 
 def configure_merchant(world: World, name: str, shop_rate: float):  # type: ignore[no-untyped-def]
     from connectors.jetshop.wire import ENDPOINT_PATH
-    from flows.demo import DEMO_AGENT_KEY, DEMO_AGENT_SECRET, ChannelSpec, ShopSpec, configure
+    from flows.demo.setup import DEMO_AGENT_KEY, DEMO_AGENT_SECRET, ChannelSpec, ShopSpec, configure
     from sharespine.customers.models import Customer
     from sharespine.customers.orgnumber import luhn_check_digit
 
@@ -211,18 +211,19 @@ def configure_merchant(world: World, name: str, shop_rate: float):  # type: igno
 def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dict:
     """The calls the flow makes for these orders, with its clients, and nothing else."""
     from bench import probes
-    from flows.connections import Connections
     from flows.customers import customer_input
-    from flows.demo import STATUS_RECEIVED
+    from flows.demo.setup import STATUS_RECEIVED
+    from flows.engine.connections import Connections
     from flows.order_mapping import is_company, map_order
     from flows.shop_orders_to_visma import STOCKHOLM, ShopOrdersToVisma, routing_of
+    from sharespine.customers.orgnumber import org_id
 
     with simulators(len(specs), folder) as world:
         integration = configure_merchant(world, "bare", shop_rate)
         place_orders(world, specs)
         connections = Connections(integration)
         flow = ShopOrdersToVisma(integration, connections)
-        visma, lookups = connections.visma, flow.lookups()
+        visma, lookups = connections.visma, flow.lookups
         # Before the clock: each order as the flow would map it (customer number filled in later).
         plan = []
         for shop in flow.shops():
@@ -240,7 +241,7 @@ def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dic
 
         probes.reset()
         started = time.perf_counter()
-        visma.vat_codes()  # once per worker process (cached for ten minutes by flows.connections)
+        visma.vat_codes()  # once per worker process (cached for ten minutes by flows.engine.connections)
         for shop in shops:
             since = time_now(STOCKHOLM) - timedelta(days=shop.order_lookback_days)
             connections.jetshop(shop).list_orders_by_status(STATUS_RECEIVED, since=since)
@@ -250,10 +251,13 @@ def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dic
             visma.find_documents(reference)
             shop_key = f"{shop.pk}:{order.customer_id}" if order.customer_id else ""
             number = known.get(shop_key) if shop_key else None
-            if number is None:  # flows.customers.resolve: org number (companies), e-mail, create
+            if number is not None:  # flows.customers.choose: is the remembered one still this buyer?
+                visma.find_customers(number=number)
+            else:  # organisation number in each spelling (companies), e-mail, create
                 found = None
                 if is_company(order) and order.org_number:
-                    found = visma.find_customers(org_number=order.org_number)
+                    for spelling in org_id(order.org_number).spellings():
+                        found = visma.find_customers(org_number=spelling) or found
                 if not found and order.email:
                     found = visma.find_customers(email=order.email)
                 number = found[0].number if found else visma.create_customer(customer).number
@@ -310,7 +314,7 @@ def measure_e2e(specs: list[list[dict]], folder: Path, args: argparse.Namespace)
     from django.db.models import Count, Max
 
     from connectors.visma.client import VismaClient
-    from flows.demo import DEMO_AGENT_KEY, DEMO_AGENT_SECRET
+    from flows.demo.setup import DEMO_AGENT_KEY, DEMO_AGENT_SECRET
     from flows.models import SyncItem, SyncRun
     from flows.modes import Flow
     from sharespine.celery import app
@@ -422,7 +426,7 @@ def profile_in_process(specs: list[list[dict]], folder: Path, shop_rate: float, 
     import cProfile
     import pstats
 
-    from flows import runner
+    from flows.engine import runner
     from flows.modes import Flow
 
     with simulators(len(specs), folder) as world:

@@ -40,7 +40,7 @@ CLIENT_METHODS = {
 ITEM_STEPS = ("step claim", "step process_claimed")
 ENGINE_STEPS = {
     ("flows.engine", "claim"): "step claim",
-    ("flows.runner", "process_claimed"): "step process_claimed",
+    ("flows.engine.runner", "process_claimed"): "step process_claimed",
     ("flows.engine", "ingest"): "step ingest (pull stored)",
     ("flows.engine", "complete"): "step complete",
     ("flows.shop_orders_to_visma", "map_order"): "step map_order",

@@ -7,7 +7,7 @@ Jetshop simulator holding the same N products, a throwaway database with one ERP
 (one shop, one culture) whose N articles are linked, and a first full cycle that fills the shop.
 
 Measured, each cycle in a fresh process that runs exactly what the worker's task runs
-(``flows.runner.run_flow``), so its peak RSS is the worker's peak for that cycle:
+(``flows.engine.runner.run_flow``), so its peak RSS is the worker's peak for that cycle:
 
 1. ``--changed`` per cent of the articles get a new stock figure in Visma (side door), then a cycle:
    wall time, peak memory, Jetshop write calls — which must be ceil(changed / batch size);
@@ -53,7 +53,7 @@ def django_setup(db_name: str) -> None:
 
 def child(db_name: str, integration_id: int) -> None:
     django_setup(db_name)
-    from flows import runner
+    from flows.engine import runner
     from flows.models import SyncRun
     from flows.modes import Flow
 
@@ -119,8 +119,8 @@ def run_benchmark(args, stack: ExitStack) -> None:  # type: ignore[no-untyped-de
 
     call_command("migrate", verbosity=0)
     from connectors.visma.client import VismaClient
-    from flows import catalogue
-    from flows.demo import ChannelSpec, ShopSpec, configure
+    from flows.demo.setup import ChannelSpec, ShopSpec, configure
+    from flows.engine import batch
     from flows.models import ExternalRef
     from sharespine.customers.models import Customer
     from tests.simulators import AGENT_KEY, AGENT_SECRET, Agent, Shop
@@ -147,7 +147,7 @@ def run_benchmark(args, stack: ExitStack) -> None:  # type: ignore[no-untyped-de
     )  # fmt: skip
     shop_pk = integration.shops.get().pk
     numbers = [f"{prefix}{i:07d}" for i in range(args.articles)]
-    catalogue.link(integration, ExternalRef.Kind.ARTICLE, [catalogue.key(shop_pk, n) for n in numbers])
+    batch.link(integration, ExternalRef.Kind.ARTICLE, [batch.key(shop_pk, n) for n in numbers])
     took = time.perf_counter() - started
     print(f"set-up: {args.articles} articles in Visma and the shop, linked, in {took:.1f} s")
 

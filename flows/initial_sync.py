@@ -33,13 +33,16 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.errors import ConnectorError, TransientError
-from flows import catalogue, engine
-from flows.catalogue import Change, Problem
-from flows.connections import Connections
-from flows.models import ArticleAccountMapping, ExternalRef, InitialSync, SyncRun
+from connectors.jetshop.records import ProductInput
+from connectors.visma import protocol as P
+from flows import engine
+from flows.engine import batch, dispatch
+from flows.engine.base import Change, Problem
+from flows.engine.connections import Connections
+from flows.engine.payloads import dump, load
+from flows.models import ArticleAccountMapping, ExternalRef, InitialSync, InitialSyncEntry, SyncItem, SyncRun
 from flows.modes import BULK_QUEUE, Flow
 from flows.order_mapping import percent
-from flows.payloads import dump
 from flows.shop_products_to_visma import article_input, put_articles
 from flows.visma_products_to_shop import base_prices, product_rows, write_products
 
@@ -93,7 +96,7 @@ class VismaToShop:
         culture = self.shop.culture_list[0]
         shop_products = {p.article_number: p for p in self.client.iter_products_changed(None, culture)}
         rates = self.connections.vat_rates()
-        articles = [a for a in catalogue.all_articles(visma) if a.webshop]
+        articles = [a for a in batch.all_articles(visma) if a.webshop]
         integration = self.sync.integration
         prices = base_prices(visma, integration, {a.number: a for a in articles}, rates)
         entries = []
@@ -106,17 +109,21 @@ class VismaToShop:
                     article.number,
                     _fields(article.name, article.bar_code, rate / 100),
                     _fields(existing.name, existing.ean_code, existing.vat) if existing else None,
-                    Change(catalogue.key(self.shop.pk, article.number), article.number, dump(rows), rows),
+                    Change(batch.key(self.shop.pk, article.number), article.number, dump(rows), rows),
                 )
             )
         return entries, len(shop_products)
 
-    def write(self, batch: list[Change]) -> list[Problem]:
-        return write_products(self.client, self.shop, batch)
+    def write(self, changes: list[Change]) -> list[Problem]:
+        return write_products(self.client, self.shop, changes)
 
-    def arrived(self, entry: Entry) -> bool:
-        product = self.client.get_product(entry.article, self.shop.culture_list[0])
-        return product is not None and _fields(product.name, product.ean_code, product.vat) == entry.source
+    @staticmethod
+    def record(payload: Any) -> tuple[ProductInput, ...]:
+        return tuple(load(ProductInput, row) for row in payload)
+
+    def arrived(self, article: str, fields: dict[str, str]) -> bool:
+        product = self.client.get_product(article, self.shop.culture_list[0])
+        return product is not None and _fields(product.name, product.ean_code, product.vat) == fields
 
 
 class ShopToVisma:
@@ -137,7 +144,7 @@ class ShopToVisma:
                 integration=self.sync.integration
             ).values_list("vat_rate", "account_code")
         }
-        visma_articles = {a.number: a for a in catalogue.all_articles(self.visma)}
+        visma_articles = {a.number: a for a in batch.all_articles(self.visma)}
         products = self.client.iter_products_changed(None, self.shop.culture_list[0])
         entries = []
         for product in sorted(products, key=lambda p: p.article_number):
@@ -146,7 +153,7 @@ class ShopToVisma:
             problem = mapped if isinstance(mapped, Problem) else None
             change = None
             if not isinstance(mapped, Problem):
-                ref_key = catalogue.key(self.shop.pk, product.article_number)
+                ref_key = batch.key(self.shop.pk, product.article_number)
                 change = Change(ref_key, product.article_number, mapped.to_dict(), mapped)
             entries.append(
                 Entry(
@@ -159,12 +166,16 @@ class ShopToVisma:
             )
         return entries, len(visma_articles)
 
-    def write(self, batch: list[Change]) -> list[Problem]:
-        return put_articles(self.visma, batch)
+    def write(self, changes: list[Change]) -> list[Problem]:
+        return put_articles(self.visma, changes)
 
-    def arrived(self, entry: Entry) -> bool:
-        article = self.visma.get_article(entry.article)
-        return article is not None and _fields(article.name, article.bar_code) == entry.source
+    @staticmethod
+    def record(payload: Any) -> P.ArticleInput:
+        return P.ArticleInput.from_dict(payload)
+
+    def arrived(self, article: str, fields: dict[str, str]) -> bool:
+        found = self.visma.get_article(article)
+        return found is not None and _fields(found.name, found.bar_code) == fields
 
 
 DIRECTIONS = {
@@ -179,20 +190,16 @@ def direction_of(sync: InitialSync):  # type: ignore[no-untyped-def]
 
 def start(sync: InitialSync) -> None:
     """Queue the preview of a new sync (after the row is committed)."""
-    from flows.tasks import preview_initial_sync
-
-    transaction.on_commit(lambda: preview_initial_sync.apply_async((sync.pk,), queue=BULK_QUEUE))
+    dispatch.later("flows.tasks.preview_initial_sync", sync.pk, queue=BULK_QUEUE)
 
 
 def confirm(sync: InitialSync) -> bool:
     """The consultant said "apply": from preview to applying, once, and queue the first stretch."""
-    from flows.tasks import apply_initial_sync
-
     moved = InitialSync.objects.filter(pk=sync.pk, status=InitialSync.Status.PREVIEW).update(
         status=InitialSync.Status.APPLYING, applying_since=timezone.now(), done=0, updated_at=timezone.now()
     )
     if moved:
-        transaction.on_commit(lambda: apply_initial_sync.apply_async((sync.pk,), queue=BULK_QUEUE))
+        dispatch.later("flows.tasks.apply_initial_sync", sync.pk, queue=BULK_QUEUE)
     return bool(moved)
 
 
@@ -254,64 +261,94 @@ def build_preview(sync: InitialSync) -> None:
         ][:EXAMPLES],
         "only_in_source": [e.article for e in entries if e.target is None][:EXAMPLES],
         "cannot_write": [
-            {"article": e.problem.article, "reason": e.problem.message} for e in entries if e.problem
+            {"article": e.problem.source, "reason": e.problem.message} for e in entries if e.problem
         ][:EXAMPLES],
     }
-    sync.report = report
-    sync.total = len(entries)
-    sync.status = InitialSync.Status.PREVIEW
-    sync.save(update_fields=["report", "total", "status", "updated_at"])
+    with transaction.atomic():
+        sync.entries.all().delete()
+        InitialSyncEntry.objects.bulk_create((plan_row(sync, e) for e in entries), batch_size=1000)
+        sync.report = report
+        sync.total = len(entries)
+        sync.status = InitialSync.Status.PREVIEW
+        sync.save(update_fields=["report", "total", "status", "updated_at"])
+
+
+def plan_row(sync: InitialSync, entry: Entry) -> InitialSyncEntry:
+    """The preview's verdict on one article, as "apply" will carry it out."""
+    row = InitialSyncEntry(sync=sync, article=entry.article, fields=entry.source)
+    if entry.problem is not None:
+        row.action, row.reason, row.message = (
+            InitialSyncEntry.Action.REFUSE,
+            entry.problem.reason,
+            entry.problem.message,
+        )
+    elif entry.change is not None:
+        row.action = InitialSyncEntry.Action.WRITE if entry.needs_write else InitialSyncEntry.Action.LINK
+        row.key, row.payload = entry.change.key, entry.change.payload
+    return row
 
 
 # --- 2. apply, 3. resume -------------------------------------------------------------------------
 
 
 def apply_chunk(sync: InitialSync, *, seconds: float = CHUNK_SECONDS) -> bool:
-    """Work for about ``seconds``; True when there is more to do (the caller enqueues the next)."""
+    """Work for about ``seconds`` through the plan the preview stored; True when there is more to do
+    (the caller enqueues the next stretch)."""
     started = time.monotonic()
     direction = direction_of(sync)
     integration = sync.integration
-    run = SyncRun.objects.create(integration=integration, flow=direction.flow, trigger=SyncRun.Trigger.MANUAL)
-    entries, _ = direction.entries()
-    todo = [e for e in entries if e.article > sync.checkpoint]
-    arrived = (
-        resume_in_flight(sync, direction, run, {e.article: e for e in todo}) if sync.in_flight else set()
-    )
-    batches = list(catalogue.chunks(todo, BATCH))
-    for number, batch in enumerate(batches, start=1):
-        write = [e for e in batch if e.needs_write and e.article not in arrived]
-        sync.in_flight = [e.article for e in write]
+    run = engine.start_run(integration, direction.flow, SyncRun.Trigger.MANUAL)
+    arrived = resume_in_flight(sync, direction, run) if sync.in_flight else set()
+    plan = sync.entries.order_by("article")
+    while True:
+        rows = list(plan.filter(article__gt=sync.checkpoint)[:BATCH])
+        if not rows:
+            break
+        changes = {
+            r.article: change_of(direction, r) for r in rows if r.action != InitialSyncEntry.Action.REFUSE
+        }
+        write = [r for r in rows if r.action == InitialSyncEntry.Action.WRITE and r.article not in arrived]
+        sync.in_flight = [r.article for r in write]
         sync.save(update_fields=["in_flight", "updated_at"])  # before the write: what to check on resume
-        problems = direction.write([e.change for e in write]) if write else []
-        failed = {p.article for p in problems}
+        problems = direction.write([changes[r.article] for r in write]) if write else []
+        failed = {p.source for p in problems}
+        refused = [
+            Problem(r.article, r.message, reason=r.reason, status=SyncItem.Status.PARKED,
+                    payload={"article": r.article})
+            for r in rows
+            if r.action == InitialSyncEntry.Action.REFUSE
+        ]  # fmt: skip
         with transaction.atomic():
-            sent = [e.change for e in write if e.article not in failed]
-            catalogue.record_sent(integration, ExternalRef.Kind.ARTICLE, sent)
-            equal = [e.change.key for e in batch if e.change and not e.needs_write]
-            catalogue.link(integration, ExternalRef.Kind.ARTICLE, equal)
-            for problem in problems + [e.problem for e in batch if e.problem]:
-                catalogue.record_problem(run, problem, {"article": problem.article})
-            sync.checkpoint, sync.in_flight = batch[-1].article, []
-            sync.done += len(batch)
+            sent = [changes[r.article] for r in write if r.article not in failed]
+            batch.record_sent(integration, ExternalRef.Kind.ARTICLE, sent)
+            equal = [changes[r.article].key for r in rows if r.action == InitialSyncEntry.Action.LINK]
+            batch.link(integration, ExternalRef.Kind.ARTICLE, equal)
+            for problem in problems + refused:
+                batch.record_problem(run, problem, {"article": problem.source})
+            sync.checkpoint, sync.in_flight = rows[-1].article, []
+            sync.done += len(rows)
             sync.save(update_fields=["checkpoint", "done", "in_flight", "updated_at"])
-        if number < len(batches) and time.monotonic() - started > seconds:
-            _finish_run(run)
+        more = plan.filter(article__gt=sync.checkpoint).exists()
+        if more and time.monotonic() - started > seconds:
+            engine.finish_run(run)
             return True
+        if not more:
+            break
     sync.status, sync.finished_at = InitialSync.Status.DONE, timezone.now()
     sync.save(update_fields=["status", "finished_at", "updated_at"])
-    _finish_run(run)
+    engine.finish_run(run)
     return False
 
 
-def resume_in_flight(sync: InitialSync, direction, run: SyncRun, pending: dict[str, Entry]) -> set[str]:  # type: ignore[no-untyped-def]
+def change_of(direction, row: InitialSyncEntry) -> Change:  # type: ignore[no-untyped-def]
+    return Change(row.key, row.article, row.payload, direction.record(row.payload))
+
+
+def resume_in_flight(sync: InitialSync, direction, run: SyncRun) -> set[str]:  # type: ignore[no-untyped-def]
     """The batch a dead worker was writing: what reached the target is linked, not written again."""
-    arrived = [pending[a] for a in sync.in_flight if a in pending and direction.arrived(pending[a])]
-    catalogue.record_sent(sync.integration, ExternalRef.Kind.ARTICLE, [e.change for e in arrived])
-    catalogue.run_log(run, f"resumed after {sync.checkpoint or 'the start'}: {len(arrived)} of "
-                           f"{len(sync.in_flight)} articles in flight had arrived")  # fmt: skip
-    return {e.article for e in arrived}
-
-
-def _finish_run(run: SyncRun) -> None:
-    run.finished_at, run.status = timezone.now(), SyncRun.Status.SUCCEEDED
-    run.save(update_fields=["finished_at", "status", "log"])
+    rows = sync.entries.filter(article__in=sync.in_flight)
+    arrived = [r for r in rows if direction.arrived(r.article, r.fields)]
+    batch.record_sent(sync.integration, ExternalRef.Kind.ARTICLE, [change_of(direction, r) for r in arrived])
+    engine.run_log(run, f"resumed after {sync.checkpoint or 'the start'}: {len(arrived)} of "
+                        f"{len(sync.in_flight)} articles in flight had arrived")  # fmt: skip
+    return {r.article for r in arrived}

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from connectors.jetshop.records import Address, Order
+from connectors.visma import bounds
 from connectors.visma import protocol as P
 from flows.engine import MappingError
 
@@ -76,6 +77,7 @@ class Mapped:
     document: P.DocumentInput
     breakdown: list[dict[str, str]]
     rounding: Decimal
+    warnings: list[str] = field(default_factory=list)
 
 
 def is_company(order: Order) -> bool:
@@ -85,6 +87,19 @@ def is_company(order: Order) -> bool:
 def customer_name(address: Address) -> str:
     person = f"{address.first_name} {address.last_name}".strip()
     return address.company.strip() or person
+
+
+def writable_name(*names: str) -> str:
+    """The first of ``names`` Visma can hold: a name in a script Windows-1252 lacks (日本語テスト)
+    would be refused, so the order's e-mail address, or its number, names the buyer instead."""
+    for name in names:
+        if name and not bounds.customer_problems(P.CustomerInput(name=name)):
+            return name
+    return names[-1]
+
+
+def visma_name(address: Address, order: Order) -> str:
+    return writable_name(customer_name(address), order.email, f"Jetshop {order.order_number}")
 
 
 def vat_code(rate_fraction: Decimal, lookups: Lookups, what: str) -> str:
@@ -214,16 +229,16 @@ def map_order(
         reference=reference,
         including_vat=including_vat,
         currency=order.currency_code or None,
-        customer_reference=customer_name(bill) if is_company(order) else None,
+        customer_reference=visma_name(bill, order) if is_company(order) else None,
         texts=[routing.order_text] if routing.order_text else [],
         local_remark=f"Jetshop {order.order_number}: {order.payment_method}, {order.delivery_method}"[:120],
-        customer_name=customer_name(bill),
+        customer_name=visma_name(bill, order),
         mailing_address1=bill.address or None,
         mailing_address2=(f"c/o {bill.co}" if bill.co else None),
         zipcode=bill.zip_code or None,
         city=bill.city or None,
         country_code=bill.country_code or None,
-        delivery_name=customer_name(ship) or None,
+        delivery_name=visma_name(ship, order) if customer_name(ship) else None,
         delivery_address1=ship.address or None,
         delivery_address2=(f"c/o {ship.co}" if ship.co else None),
         delivery_zipcode=ship.zip_code or None,
@@ -240,7 +255,13 @@ def map_order(
             "delivery", order.delivery_method, lookups.delivery_codes, routing.way_of_delivery
         ),
     )
-    return Mapped(document=document, breakdown=breakdown, rounding=rounding)
+    warnings = []
+    if document.customer_name != customer_name(bill):
+        warnings.append(
+            f"the buyer's name {customer_name(bill)!r} cannot be written in Visma (Windows-1252): "
+            f"named {document.customer_name!r} instead"
+        )
+    return Mapped(document=document, breakdown=breakdown, rounding=rounding, warnings=warnings)
 
 
 def check_totals(

@@ -17,21 +17,27 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import logging
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Prefetch
 from django.utils import timezone
 
-from connectors.errors import ConnectorError, PermanentError
+from connectors.errors import ConnectorError, PermanentError, TransientError
 from connectors.jetshop.records import Order
+from connectors.visma import bounds
 from connectors.visma import protocol as P
-from flows import customers, engine, throttle
-from flows.connections import Connections
-from flows.engine import MappingError, Outcome, SourceRecord
+from flows import customers, engine
+from flows.engine import MappingError, Outcome, SourceRecord, throttle
+from flows.engine.base import ItemFlow, Page
+from flows.engine.connections import Connections
+from flows.engine.payloads import dump, load
 from flows.models import (
     Channel,
     ExternalRef,
@@ -43,8 +49,7 @@ from flows.models import (
     SyncRun,
 )
 from flows.modes import Flow
-from flows.order_mapping import Lookups, Routing, map_order
-from flows.payloads import dump, load
+from flows.order_mapping import Lookups, Mapped, Routing, map_order
 
 log = logging.getLogger("flows.orders")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -62,16 +67,15 @@ NEEDS_MAPPING_CODES = {
 }
 
 
-class ShopOrdersToVisma:
+class ShopOrdersToVisma(ItemFlow):
     flow = Flow.SHOP_ORDERS_TO_VISMA
     journey = True
     # Oldest first: when the agent comes back after a weekend, orders drain in the order placed.
-    inline = True
+    in_order = True
 
     def __init__(self, integration: Integration, connections: Connections) -> None:
-        self.integration = integration
-        self.connections = connections
-        self.dry_run = not integration.live
+        super().__init__(integration, connections)
+        self._channels: dict[int, list[Channel]] = {}
 
     # --- pull ---------------------------------------------------------------------------------------
 
@@ -80,13 +84,14 @@ class ShopOrdersToVisma:
             "order_triggers", Prefetch("channels", queryset=Channel.objects.order_by("pk"))
         ).order_by("pk")
 
-    def pull(self, run: SyncRun) -> Iterator[SourceRecord]:
-        self.resume_parked(run)
+    def pull(self, run: SyncRun) -> Iterator[Page]:
+        """Parked orders that can go now, then each shop's orders in the trigger statuses."""
+        yield Page(requeue=self.parked_that_can_go())
         version = "dry-run" if self.dry_run else "1"
         for shop in self.shops():
             triggers = [t.status_id for t in shop.order_triggers.all()]
             if not triggers:
-                engine.run_log(run, f"{shop}: no trigger statuses configured; nothing to pull")
+                yield Page(log=[f"{shop}: no trigger statuses configured; nothing to pull"])
                 continue
             since = timezone.now().astimezone(STOCKHOLM) - timedelta(days=shop.order_lookback_days)
             client = self.connections.jetshop(shop)
@@ -96,21 +101,25 @@ class ShopOrdersToVisma:
             except ConnectorError as exc:
                 # One shop that does not answer must not hold back the others' orders; its own
                 # orders come with the next poll (nothing was consumed from it).
-                engine.run_error(run, f"{shop}: {exc}")
+                yield Page(errors=[f"{shop}: {exc}"])
                 continue
+            page = Page()
             for status_id, orders in pulled:
-                engine.run_log(run, f"{shop}: {len(orders)} order(s) in status {status_id}")
-                for order in orders:
-                    yield SourceRecord(
+                page.log.append(f"{shop}: {len(orders)} order(s) in status {status_id}")
+                page.records += [
+                    SourceRecord(
                         source_id=f"{shop.pk}:{order.order_id}",
                         version=version,
                         payload=dump(order),
                         reference=shop.order_reference_prefix + order.order_number,
                         shop_id=shop.pk,
                     )
+                    for order in orders
+                ]
+            yield page
 
-    def resume_parked(self, run: SyncRun) -> None:
-        """Orders waiting for a mapping, an article or a VAT code go again once it exists."""
+    def parked_that_can_go(self) -> list[int]:
+        """Orders waiting for a mapping or an article that exists now (read here, queued by the engine)."""
         parked = SyncItem.objects.filter(
             integration=self.integration,
             flow=self.flow,
@@ -131,9 +140,7 @@ class ShopOrdersToVisma:
                 fixed = False  # channels, VAT codes, currencies: a consultant retries them
             if fixed:
                 ready.append(item.pk)
-        if ready:
-            engine.requeue(ready)
-            engine.run_log(run, f"{len(ready)} parked order(s) can go now and were queued again")
+        return ready
 
     def _exists_in_visma(self, article: str) -> bool:
         try:
@@ -144,61 +151,83 @@ class ShopOrdersToVisma:
     # --- process one order ----------------------------------------------------------------------
 
     def process(self, item: SyncItem) -> Outcome:
-        # The shop came with the claimed item; its channels are the one query left.
+        # The shop came with the claimed item.
         shop = item.shop or JetshopShop.objects.get(pk=item.shop_id)
-        prefetch_related_objects([shop], "channels")
         order = self.current_order(item, shop)
         kind = self.integration.document_type
-        steps: list[tuple[str, dict]] = []
         visma = self.connections.visma
 
         # 1. Already in Visma? A crash after the write, a re-created item, an order typed in by hand.
         existing = [d for d in visma.find_documents(item.reference) if d.kind == kind and not d.cancelled]
         if existing:
-            document = existing[0]
-            steps.append((JourneyStep.Step.IN_VISMA, {**self.summary(document), "found_by_reference": True}))
-        else:
-            # 2. Map: channel, customer, rows and the totals check.
-            channel = self.channel_of(order, shop)
-            customer = customers.resolve(
-                self.integration, visma, order, shop.pk, channel, dry_run=self.dry_run
-            )
-            mapped = map_order(
-                order,
-                kind=kind,
-                reference=item.reference,
-                customer_number=customer.number,
-                lookups=self.lookups(),
-                routing=routing_of(channel),
-            )
-            steps.append(
-                (
-                    JourneyStep.Step.MAPPED,
-                    {
-                        "customer": customer.number,
-                        "customer_how": customer.how,
-                        "channel": channel.name if channel else "",
-                        "including_vat": mapped.document.including_vat,
-                        "rounding_row": str(mapped.rounding),
-                        "totals": mapped.breakdown,
-                        "warnings": list(customer.warnings),
-                    },
-                )
-            )
-            if self.dry_run:
-                steps.append((JourneyStep.Step.WOULD_WRITE, {"document": mapped.document.to_dict()}))
-                return Outcome(target_id="", result={"dry_run": True}, steps=steps)
-            # 3. Push under the item's idempotency key.
-            try:
-                document = visma.create_document(mapped.document, engine.idempotency_key(item))
-            except PermanentError as exc:
-                mapping_error = needs_mapping(exc, mapped.document)
-                if mapping_error is None:
-                    raise
-                raise mapping_error from exc
-            steps.append((JourneyStep.Step.IN_VISMA, self.summary(document)))
+            step = (JourneyStep.Step.IN_VISMA, {**self.summary(existing[0]), "found_by_reference": True})
+            return self.move_on(order, shop, existing[0], [step])
+        # 2. Look up (reads only), 3. map (pure), 4. push.
+        facts = self.look_up(item, order, shop)
+        mapped = self.map(order, item.reference, facts)
+        return self.push(item, order, shop, facts, mapped)
 
-        # 4. Move the shop order on, so the status pull stops returning it.
+    def look_up(self, item: SyncItem, order: Order, shop: JetshopShop) -> Facts:
+        """What the map needs from the outside: channel, customer (found, not created), codes."""
+        channel = self.channel_of(order, shop)
+        customer = customers.choose(
+            self.integration, self.connections.visma, order, source_id=item.source_id, shop_pk=shop.pk,
+            channel=channel, retried=item.attempts > 1,
+        )  # fmt: skip
+        return Facts(self.integration.document_type, channel, customer, self.lookups)
+
+    @staticmethod
+    def map(order: Order, reference: str, facts: Facts) -> Mapped:
+        """Pure: the Visma document for the order, its totals checked per VAT rate."""
+        return map_order(
+            order,
+            kind=facts.kind,
+            reference=reference,
+            customer_number=facts.customer.number,
+            lookups=facts.lookups,
+            routing=routing_of(facts.channel),
+        )
+
+    def push(self, item: SyncItem, order: Order, shop: JetshopShop, facts: Facts, mapped: Mapped) -> Outcome:
+        """Create the customer if it is new, the document under the item's idempotency key, and
+        move the shop order on. In a dry run, what would have been written."""
+        customer, channel = facts.customer, facts.channel
+        within_bounds(mapped.document, customer)
+        if self.dry_run:
+            if customer.new is not None:
+                customer = dataclasses.replace(customer, how=customers.WOULD_CREATE)
+            return Outcome(target_id="", result={"dry_run": True}, steps=[
+                (JourneyStep.Step.MAPPED, self.mapped_step(mapped, customer, channel)),
+                (JourneyStep.Step.WOULD_WRITE, {"document": mapped.document.to_dict()}),
+            ])  # fmt: skip
+        visma = self.connections.visma
+        # Only an order that mapped creates its customer.
+        customer = customers.settle(self.integration, visma, customer, source_id=item.source_id)
+        document_input = dataclasses.replace(mapped.document, customer_number=customer.number)
+        steps = [(JourneyStep.Step.MAPPED, self.mapped_step(mapped, customer, channel))]
+        try:
+            document = visma.create_document(document_input, engine.idempotency_key(item))
+        except PermanentError as exc:
+            mapping_error = needs_mapping(exc, document_input)
+            if mapping_error is None:
+                raise
+            raise mapping_error from exc
+        except P.ProtocolError as exc:
+            # Visma took the write but its answer does not read: the document may well exist. It is
+            # looked up by our reference rather than left in Visma without us knowing.
+            document = self.written_anyway(item, exc)
+        steps.append((JourneyStep.Step.IN_VISMA, self.summary(document)))
+        return self.move_on(order, shop, document, steps)
+
+    def written_anyway(self, item: SyncItem, exc: P.ProtocolError) -> P.Document:
+        kind = self.integration.document_type
+        found = [d for d in self.connections.visma.find_documents(item.reference) if d.kind == kind]
+        if not found:
+            raise TransientError(f"the Visma agent's answer could not be read ({exc}); nothing was written")
+        return dataclasses.replace(found[0], warnings=[*found[0].warnings, f"answer unreadable: {exc}"])
+
+    def move_on(self, order: Order, shop: JetshopShop, document: P.Document, steps: list) -> Outcome:  # type: ignore[type-arg]
+        """The document exists: move the shop order on, so the status pull stops returning it."""
         if shop.transferred_status_id is not None:
             with throttle.respect(throttle_key(shop)):
                 result = self.connections.jetshop(shop).set_order_status(
@@ -217,6 +246,18 @@ class ShopOrdersToVisma:
             steps=steps,
         )  # fmt: skip
 
+    @staticmethod
+    def mapped_step(mapped: Mapped, customer: customers.Decision, channel: Channel | None) -> dict:
+        return {
+            "customer": customer.number or "—",
+            **customer.journey(),
+            "channel": channel.name if channel else "",
+            "including_vat": mapped.document.including_vat,
+            "rounding_row": str(mapped.rounding),
+            "totals": mapped.breakdown,
+            "warnings": [*mapped.warnings, *customer.warnings],
+        }
+
     def current_order(self, item: SyncItem, shop: JetshopShop) -> Order:
         """The stored order; on a retry, what the shop has now (a fixed article number, say)."""
         order = load(Order, item.payload)
@@ -224,14 +265,13 @@ class ShopOrdersToVisma:
             return order
         fresh = self.connections.jetshop(shop).get_order(order.order_id)
         if fresh is not None and dump(fresh) != item.payload:
-            item.payload = dump(fresh)
-            item.save(update_fields=["payload", "updated_at"])
+            engine.update_payload(item, dump(fresh))
             return fresh
         return order
 
     def channel_of(self, order: Order, shop: JetshopShop) -> Channel | None:
         """The order's channel by the shop's rule; an order that fits none is parked."""
-        channels = list(shop.channels.all())
+        channels = self.channels(shop)
         if not channels:
             return None
         rule = shop.channel_rule
@@ -251,6 +291,14 @@ class ShopOrdersToVisma:
             detail={"kind": "channel", "value": value},
         )
 
+    # Read once per run (one flow object serves a run of up to 500 orders).
+
+    def channels(self, shop: JetshopShop) -> list[Channel]:
+        if shop.pk not in self._channels:
+            self._channels[shop.pk] = list(shop.channels.order_by("pk"))
+        return self._channels[shop.pk]
+
+    @functools.cached_property
     def lookups(self) -> Lookups:
         codes: dict[str, dict[str, str]] = {"payment": {}, "delivery": {}}
         for mapping in MethodMapping.objects.filter(integration=self.integration):
@@ -274,6 +322,16 @@ class ShopOrdersToVisma:
         }
 
 
+@dataclass(frozen=True)
+class Facts:
+    """What an order's map needs from outside it, looked up before the map runs."""
+
+    kind: str
+    channel: Channel | None
+    customer: customers.Decision
+    lookups: Lookups
+
+
 def throttle_key(shop: JetshopShop) -> str:
     return f"jetshop-shop-{shop.pk}"
 
@@ -287,6 +345,26 @@ def routing_of(channel: Channel | None) -> Routing:
         terms_of_payment=channel.terms_of_payment_code,
         way_of_delivery=channel.way_of_delivery_code,
     )
+
+
+def within_bounds(document: P.DocumentInput, customer: customers.Decision) -> None:
+    """Park an order Visma cannot hold (or the agent could not answer for) before anything is written."""
+    problems = bounds.document_problems(dataclasses.replace(document, customer_number=customer.number or "0"))
+    if customer.new is not None:
+        problems += [
+            dataclasses.replace(p, field=f"customer.{p.field}")
+            for p in bounds.customer_problems(customer.new)
+        ]
+    if problems:
+        raise MappingError(
+            "Visma cannot hold the order as it is: " + "; ".join(str(p) for p in problems[:5]),
+            reason="out_of_bounds",
+            detail={
+                "kind": "bounds",
+                "value": problems[0].field,
+                "problems": [str(p) for p in problems[:20]],
+            },
+        )
 
 
 def needs_mapping(exc: PermanentError, document: P.DocumentInput) -> MappingError | None:

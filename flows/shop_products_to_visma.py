@@ -17,16 +17,18 @@ becomes a Visma article with the same article number.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from connectors.errors import PermanentError
 from connectors.jetshop.records import Product
 from connectors.visma import protocol as P
-from flows import catalogue, engine
-from flows.catalogue import Change, Problem, Tally
-from flows.connections import Connections
-from flows.engine import Outcome
-from flows.models import ArticleAccountMapping, ExternalRef, Integration, JetshopShop, SyncItem, SyncRun
+from flows import engine
+from flows.engine import Outcome, batch
+from flows.engine.base import BatchFlow, Change, Problem
+from flows.models import ArticleAccountMapping, ExternalRef, JetshopShop, SyncItem, SyncRun
 from flows.modes import Flow
 from flows.order_mapping import percent
 
@@ -39,79 +41,103 @@ PUT_BATCH = 50
 def article_input(product: Product, accounts: dict) -> P.ArticleInput | Problem:
     """Pure: the Visma article for a shop product, or the reason it cannot be one."""
     number = product.article_number
+    payload = {"article": number, "name": product.name, "vat": str(product.vat)}
     if len(number) > ARTICLE_NUMBER_LENGTH:
         return Problem(number, f"article number {number!r} has {len(number)} characters; Visma holds at most "
-                       f"{ARTICLE_NUMBER_LENGTH}", reason="article_number", parked=True)  # fmt: skip
+                       f"{ARTICLE_NUMBER_LENGTH}", reason="article_number", status=SyncItem.Status.PARKED,
+                       payload=payload)  # fmt: skip
     rate = percent(product.vat)
     if rate not in accounts:
-        return Problem(
-            number, f"VAT {rate} % has no article account mapping", reason="needs_mapping", parked=True
-        )
+        return Problem(number, f"VAT {rate} % has no article account mapping", reason="needs_mapping",
+                       status=SyncItem.Status.PARKED, payload=payload)  # fmt: skip
     return P.ArticleInput(name=product.name or number, accounting_code=accounts[rate],
                           bar_code=product.ean_code or None, webshop=True)  # fmt: skip
 
 
-def put_articles(visma, batch: list[Change[P.ArticleInput]]) -> list[Problem]:  # type: ignore[no-untyped-def]
+def put_articles(visma, changes: list[Change]) -> list[Problem]:  # type: ignore[no-untyped-def]
     """Create or update each article; one Visma refuses is parked with Visma's reason."""
     problems = []
-    for change in batch:
+    for change in changes:
         try:
-            visma.put_article(change.article, change.record)
+            visma.put_article(change.source, change.record)
         except PermanentError as exc:
-            problems.append(Problem(change.article, f"Visma refused the article: {exc}", parked=True))
+            problems.append(
+                Problem(change.source, f"Visma refused the article: {exc}", status=SyncItem.Status.PARKED)
+            )
     return problems
 
 
-class ShopProductsToVisma:
+def article_change(
+    shop_product: ShopProduct, shop: JetshopShop, accounts: dict[Decimal, str]
+) -> Change | Problem | None:
+    """Pure: the Visma article a product of ``shop`` makes (products of other shops make none here)."""
+    if shop_product.shop.pk != shop.pk:
+        return None
+    product = shop_product.product
+    mapped = article_input(product, accounts)
+    if isinstance(mapped, Problem):
+        return mapped
+    return Change(
+        batch.key(shop.pk, product.article_number), product.article_number, mapped.to_dict(), mapped
+    )
+
+
+@dataclass(frozen=True)
+class ShopProduct:
+    shop: JetshopShop
+    product: Product
+
+
+@dataclass
+class Accounts:
+    """The article account per VAT rate, and how far each shop's products were read."""
+
+    by_rate: dict[Decimal, str]
+    newest: dict[int, datetime] = field(default_factory=dict)
+
+
+class ShopProductsToVisma(BatchFlow[ShopProduct, Accounts]):
     flow = Flow.SHOP_PRODUCTS_TO_VISMA
+    kind = ExternalRef.Kind.ARTICLE
+    linked_only = False  # this flow is what links articles to the shop
 
-    def __init__(self, integration: Integration, connections: Connections) -> None:
-        self.integration = integration
-        self.connections = connections
+    def batch_size(self, shop: JetshopShop) -> int:
+        return PUT_BATCH
 
-    def sync(self, run: SyncRun, articles: set[str] | None = None) -> Tally:
-        tally = Tally()
-        accounts = dict(
-            ArticleAccountMapping.objects.filter(integration=self.integration).values_list(
-                "vat_rate", "account_code"
-            )
+    def look_up(self, run: SyncRun, only: set[str] | None) -> Accounts:
+        mappings = ArticleAccountMapping.objects.filter(integration=self.integration)
+        return Accounts(
+            {rate.normalize(): code for rate, code in mappings.values_list("vat_rate", "account_code")}
         )
-        accounts = {rate.normalize(): code for rate, code in accounts.items()}
-        for shop in self.integration.shops.order_by("pk"):
-            self.sync_shop(run, shop, accounts, tally, articles)
-        catalogue.finish(run, tally)
-        return tally
 
-    def sync_shop(self, run: SyncRun, shop: JetshopShop, accounts: dict, tally: Tally, articles) -> None:  # type: ignore[no-untyped-def]
-        client = self.connections.jetshop(shop)
-        scope = str(shop.pk)
-        cursor = engine.read_cursor(self.integration, self.flow, scope)
-        since = datetime.fromisoformat(cursor) - OVERLAP if cursor and articles is None else None
-        [target] = catalogue.shop_targets(self, run, ExternalRef.Kind.ARTICLE, tally, self.sender, [shop])
-        newest = datetime.fromisoformat(cursor) if cursor else None
-        for product in client.iter_products_changed(since, shop.culture_list[0]):
-            if articles is not None and product.article_number not in articles:
+    def read(self, run: SyncRun, context: Accounts, only: set[str] | None) -> Iterator[ShopProduct]:
+        for shop in self.shops():
+            client = self.connections.jetshop(shop)
+            if only is not None:
+                for number in sorted(only):
+                    product = client.get_product(number, shop.culture_list[0])
+                    if product is not None:
+                        yield ShopProduct(shop, product)
                 continue
-            tally.read += 1
-            if product.modified and (newest is None or product.modified > newest):
-                newest = product.modified  # compared as instants: an autumn DST hour repeats the clock
-            mapped = article_input(product, accounts)
-            if isinstance(mapped, Problem):
-                tally.failed += 1
-                payload = {"article": product.article_number, "name": product.name, "vat": str(product.vat)}
-                catalogue.record_problem(run, mapped, payload)
-                continue
-            change = Change(catalogue.key(shop.pk, product.article_number), product.article_number,
-                            mapped.to_dict(), mapped)  # fmt: skip
-            if target.last.differs(change):
-                target.sender.add(change)
-        target.sender.flush()
-        if newest and articles is None:
-            engine.write_cursor(self.integration, self.flow, newest.isoformat(), scope)
+            cursor = engine.read_cursor(self.integration, self.flow, str(shop.pk))
+            since = datetime.fromisoformat(cursor) - OVERLAP if cursor else None
+            newest = datetime.fromisoformat(cursor) if cursor else None
+            for product in client.iter_products_changed(since, shop.culture_list[0]):
+                if product.modified and (newest is None or product.modified > newest):
+                    newest = product.modified  # compared as instants: an autumn DST hour repeats the clock
+                yield ShopProduct(shop, product)
+            if newest is not None:
+                context.newest[shop.pk] = newest
 
-    def sender(self, client, shop: JetshopShop):  # type: ignore[no-untyped-def]
-        visma = self.connections.visma
-        return lambda batch: put_articles(visma, batch)
+    def map(self, record: ShopProduct, shop: JetshopShop, context: Accounts) -> Change | Problem | None:
+        return article_change(record, shop, context.by_rate)
+
+    def send(self, shop: JetshopShop, changes: list[Change]) -> list[Problem]:
+        return put_articles(self.connections.visma, changes)
+
+    def done(self, run: SyncRun, context: Accounts, only: set[str] | None) -> None:
+        for shop_pk, newest in context.newest.items():
+            engine.write_cursor(self.integration, self.flow, newest.isoformat(), str(shop_pk))
 
     def process(self, item: SyncItem) -> Outcome:
-        return catalogue.retry(self, item, ExternalRef.Kind.ARTICLE)
+        return batch.retry(self, item)

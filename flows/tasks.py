@@ -11,10 +11,11 @@ from celery import shared_task
 from django.db import transaction
 from django.utils import timezone
 
-from flows import agent_status, engine, heartbeats, initial_sync, retention, runner
+from flows import engine, initial_sync
+from flows.engine import agent_status, heartbeats, retention, runner
+from flows.engine.registry import flow_class
 from flows.models import InitialSync, Integration, SyncItem
 from flows.modes import BULK_QUEUE, QUEUE_BY_FLOW
-from flows.registry import flow_class
 
 
 @shared_task(name="flows.tasks.record_queue_heartbeat", bind=True, ignore_result=True)
@@ -38,12 +39,12 @@ def run_flow(integration_id: int, flow: str, trigger: str = "schedule") -> None:
 
 @shared_task(name="flows.tasks.process_item", ignore_result=True, acks_late=True, reject_on_worker_lost=True)
 def process_item(item_id: int) -> None:
-    delay = runner.process_item(item_id)
+    wait = runner.process_item(item_id)
     flow = SyncItem.objects.values_list("flow", flat=True).get(pk=item_id)
-    if delay is not None and not getattr(flow_class(flow), "inline", False):
+    if wait is not None and not getattr(flow_class(flow), "in_order", False):
         # The item waits in the database (queued, not_before), so a lost message loses nothing;
         # this message only brings it back sooner than the next run of the flow would.
-        process_item.apply_async((item_id,), countdown=delay, queue=QUEUE_BY_FLOW[flow])
+        process_item.apply_async((item_id,), countdown=wait.seconds, queue=QUEUE_BY_FLOW[flow])
 
 
 @shared_task(name="flows.tasks.check_agent", ignore_result=True)
@@ -57,11 +58,12 @@ def check_agent(integration_id: int) -> None:
 @shared_task(name="flows.tasks.sweep_stuck", ignore_result=True)
 def sweep_stuck() -> None:
     """Re-enqueue items a dead worker left in processing, and queued items whose message was lost;
-    pick up initial syncs whose worker died."""
+    close the runs such a worker left open; pick up initial syncs whose worker died."""
     for flow, ids in _by_flow(engine.stuck_items()).items():
         # Flows processed in order inside their runs pick revived items up on their next run.
-        if not getattr(flow_class(flow), "inline", False):
+        if not getattr(flow_class(flow), "in_order", False):
             enqueue_items(ids, flow)
+    engine.close_abandoned_runs()
     for sync_id, status in initial_sync.stale():
         task = apply_initial_sync if status == InitialSync.Status.APPLYING else preview_initial_sync
         task.apply_async((sync_id,), queue=BULK_QUEUE)

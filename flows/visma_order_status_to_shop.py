@@ -2,8 +2,9 @@
 
 * Source of truth: Visma. Trigger: beat, every ``poll_order_status`` seconds.
 * Pull: the agent's document-event feed (delivered, invoiced, paid, cancelled) after the stored
-  cursor. Events are stored as items in the same transaction that moves the cursor, so an event is
-  never lost between the feed and the database.
+  cursor, a page at a time. Each page's events are stored as items in the transaction that moves
+  the cursor past them (after the page was fetched), so an event is never lost between the feed
+  and the database.
 * Map: the integration's status rule for the event kind; the shop order is the one we transferred
   with the event's reference. Events for documents the shop never sent are skipped.
 * Push, once per (order, event kind), also after a crash or a repeated delivery: the effect is
@@ -20,10 +21,10 @@ from collections.abc import Iterator
 
 from connectors.errors import PermanentError, TransientError
 from connectors.visma import protocol as P
-from flows import engine, throttle
-from flows.connections import Connections
-from flows.engine import Outcome, Skipped, SourceRecord
-from flows.models import ExternalRef, Integration, JetshopShop, JourneyStep, StatusRule, SyncItem, SyncRun
+from flows import engine
+from flows.engine import Outcome, Skipped, SourceRecord, throttle
+from flows.engine.base import ItemFlow, Page
+from flows.models import ExternalRef, JetshopShop, JourneyStep, StatusRule, SyncItem, SyncRun
 from flows.modes import Flow
 from flows.shop_orders_to_visma import throttle_key
 
@@ -36,30 +37,27 @@ EVENT_STEPS = {
 }
 
 
-class VismaOrderStatusToShop:
+class VismaOrderStatusToShop(ItemFlow):
     flow = Flow.VISMA_ORDER_STATUS_TO_SHOP
-    inline = True
+    in_order = True
 
-    def __init__(self, integration: Integration, connections: Connections) -> None:
-        self.integration = integration
-        self.connections = connections
-        self.dry_run = not integration.live
-
-    def pull(self, run: SyncRun) -> Iterator[SourceRecord]:
+    def pull(self, run: SyncRun) -> Iterator[Page]:
+        """The event feed page by page; each page's events are stored with the cursor after them."""
         cursor = run.cursor_before = engine.read_cursor(self.integration, self.flow) or "0"
         visma = self.connections.visma
         while True:
             page = visma.document_events(after=cursor, limit=PAGE)
-            for event in page.items:
-                yield SourceRecord(
+            records = [
+                SourceRecord(
                     source_id=event.id, version="1", payload=event.to_dict(), reference=event.reference
                 )
-            if not page.items or page.next_cursor == cursor:
-                break
-            cursor = page.next_cursor
-        # Still inside the ingest transaction: the cursor moves together with the stored items.
-        engine.write_cursor(self.integration, self.flow, cursor)
-        run.cursor_after = cursor
+                for event in page.items
+            ]
+            moved = page.next_cursor if page.items and page.next_cursor else cursor
+            yield Page(records=records, cursor=moved if moved != cursor else None)
+            if not page.items or moved == cursor:
+                return
+            cursor = moved
 
     def process(self, item: SyncItem) -> Outcome | Skipped:
         event = P.DocumentEvent.from_dict(item.payload)

@@ -14,107 +14,112 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from connectors.jetshop.records import PriceListPrice
-from flows import catalogue
-from flows.catalogue import Change, Problem, Tally
-from flows.connections import Connections
-from flows.engine import Outcome, payload_hash
-from flows.models import ExternalRef, Integration, JetshopShop, PriceListMapping, SyncItem, SyncRun
+from connectors.visma import protocol as P
+from flows.engine import Outcome, batch
+from flows.engine.base import BatchFlow, Change, Problem
+from flows.engine.payloads import dump
+from flows.models import ExternalRef, JetshopShop, PriceListMapping, SyncItem, SyncRun
 from flows.modes import Flow
 
 PAGE = 5000
 CENT, WHOLE = Decimal("0.01"), Decimal(1)
 
 
-class VismaPriceListsToShop:
+@dataclass(frozen=True)
+class Listed:
+    """A Visma price as one mapped list carries it."""
+
+    mapping: PriceListMapping
+    price: P.Price
+
+    @property
+    def source(self) -> str:
+        return f"{self.mapping.visma_price_list}:{self.price.article_number}"
+
+
+@dataclass(frozen=True)
+class Lists:
+    shops: dict[str, set[int]]  # Visma list code → the shops whose channels use it (all when none)
+    rates: dict[str, Decimal]  # article → VAT rate in percent, for lists kept excl. VAT
+
+
+def list_price_change(listed: Listed, shop: JetshopShop, context: Lists) -> Change | Problem | None:
+    """Pure: the shop price-list row for a Visma list price, or a quantity break it cannot hold."""
+    mapping, price = listed.mapping, listed.price
+    if shop.pk not in context.shops[mapping.visma_price_list]:
+        return None
+    if price.quantity > 1:
+        quantity = f"{price.quantity.normalize():f}"
+        return Problem(
+            f"{listed.source}:{quantity}",
+            f"Visma price list {mapping.visma_price_list} has {price.article_number} at {price.price} from "
+            f"{quantity} units: a Jetshop price list holds one price per article, so this break is not "
+            "transferred",
+            reason="not_transferable",
+            status=SyncItem.Status.SKIPPED,
+            article=price.article_number,
+            payload={"price_list": mapping.visma_price_list, "article": price.article_number,
+                     "from_quantity": quantity, "price": str(price.price)},
+        )  # fmt: skip
+    value = price.price
+    if not mapping.includes_vat:
+        value = value * (1 + context.rates.get(price.article_number, Decimal(0)) / 100)
+    guid = str(mapping.jetshop_price_list_guid)
+    step = CENT if shop.price_list_decimals else WHOLE
+    record = PriceListPrice(price.article_number, guid, value.quantize(step, ROUND_HALF_UP))
+    return Change(batch.key(shop.pk, guid, price.article_number), listed.source, dump(record), record,
+                  article=price.article_number)  # fmt: skip
+
+
+class VismaPriceListsToShop(BatchFlow[Listed, Lists]):
     flow = Flow.VISMA_PRICE_LISTS_TO_SHOP
+    kind = ExternalRef.Kind.PRICE_LIST
+    row_per_culture = False
 
-    def __init__(self, integration: Integration, connections: Connections) -> None:
-        self.integration = integration
-        self.connections = connections
+    def mappings(self) -> list[PriceListMapping]:
+        return list(self.integration.price_list_mappings.order_by("visma_price_list"))
 
-    def shops_for(self, mapping: PriceListMapping) -> list[JetshopShop]:
-        shops = list(self.integration.shops.order_by("pk"))
-        using = [
-            s for s in shops if s.channels.filter(price_list_guid=mapping.jetshop_price_list_guid).exists()
-        ]
-        return using or shops
+    def look_up(self, run: SyncRun, only: set[str] | None) -> Lists:
+        shops = self.shops()
+        using = {}
+        for mapping in self.mappings():
+            guid = mapping.jetshop_price_list_guid
+            named = {s.pk for s in shops if s.channels.filter(price_list_guid=guid).exists()}
+            using[mapping.visma_price_list] = named or {s.pk for s in shops}
+        excl = any(not m.includes_vat for m in self.mappings())
+        articles = None if only is None else {source.rpartition(":")[2] for source in only}
+        rates = batch.article_vat_rates(self.connections, articles) if excl else {}
+        return Lists(using, rates)
 
-    def sync(self, run: SyncRun, articles: set[str] | None = None) -> Tally:
-        """``articles`` narrows a retry to ``"<list code>:<article>"`` records."""
-        tally = Tally()
+    def read(self, run: SyncRun, context: Lists, only: set[str] | None) -> Iterator[Listed]:
+        """``only`` narrows a retry to ``"<list code>:<article>"`` records."""
         visma = self.connections.visma
-        rates: dict[str, Decimal] | None = None
-        breaks = 0
-        for mapping in self.integration.price_list_mappings.order_by("visma_price_list"):
-            guid = str(mapping.jetshop_price_list_guid)
-            if not mapping.includes_vat and rates is None:
-                rates = catalogue.article_vat_rates(self.connections)
-            send_for = lambda client, shop, m=mapping: self.sender(client, shop, m)  # noqa: E731
-            shops = self.shops_for(mapping)
-            targets = catalogue.shop_targets(self, run, ExternalRef.Kind.PRICE_LIST, tally, send_for, shops)
-            for price in visma.iter_prices(mapping.visma_price_list, page_size=PAGE):
-                source = f"{mapping.visma_price_list}:{price.article_number}"
-                if articles is not None and source not in articles:
-                    continue
-                if price.quantity > 1:
-                    breaks += not_transferable(
-                        run, mapping, price.article_number, price.quantity, price.price
-                    )
-                    continue
-                tally.read += 1
-                value = price.price
-                if not mapping.includes_vat:
-                    value = value * (1 + (rates or {}).get(price.article_number, Decimal(0)) / 100)
-                for target in targets:
-                    step = CENT if target.shop.price_list_decimals else WHOLE
-                    record = PriceListPrice(price.article_number, guid, value.quantize(step, ROUND_HALF_UP))
-                    target.offer(record, source, catalogue.key(target.shop.pk, guid, price.article_number))
-            catalogue.flush(targets)
-        if breaks:
-            catalogue.run_log(run, f"{breaks} quantity-break price(s) newly reported as not transferable")
-        catalogue.finish(run, tally)
-        return tally
+        for mapping in self.mappings():
+            if only is None:
+                prices: Iterator[P.Price] = visma.iter_prices(mapping.visma_price_list, page_size=PAGE)
+            else:
+                code = mapping.visma_price_list
+                wanted = sorted(s.partition(":")[2] for s in only if s.partition(":")[0] == code)
+                prices = (p for article in wanted for p in visma.prices_of(code, article))
+            for price in prices:
+                yield Listed(mapping, price)
 
-    def sender(self, client, shop: JetshopShop, mapping: PriceListMapping):  # type: ignore[no-untyped-def]
-        def send(batch: list[Change[PriceListPrice]]) -> list[Problem]:
-            results = client.update_price_list_prices([c.record for c in batch])
-            return [
-                Problem(f"{mapping.visma_price_list}:{r.article_number}", f"{shop}: {r.message or 'refused'}")
-                for r in results
-                if not r.success
-            ]
+    def map(self, record: Listed, shop: JetshopShop, context: Lists) -> Change | Problem | None:
+        return list_price_change(record, shop, context)
 
-        return send
+    def send(self, shop: JetshopShop, changes: list[Change]) -> list[Problem]:
+        results = self.connections.jetshop(shop).update_price_list_prices([c.record for c in changes])
+        by_article = {c.record.article_number: c.source for c in changes}
+        return [
+            Problem(by_article.get(r.article_number, r.article_number), f"{shop}: {r.message or 'refused'}")
+            for r in results
+            if not r.success
+        ]
 
     def process(self, item: SyncItem) -> Outcome:
-        return catalogue.retry(self, item, ExternalRef.Kind.PRICE_LIST)
-
-
-def not_transferable(
-    run: SyncRun, mapping: PriceListMapping, article: str, quantity: Decimal, price: Decimal
-) -> int:
-    """One skipped item per quantity break, created once: the console lists what the shop lacks."""
-    payload = {"price_list": mapping.visma_price_list, "article": article, "from_quantity": str(quantity),
-               "price": str(price)}  # fmt: skip
-    _, created = SyncItem.objects.get_or_create(
-        integration_id=run.integration_id,
-        flow=run.flow,
-        source_id=f"{mapping.visma_price_list}:{article}:{quantity.normalize():f}",
-        source_version=payload_hash(payload)[:32],
-        defaults={
-            "run": run,
-            "reference": article,
-            "payload": payload,
-            "status": SyncItem.Status.SKIPPED,
-            "reason": "not_transferable",
-            "last_error": (
-                f"Visma price list {mapping.visma_price_list} has {article} at {price} from "
-                f"{quantity.normalize():f} units: a Jetshop price list holds one price per article, "
-                "so this break is not transferred"
-            ),
-        },
-    )
-    return int(created)
+        return batch.retry(self, item)

@@ -13,15 +13,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
 from connectors.errors import PermanentError
 from connectors.jetshop.records import ProductInput
-from flows import catalogue
-from flows.catalogue import Change, Problem, Tally
-from flows.connections import Connections
-from flows.engine import Outcome
-from flows.models import ExternalRef, Integration, JetshopShop, SyncItem, SyncRun
+from connectors.visma import protocol as P
+from flows.engine import Outcome, batch
+from flows.engine.base import BatchFlow, Change, Problem
+from flows.engine.payloads import dump
+from flows.models import ExternalRef, JetshopShop, SyncItem, SyncRun
 from flows.modes import Flow
 
 PAGE = 5000
@@ -38,47 +40,53 @@ def convert(price: Decimal, rate_percent: Decimal, *, from_incl: bool, to_incl: 
     return price.quantize(FOUR)
 
 
-class VismaPricesToShop:
+@dataclass(frozen=True)
+class BasePrices:
+    from_incl: bool
+    to_incl: bool
+    rates: dict[str, Decimal]  # article → VAT rate in percent, when a conversion is needed
+
+
+def price_change(price: P.Price, shop: JetshopShop, context: BasePrices) -> Change | None:
+    """Pure: the shop's product price for the base list's price of an article."""
+    if price.quantity > 1:
+        return None  # a quantity break: the product has one price
+    value = convert(price.price, context.rates.get(price.article_number, Decimal(0)),
+                    from_incl=context.from_incl, to_incl=context.to_incl)  # fmt: skip
+    record = ProductInput(price.article_number, shop.culture_list[0], price=value)
+    return Change(batch.key(shop.pk, price.article_number), price.article_number, dump(record), record)
+
+
+class VismaPricesToShop(BatchFlow[P.Price, BasePrices]):
     flow = Flow.VISMA_PRICES_TO_SHOP
+    kind = ExternalRef.Kind.PRICE
+    row_per_culture = False
 
-    def __init__(self, integration: Integration, connections: Connections) -> None:
-        self.integration = integration
-        self.connections = connections
-
-    def sync(self, run: SyncRun, articles: set[str] | None = None) -> Tally:
-        tally = Tally()
-        visma = self.connections.visma
+    def look_up(self, run: SyncRun, only: set[str] | None) -> BasePrices:
         code = self.integration.base_price_list
-        price_list = next((p for p in visma.price_lists() if p.code == code), None)
+        price_list = next((p for p in self.connections.visma.price_lists() if p.code == code), None)
         if price_list is None:
             raise PermanentError(f"the base price list {code!r} does not exist in Visma", system="visma")
         to_incl = self.integration.product_price_includes_vat
-        rates = catalogue.article_vat_rates(self.connections) if price_list.including_vat != to_incl else {}
-        targets = catalogue.shop_targets(self, run, ExternalRef.Kind.PRICE, tally, self.sender)
-        for price in visma.iter_prices(code, page_size=PAGE):
-            if price.quantity > 1 or (articles is not None and price.article_number not in articles):
-                continue
-            tally.read += 1
-            value = convert(
-                price.price, rates.get(price.article_number, Decimal(0)),
-                from_incl=price_list.including_vat, to_incl=to_incl,
-            )  # fmt: skip
-            for target in targets:
-                target.offer(ProductInput(price.article_number, target.shop.culture_list[0], price=value))
-        catalogue.flush(targets)
-        catalogue.finish(run, tally)
-        return tally
+        rates = batch.article_vat_rates(self.connections, only) if price_list.including_vat != to_incl else {}
+        return BasePrices(price_list.including_vat, to_incl, rates)
 
-    def sender(self, client, shop: JetshopShop):  # type: ignore[no-untyped-def]
-        def send(batch: list[Change[ProductInput]]) -> list[Problem]:
-            results = client.add_update_products([c.record for c in batch])
-            return [
-                Problem(r.article_number, f"{shop}: price not saved ({r.status})")
-                for r in results
-                if not r.ok
-            ]
+    def read(self, run: SyncRun, context: BasePrices, only: set[str] | None) -> Iterator[P.Price]:
+        visma, code = self.connections.visma, self.integration.base_price_list
+        if only is None:
+            yield from visma.iter_prices(code, page_size=PAGE)
+            return
+        for article in sorted(only):
+            yield from visma.prices_of(code, article)
 
-        return send
+    def map(self, record: P.Price, shop: JetshopShop, context: BasePrices) -> Change | None:
+        return price_change(record, shop, context)
+
+    def send(self, shop: JetshopShop, changes: list[Change]) -> list[Problem]:
+        results = self.connections.jetshop(shop).add_update_products([c.record for c in changes])
+        return [
+            Problem(r.article_number, f"{shop}: price not saved ({r.status})") for r in results if not r.ok
+        ]
 
     def process(self, item: SyncItem) -> Outcome:
-        return catalogue.retry(self, item, ExternalRef.Kind.PRICE)
+        return batch.retry(self, item)

@@ -13,17 +13,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from decimal import Decimal
 
 from connectors.jetshop.records import ProductInput
 from connectors.visma import protocol as P
-from flows import catalogue, engine
-from flows.catalogue import Change, Problem, Tally
-from flows.connections import Connections
-from flows.engine import Outcome
+from flows import engine
+from flows.engine import Outcome, batch
+from flows.engine.base import BatchFlow, Change, Problem
+from flows.engine.payloads import dump
 from flows.models import ExternalRef, Integration, JetshopShop, SyncItem, SyncRun
 from flows.modes import Flow
-from flows.payloads import dump
 from flows.visma_prices_to_shop import convert
 
 PAGE = 500
@@ -48,10 +49,14 @@ def base_prices(
 ) -> dict[str, Decimal]:  # type: ignore[no-untyped-def]
     """The base list's base-quantity price per article, as the shop's product price wants it."""
     price_list = next((p for p in visma.price_lists() if p.code == integration.base_price_list), None)
-    if price_list is None:
+    if price_list is None or not articles:
         return {}
+    if len(articles) > 1:
+        prices = visma.iter_prices(price_list.code)
+    else:  # a retry of one article reads its own prices, not the list
+        prices = iter(visma.prices_of(price_list.code, next(iter(articles))))
     out = {}
-    for price in visma.iter_prices(price_list.code):
+    for price in prices:
         article = articles.get(price.article_number)
         if article is not None and price.quantity <= 1:
             out[article.number] = convert(
@@ -61,65 +66,75 @@ def base_prices(
     return out
 
 
-def write_products(client, shop: JetshopShop, batch: list[Change[tuple[ProductInput, ...]]]) -> list[Problem]:  # type: ignore[no-untyped-def]
+def write_products(client, shop: JetshopShop, changes: list[Change]) -> list[Problem]:  # type: ignore[no-untyped-def]
     """One ``Product_AddUpdate`` for the batch's rows; an article fails when any of its rows does."""
-    results = client.add_update_products([row for change in batch for row in change.record])
+    results = client.add_update_products([row for change in changes for row in change.record])
     failed = {r.article_number: r.status for r in results if not r.ok}
     return [Problem(article, f"{shop}: product not saved ({status})") for article, status in failed.items()]
 
 
-class VismaProductsToShop:
+def product_change(
+    article: P.Article, shop: JetshopShop, price: Decimal | None, vat_percent: Decimal
+) -> Change:
+    """Pure: the change a Visma article makes in one shop. An article not for the web shop is only
+    sent (to hide it) to a shop that has had it."""
+    rows = product_rows(article, shop.culture_list, price, vat_percent)
+    return Change(batch.key(shop.pk, article.number), article.number, dump(rows), rows,
+                  only_if_sent_before=not article.webshop)  # fmt: skip
+
+
+@dataclass
+class Changed:
+    """The articles changed since the cursor, with their VAT rates and base prices."""
+
+    articles: list[P.Article]
+    cursor: str = ""
+    rates: dict[str, Decimal] = field(default_factory=dict)
+    prices: dict[str, Decimal] = field(default_factory=dict)
+
+
+class VismaProductsToShop(BatchFlow[P.Article, Changed]):
     flow = Flow.VISMA_PRODUCTS_TO_SHOP
+    kind = ExternalRef.Kind.ARTICLE
+    linked_only = False  # this flow is what links articles to the shop
 
-    def __init__(self, integration: Integration, connections: Connections) -> None:
-        self.integration = integration
-        self.connections = connections
+    def look_up(self, run: SyncRun, only: set[str] | None) -> Changed:
+        visma = self.connections.visma
+        if only is None:
+            changed = self.changed_articles(run)
+        else:
+            found = [visma.get_article(number) for number in sorted(only)]
+            changed = Changed([a for a in found if a is not None])
+        if changed.articles:
+            changed.rates = self.connections.vat_rates()
+            by_number = {a.number: a for a in changed.articles}
+            changed.prices = base_prices(visma, self.integration, by_number, changed.rates)
+        return changed
 
-    def changed_articles(self, run: SyncRun) -> tuple[list[P.Article], str]:
+    def changed_articles(self, run: SyncRun) -> Changed:
         cursor = run.cursor_before = engine.read_cursor(self.integration, self.flow)
         changed: list[P.Article] = []
         while True:
             page = self.connections.visma.articles_changed(cursor or None, limit=PAGE)
             changed.extend(page.items)
             if len(page.items) < PAGE:
-                return changed, page.next_cursor or cursor
+                return Changed(changed, page.next_cursor or cursor)
             cursor = page.next_cursor
 
-    def sync(self, run: SyncRun, articles: set[str] | None = None) -> Tally:
-        tally = Tally()
-        if articles is None:
-            changed, cursor_after = self.changed_articles(run)
-        else:
-            found = [self.connections.visma.get_article(number) for number in articles]
-            changed, cursor_after = [a for a in found if a is not None], ""
-        rates = self.connections.vat_rates() if changed else {}
-        articles_by_number = {a.number: a for a in changed}
-        prices = (
-            base_prices(self.connections.visma, self.integration, articles_by_number, rates)
-            if changed
-            else {}
-        )
-        targets = catalogue.shop_targets(self, run, ExternalRef.Kind.ARTICLE, tally, self.sender)
-        for article in changed:
-            tally.read += 1
-            for target in targets:
-                ref_key = catalogue.key(target.shop.pk, article.number)
-                if not article.webshop and ref_key not in target.last:
-                    continue  # not for the web shop, and never was: nothing to show or hide
-                rate = rates.get(article.vat_code, Decimal(0))
-                rows = product_rows(article, target.shop.culture_list, prices.get(article.number), rate)
-                change = Change(ref_key, article.number, dump(rows), rows)
-                if target.last.differs(change):
-                    target.sender.add(change)
-        catalogue.flush(targets)
-        if cursor_after:
-            engine.write_cursor(self.integration, self.flow, cursor_after)
-            run.cursor_after = cursor_after
-        catalogue.finish(run, tally)
-        return tally
+    def read(self, run: SyncRun, context: Changed, only: set[str] | None) -> Iterator[P.Article]:
+        return iter(context.articles)
 
-    def sender(self, client, shop: JetshopShop):  # type: ignore[no-untyped-def]
-        return lambda batch: write_products(client, shop, batch)
+    def map(self, record: P.Article, shop: JetshopShop, context: Changed) -> Change:
+        rate = context.rates.get(record.vat_code, Decimal(0))
+        return product_change(record, shop, context.prices.get(record.number), rate)
+
+    def send(self, shop: JetshopShop, changes: list[Change]) -> list[Problem]:
+        return write_products(self.connections.jetshop(shop), shop, changes)
+
+    def done(self, run: SyncRun, context: Changed, only: set[str] | None) -> None:
+        if context.cursor:
+            engine.write_cursor(self.integration, self.flow, context.cursor)
+            run.cursor_after = context.cursor
 
     def process(self, item: SyncItem) -> Outcome:
-        return catalogue.retry(self, item, ExternalRef.Kind.ARTICLE)
+        return batch.retry(self, item)

@@ -15,16 +15,17 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal
 
 from connectors.jetshop.records import Order, StockInput
-from flows import catalogue
-from flows.catalogue import Change, Problem, Tally
-from flows.connections import Connections
-from flows.engine import Outcome
+from connectors.visma import protocol as P
+from flows.engine import Outcome, batch
+from flows.engine.base import BatchFlow, Change, Problem
+from flows.engine.payloads import dump, load
 from flows.models import ExternalRef, Integration, JetshopShop, SyncItem, SyncRun
 from flows.modes import Flow
-from flows.payloads import load
 
 PAGE = 5000
 # Orders sold in the shop and not (yet) reserved in Visma.
@@ -40,7 +41,7 @@ def shop_quantity(disposable: Decimal, in_flight: Decimal, buffer: int) -> int:
     return max(0, int(disposable) - int(in_flight) - buffer)
 
 
-def in_flight_quantities(integration: Integration) -> Counter:
+def in_flight_quantities(integration: Integration, only: set[str] | None = None) -> Counter:
     """Article → quantity on shop orders that have not become a Visma order yet."""
     totals: Counter = Counter()
     payloads = (
@@ -50,48 +51,56 @@ def in_flight_quantities(integration: Integration) -> Counter:
     )
     for payload in payloads.iterator(chunk_size=500):
         for row in load(Order, payload).rows:
-            totals[row.article_number] += row.quantity
+            if only is None or row.article_number in only:
+                totals[row.article_number] += row.quantity
     return totals
 
 
-class VismaStockToShop:
+@dataclass(frozen=True)
+class InFlight:
+    quantities: Counter
+    buffer: int
+
+
+def stock_change(line: P.StockLine, shop: JetshopShop, context: InFlight) -> Change | None:
+    """Pure: the shop's stock row for a Visma stock line."""
+    if not line.stock_goods:
+        return None  # services, gift cards: always available, no stock to show
+    count = shop_quantity(line.disposable, context.quantities[line.article_number], context.buffer)
+    status = shop.out_of_stock_status_id if count == 0 else shop.in_stock_status_id
+    record = StockInput(line.article_number, stock_count=count, stock_status_id=status)
+    return Change(batch.key(shop.pk, line.article_number), line.article_number, dump(record), record)
+
+
+class VismaStockToShop(BatchFlow[P.StockLine, InFlight]):
     flow = Flow.VISMA_STOCK_TO_SHOP
+    kind = ExternalRef.Kind.STOCK
 
-    def __init__(self, integration: Integration, connections: Connections) -> None:
-        self.integration = integration
-        self.connections = connections
+    def look_up(self, run: SyncRun, only: set[str] | None) -> InFlight:
+        return InFlight(in_flight_quantities(self.integration, only), self.integration.stock_safety_buffer)
 
-    def sync(self, run: SyncRun, articles: set[str] | None = None) -> Tally:
-        tally = Tally()
-        in_flight = in_flight_quantities(self.integration)
-        buffer = self.integration.stock_safety_buffer
-        targets = catalogue.shop_targets(self, run, ExternalRef.Kind.STOCK, tally, self.sender)
-        for line in self.connections.visma.iter_stock(page_size=PAGE, webshop_only=True):
-            if articles is not None and line.article_number not in articles:
-                continue
-            tally.read += 1
-            if not line.stock_goods:
-                continue  # services, gift cards: always available, no stock to show
-            count = shop_quantity(line.disposable, in_flight[line.article_number], buffer)
-            for target in targets:
-                shop = target.shop
-                status = shop.out_of_stock_status_id if count == 0 else shop.in_stock_status_id
-                target.offer(StockInput(line.article_number, stock_count=count, stock_status_id=status))
-        catalogue.flush(targets)
-        catalogue.finish(run, tally)
-        return tally
+    def read(self, run: SyncRun, context: InFlight, only: set[str] | None) -> Iterator[P.StockLine]:
+        visma = self.connections.visma
+        if only is None:
+            yield from visma.iter_stock(page_size=PAGE, webshop_only=True)
+            return
+        for number in sorted(only):
+            article = visma.get_article(number)
+            if article is not None and article.webshop:
+                yield P.StockLine(article.number, article.in_stock, article.reserved, article.disposable,
+                                  article.stock_goods, article.webshop, article.timestamp)  # fmt: skip
 
-    def sender(self, client, shop: JetshopShop):  # type: ignore[no-untyped-def]
-        def send(batch: list[Change[StockInput]]) -> list[Problem]:
-            results = client.update_stock([c.record for c in batch], shop.culture_list)
-            return [
-                Problem(r.article_number, f"{shop}: stock not saved ({r.status}, stock {r.stock_result})")
-                for r in results
-                if not r.ok
-            ]
+    def map(self, record: P.StockLine, shop: JetshopShop, context: InFlight) -> Change | None:
+        return stock_change(record, shop, context)
 
-        return send
+    def send(self, shop: JetshopShop, changes: list[Change]) -> list[Problem]:
+        results = self.connections.jetshop(shop).update_stock([c.record for c in changes], shop.culture_list)
+        return [
+            Problem(r.article_number, f"{shop}: stock not saved ({r.status}, stock {r.stock_result})")
+            for r in results
+            if not r.ok
+        ]
 
     def process(self, item: SyncItem) -> Outcome:
         """Retry one article from the console: its stock is read and sent again, now."""
-        return catalogue.retry(self, item, ExternalRef.Kind.STOCK)
+        return batch.retry(self, item)

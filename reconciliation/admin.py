@@ -298,7 +298,8 @@ class PayoutAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/reconciliation/payout/upload.html", context)
 
     def bank_view(self, request):
-        self._require(request, "add_bankline")
+        # A bank statement is uploaded like a payout file (bank lines are not added one by one).
+        self._require(request, "add_settlementfile")
         form = BankForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             upload = form.cleaned_data["file"]

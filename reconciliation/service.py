@@ -7,6 +7,7 @@ from dataclasses import asdict, dataclass, field
 
 from django.utils import timezone
 
+from connectors.visma.client import VismaClient
 from connectors.visma.ledger_client import LedgerClient
 from flows.models import Integration
 
@@ -20,15 +21,18 @@ from .sie import write_sie
 
 
 def ledger_for(integration: Integration) -> LedgerClient | None:
-    """The agent's ledger client, or None for an integration without a Visma agent configured."""
-    from flows.connections import Connections
+    """The agent's ledger client, or None for an integration without a Visma agent configured.
+
+    Built from the ``VismaAgent`` row itself, not through the flows' connection cache: the
+    reconciliation app depends on the configuration models only.
+    """
     from flows.models import VismaAgent
 
     try:
-        integration.agent  # noqa: B018 - the reverse one-to-one raises when missing
+        agent = integration.agent
     except VismaAgent.DoesNotExist:
         return None
-    return LedgerClient(Connections(integration).visma)
+    return LedgerClient(VismaClient(agent.agent_url, agent.key_id, agent.secret.reveal()))
 
 
 def match(integration: Integration, payouts: list[Payout] | None = None, ledger=None) -> MatchSummary:

@@ -19,3 +19,12 @@ def use_django_logging(**kwargs) -> None:
     from django.conf import settings
 
     dictConfig(settings.LOGGING)
+
+
+@signals.worker_init.connect
+@signals.beat_init.connect
+def verify_encryption_keys(**kwargs) -> None:
+    """A wrong ENCRYPTION_KEYS stops worker and beat with one line, before a flow fails on it."""
+    from sharespine.customers.keycheck import verify_or_stop
+
+    verify_or_stop()

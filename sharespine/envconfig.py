@@ -11,17 +11,24 @@ from __future__ import annotations
 import os
 import secrets
 import stat
+import sys
 from pathlib import Path
-from urllib.parse import urlsplit
+from typing import NoReturn
+from urllib.parse import SplitResult, urlsplit
 
 import environ
 from cryptography.fernet import Fernet
 
-from sharespine.logredact import redact
-
 
 class ConfigError(Exception):
     """A configuration value is missing or malformed; the message names the variable."""
+
+
+def stop(exc: ConfigError) -> NoReturn:
+    """One line on stderr naming the variable, exit status 2: no half-configured process."""
+    sys.stderr.write(f"Configuration error: {exc}\n")
+    sys.stderr.flush()
+    raise SystemExit(2)
 
 
 _TRUE = {"1", "true", "yes", "on"}
@@ -80,7 +87,7 @@ class Config:
         value = self.raw(name)
         if not value:
             return None
-        parts = urlsplit(value)
+        parts = _split_url(name, value)
         if parts.scheme not in ("postgres", "postgresql", "pgsql"):
             raise ConfigError(
                 f"{name}: expected postgres://USER:PASSWORD@HOST:PORT/DATABASE, got scheme "
@@ -94,15 +101,21 @@ class Config:
             raise ConfigError(
                 f"{name}: needs a host and a database name, e.g. postgres://postgres@db:5432/app"
             )
-        return environ.Env.db_url_config(value)
+        try:
+            return environ.Env.db_url_config(value)
+        except (ValueError, KeyError, TypeError):
+            raise ConfigError(f"{name}: not a valid database URL") from None
 
     def redis_url(self, name: str) -> str | None:
         value = self.raw(name)
         if not value:
             return None
-        parts = urlsplit(value)
+        parts = _split_url(name, value)
         if parts.scheme not in ("redis", "rediss") or not parts.hostname:
-            raise ConfigError(f"{name}: expected redis://HOST:PORT/DB, got {redact(value)!r}")
+            # The scheme only: whatever else the value holds may be a password.
+            raise ConfigError(
+                f"{name}: expected redis://HOST:PORT/DB, got scheme {parts.scheme or '(none)'!r}"
+            )
         try:
             parts.port  # noqa: B018
         except ValueError:
@@ -125,15 +138,44 @@ class Config:
         return keys
 
 
-def read_or_create_secret_file(path: Path, make) -> str:
-    """The embedded default for a secret: generated once, kept in a file only its owner can read."""
-    if path.exists():
+def _split_url(name: str, value: str) -> SplitResult:
+    """``urlsplit`` that names the variable instead of raising (a bracket left open in an IPv6
+    host, a bracketed host that is no address). The value is not repeated: it may hold a password."""
+    try:
+        parts = urlsplit(value)
+        parts.hostname  # noqa: B018 - validates a bracketed IPv6 host
+    except ValueError:
+        raise ConfigError(
+            f"{name}: not a valid URL (an IPv6 host goes in brackets: redis://[::1]:6379/0)"
+        ) from None
+    return parts
+
+
+def ensure_dir(name: str, path: Path) -> Path:
+    """Create ``path`` (under ``VAR_DIR``) or stop naming the variable that points there."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot create {path}: {exc.strerror or exc}") from None
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise ConfigError(f"{name}: {path} is not writable by this user")
+    return path
+
+
+def read_or_create_secret_file(path: Path, make, *, name: str = "VAR_DIR") -> str:
+    """The embedded default for a secret: generated once, kept in a file only its owner can read.
+
+    ``name`` is the variable blamed when the file cannot be read or written (its directory)."""
+    try:
+        if path.exists():
+            return path.read_text(encoding="utf-8").strip()
+        ensure_dir(name, path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(make())
         return path.read_text(encoding="utf-8").strip()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, stat.S_IRUSR | stat.S_IWUSR)
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(make())
-    return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ConfigError(f"{name}: cannot use {path}: {exc.strerror or exc}") from None
 
 
 def random_secret_key() -> str:

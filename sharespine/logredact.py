@@ -15,7 +15,8 @@ _SECRET_PAIR = re.compile(
     r"""(?P<value>[^\s"',}&]+)""",
     re.IGNORECASE,
 )
-_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s:]+:[^/@\s]+@", re.IGNORECASE)
+# Any user info before the host: user:password, :password (Redis) or a lone token.
+_URL_USERINFO = re.compile(r"(?P<scheme>[a-z][a-z0-9+.-]*://)[^/@\s]+@", re.IGNORECASE)
 
 
 def redact(text: str) -> str:

@@ -7,13 +7,20 @@ production parts. Secrets may come from ``NAME_FILE`` variables. See README.md f
 
 from __future__ import annotations
 
-import sys
+from datetime import timedelta
 from pathlib import Path
 
 from celery.schedules import crontab
 from django.utils.translation import gettext_lazy as _
 
-from sharespine.envconfig import Config, ConfigError, random_secret_key, read_or_create_secret_file
+from sharespine.envconfig import (
+    Config,
+    ConfigError,
+    ensure_dir,
+    random_secret_key,
+    read_or_create_secret_file,
+    stop,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = Config()
@@ -37,16 +44,25 @@ try:
     CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
     # An item in processing longer than this was left by a dead worker and is re-queued.
     FLOWS_STUCK_AFTER_SECONDS = env.int("FLOWS_STUCK_AFTER_SECONDS", 300, minimum=5)
+    # Login throttling (django-axes): this many wrong passwords for one username, or from one
+    # address, lock that username or address out for LOGIN_LOCKOUT_MINUTES.
+    LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 10, minimum=1)
+    LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", 15, minimum=1)
+    # Reverse proxies in front of the web process that append to X-Forwarded-For (0: none, the
+    # peer's address is the client's; a forged header is then ignored).
+    TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", 0)
+    # The embedded default keeps its database, broker and cache under VAR_DIR: it must be usable.
+    if not _database:
+        ensure_dir("VAR_DIR", VAR_DIR)
+    if not REDIS_URL:
+        for _sub in ("broker/queue", "broker/processed", "broker/control", "cache"):
+            ensure_dir("VAR_DIR", VAR_DIR / _sub)
 except ConfigError as exc:
     # A clean message naming the variable, then stop: no half-configured process.
-    sys.stderr.write(f"Configuration error: {exc}\n")
-    raise SystemExit(2) from None
+    stop(exc)
 
 if LOG_LEVEL not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
-    sys.stderr.write(
-        f"Configuration error: LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {LOG_LEVEL!r}\n"
-    )
-    raise SystemExit(2)
+    stop(ConfigError(f"LOG_LEVEL: expected DEBUG, INFO, WARNING or ERROR, got {LOG_LEVEL!r}"))
 
 INSTALLED_APPS = [
     "sharespine.apps.SharespineAdminConfig",  # replaces django.contrib.admin
@@ -56,6 +72,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_celery_beat",
+    "axes",
     "sharespine.customers",
     "flows",
     "sharespine.dashboard",
@@ -72,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out login into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sharespine.urls"
@@ -96,7 +115,6 @@ TEMPLATES = [
 if _database:
     DATABASES = {"default": {**_database, "CONN_MAX_AGE": CONN_MAX_AGE, "CONN_HEALTH_CHECKS": True}}
 else:
-    VAR_DIR.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
@@ -128,6 +146,23 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a locked-out username or address before the password is checked,
+# on the dashboard's login (/accounts/login/) and the admin's (/admin/login/) alike.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Attempts are kept in the database (SQLite or PostgreSQL), so every web process sees them.
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_FAILURE_LIMIT
+AXES_COOLOFF_TIME = timedelta(minutes=LOGIN_LOCKOUT_MINUTES)
+# Each on its own: one username from many addresses, and one address trying many usernames.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "sharespine.loginlimits.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "sharespine.loginlimits.client_ip"
+AXES_ENABLE_ADMIN = False  # registered in sharespine/loginlimits.py under the role rules
+AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
 
@@ -166,9 +201,7 @@ if REDIS_URL:
     # Above the longest countdown/ETA we use, or Redis redelivers a task that is merely waiting.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 else:
-    _broker_dir = VAR_DIR / "broker"
-    for _sub in ("queue", "processed", "control"):
-        (_broker_dir / _sub).mkdir(parents=True, exist_ok=True)
+    _broker_dir = VAR_DIR / "broker"  # made above
     CELERY_BROKER_URL = "filesystem://localhost/"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_broker_dir / "queue"),
@@ -197,7 +230,7 @@ CELERY_BEAT_SCHEDULE = {
         "options": {"queue": "bulk", "expire_seconds": 3600},
     },
     # Every minute: re-queue items a dead worker left behind (flows run on their own schedules,
-    # made from each integration's configuration in flows/schedules.py).
+    # made from each integration's configuration in flows/engine/schedules.py).
     "sweep-stuck-items": {
         "task": "flows.tasks.sweep_stuck",
         "schedule": 60.0,

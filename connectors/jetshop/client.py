@@ -136,7 +136,7 @@ class JetshopClient:
         self.operations = OrderOperations.with_overrides(operation_names)
         self.batch_size = batch_size
         self.integer_price_fields = frozenset(integer_price_fields)
-        # Shared by every client of this shop in the process (see ratelimit.shared_bucket).
+        # Shared by every client of this shop, in every worker process (see ratelimit).
         self.bucket = shared_bucket((endpoint_url, shop_id), calls_per_second, burst)
         self.session = http.HttpSession(
             connect_timeout=connect_timeout, read_timeout=read_timeout, auth=(username, password)

@@ -69,7 +69,8 @@ class AgentHeartbeat:
     last_successful_write: str | None
 
     def agent_fields(self) -> dict[str, str]:
-        """The values for the ``VismaAgent`` row's heartbeat fields (``flows.agent_status.mark_online``).
+        """The values for the ``VismaAgent`` row's heartbeat fields
+        (``flows.engine.agent_status.mark_online``).
 
         Only what that model stores; ``last_seen_at`` is set by ``mark_online`` itself.
         """
@@ -216,6 +217,12 @@ class VismaClient:
     def iter_prices(self, price_list: str, page_size: int = 5000) -> Iterator[P.Price]:
         """Every price of one list, quantity breaks included, page by page."""
         return _pages(lambda after: self.prices(price_list, after, page_size))
+
+    def prices_of(self, price_list: str, article: str) -> list[P.Price]:
+        """One article's prices in one list, quantity breaks included: the page that starts at it
+        (the cursor is the agent's keyset ``article|quantity``; no quantity is below zero)."""
+        page = self.prices(price_list, after=f"{article}|-1", limit=50)
+        return [p for p in page.items if p.article_number == article]
 
     def customer_price(self, customer: str, article: str, quantity: Decimal = Decimal(1)) -> P.CustomerPrice:
         params = {"customer": customer, "article": article, "quantity": quantity}

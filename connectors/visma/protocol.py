@@ -19,8 +19,10 @@ from typing import Any, ClassVar, TypeVar
 API_VERSION = "v1"
 DOCUMENT_KINDS = ("order", "invoice")
 EVENT_KINDS = ("delivered", "invoiced", "paid", "cancelled")
-# Bounds keep doubles exact enough at the ADK boundary and refuse absurd input early.
-MAX_ABS_DECIMAL = Decimal("1e12")
+# Every decimal on the wire, both ways: at most nine integer digits and six decimals (the OpenAPI
+# pattern says the same). Doubles stay exact at the ADK boundary, and the agent's input bounds
+# (``bounds.py``) keep what it writes inside what it can answer.
+MAX_ABS_DECIMAL = Decimal("1e9")
 MAX_DECIMAL_PLACES = 6
 
 R = TypeVar("R", bound="Record")
@@ -49,7 +51,7 @@ def _encode(value: Any) -> Any:
     if isinstance(value, Record):
         return value.to_dict()
     if isinstance(value, Decimal):
-        return str(value)
+        return format(value, "f")  # never exponent notation ("1E+3"): the wire pattern has none
     if isinstance(value, list | tuple):
         return [_encode(item) for item in value]
     return value
@@ -478,5 +480,7 @@ class ErrorInfo(Record):
     message: str
     code: int | None = None  # the ADK error number (ADKE_*), when the error came from Visma
     name: str = ""  # the ADKE_* constant name
-    field: str = ""  # the ADK field constant the error refers to, when known
+    # The ADK field constant the error refers to, when known; for a request refused before Visma
+    # saw it (``bounds.OutOfBounds``), the request's own field path ("rows[2].quantity").
+    field: str = ""
     transient: bool = False

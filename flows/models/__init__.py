@@ -9,13 +9,15 @@ from flows.models.config import (
     StatusRule,
     VismaAgent,
 )
-from flows.models.engine import Cursor, ExternalRef, JourneyStep, SyncItem, SyncRun
-from flows.models.initial_sync import InitialSync
+from flows.models.engine import Cursor, CustomerChoice, ExternalRef, JourneyStep, SyncItem, SyncRun
+from flows.models.initial_sync import InitialSync, InitialSyncEntry
 
 __all__ = [
     "ArticleAccountMapping",
     "InitialSync",
+    "InitialSyncEntry",
     "Cursor",
+    "CustomerChoice",
     "ExternalRef",
     "JourneyStep",
     "SyncItem",

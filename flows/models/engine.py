@@ -184,3 +184,25 @@ class JourneyStep(models.Model):
 
     def __str__(self) -> str:
         return f"{self.order_ref}: {self.get_step_display()}"
+
+
+class CustomerChoice(models.Model):
+    """A person's answer to "which Visma customer is this order for?" where the flow would not guess:
+    two customers with the order's organisation number, or a number that fails its check digit.
+    Blank ``customer_number``: create a new customer for the order."""
+
+    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="customer_choices")
+    source_id = models.CharField(_("source id"), max_length=100)
+    customer_number = models.CharField(_("Visma customer number"), max_length=20, blank=True)
+    chosen_by = models.CharField(_("chosen by"), max_length=150)
+    chosen_at = models.DateTimeField(_("chosen"), auto_now=True)
+
+    class Meta:
+        verbose_name = _("customer choice")
+        verbose_name_plural = _("customer choices")
+        constraints = [
+            models.UniqueConstraint(fields=["integration", "source_id"], name="customer_choice_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source_id} → {self.customer_number or 'new'}"

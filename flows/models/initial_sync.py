@@ -72,3 +72,30 @@ class InitialSync(models.Model):
             return None
         elapsed = timezone.now() - self.applying_since
         return elapsed * (self.total - self.done) / self.done
+
+
+class InitialSyncEntry(models.Model):
+    """One article of the plan the preview built, in article order: "apply" writes, links or
+    reports exactly this, without reading both catalogues again."""
+
+    class Action(models.TextChoices):
+        WRITE = "write", _("write")
+        LINK = "link", _("link (equal on both sides)")
+        REFUSE = "refuse", _("cannot be written")
+
+    sync = models.ForeignKey(InitialSync, on_delete=models.CASCADE, related_name="entries")
+    article = models.CharField(_("article number"), max_length=120)
+    action = models.CharField(_("action"), max_length=6, choices=Action.choices)
+    key = models.CharField(_("reference key"), max_length=120, blank=True)
+    payload = models.JSONField(_("what is written"), default=dict, blank=True)
+    fields = models.JSONField(_("compared fields"), default=dict, blank=True)
+    reason = models.CharField(_("reason"), max_length=40, blank=True)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        verbose_name = _("initial sync entry")
+        verbose_name_plural = _("initial sync entries")
+        constraints = [models.UniqueConstraint(fields=["sync", "article"], name="initial_sync_entry_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.article}: {self.action}"

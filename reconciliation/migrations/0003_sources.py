@@ -9,7 +9,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('flows', '0005_item_created_index'),
-        ('reconciliation', '0002_roles'),
+        ('reconciliation', '0001_initial'),
     ]
 
     operations = [
@@ -37,21 +37,3 @@ class Migration(migrations.Migration):
         ),
     ]
 
-
-def grant(apps, schema_editor):
-    from django.contrib.auth.management import create_permissions
-
-    for app_config in apps.get_app_configs():
-        app_config.models_module = True
-        create_permissions(app_config, apps=apps, verbosity=0)
-        app_config.models_module = None
-    Group = apps.get_model("auth", "Group")
-    Permission = apps.get_model("auth", "Permission")
-    klarna = Permission.objects.filter(content_type__app_label="reconciliation", content_type__model="klarnaaccount")
-    consultant, _ = Group.objects.get_or_create(name="Consultant")
-    support, _ = Group.objects.get_or_create(name="Support")
-    consultant.permissions.add(*klarna)
-    support.permissions.add(*klarna.filter(codename="view_klarnaaccount"))
-
-
-Migration.operations.append(migrations.RunPython(grant, migrations.RunPython.noop))

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from sharespine.customers.adminbase import AuditedModelAdmin
 from sharespine.customers.models import ConfigChange, Customer, Membership
+from sharespine.customers.signals import package_changed
 
 
 class MembershipInline(admin.TabularInline):
@@ -24,10 +25,7 @@ class CustomerAdmin(AuditedModelAdmin):
         super().save_related(request, form, formsets, change)
         if "tier" in form.changed_data:
             # The package decides which of the mode's flows run; their schedules follow it.
-            from flows.schedules import sync_schedules  # flows builds on customers, not the reverse
-
-            for integration in form.instance.integrations.all():
-                sync_schedules(integration)
+            package_changed.send(sender=type(form.instance), customer=form.instance)
 
 
 @admin.register(ConfigChange)

@@ -44,11 +44,13 @@ class AuditedAdminMixin:
     """Writes a ConfigChange row for every field that an admin save or delete changes."""
 
     form = SecretFieldsForm
+    # Fields the model rewrites by itself (timestamps, counters): not configuration, not logged.
+    audit_exclude: tuple[str, ...] = ()
 
     def save_model(self, request, obj, form, change):
-        before = audit.fresh_snapshot(obj) if change else {}
+        before = audit.fresh_snapshot(obj, exclude=self.audit_exclude) if change else {}
         super().save_model(request, obj, form, change)
-        audit.record(request.user, obj, before)
+        audit.record(request.user, obj, before, exclude=self.audit_exclude)
 
     def delete_model(self, request, obj):
         audit.record(request.user, obj, audit.snapshot(obj), deleted=True)

@@ -7,8 +7,10 @@ not, never with their values.
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 
 from django.db import models
+from django_celery_beat.models import PeriodicTask
 
 from sharespine.customers.models import ConfigChange, Customer
 from sharespine.customers.secrets import EncryptedTextField, Secret
@@ -17,12 +19,13 @@ SECRET_DISPLAY = "***"
 Snapshot = dict[str, tuple[str, str]]  # field name -> (comparison key, display value)
 
 
-def snapshot(instance: models.Model | None) -> Snapshot:
+def snapshot(instance: models.Model | None, *, exclude: Collection[str] = ()) -> Snapshot:
+    """Every field of ``instance`` but the primary key and ``exclude`` (bookkeeping, not configuration)."""
     if instance is None:
         return {}
     values: Snapshot = {}
     for field in instance._meta.concrete_fields:
-        if field.primary_key:
+        if field.primary_key or field.name in exclude:
             continue
         value = field.value_from_object(instance)
         if isinstance(field, EncryptedTextField):
@@ -35,22 +38,40 @@ def snapshot(instance: models.Model | None) -> Snapshot:
     return values
 
 
-def fresh_snapshot(instance: models.Model) -> Snapshot:
+def fresh_snapshot(instance: models.Model, *, exclude: Collection[str] = ()) -> Snapshot:
     """The stored state of ``instance`` (a bound form has already changed the object in memory)."""
     if instance.pk is None:
         return {}
     stored = type(instance)._default_manager.filter(pk=instance.pk).first()
-    return snapshot(stored)
+    return snapshot(stored, exclude=exclude)
 
 
 def _customer_of(instance: models.Model) -> Customer | None:
     if isinstance(instance, Customer):
         return instance if instance.pk else None
-    return getattr(instance, "audit_customer", None)
+    customer = getattr(instance, "audit_customer", None)
+    if customer is None and isinstance(instance, PeriodicTask):
+        customer = _customer_of_schedule(instance)
+    return customer
 
 
-def record(user, instance: models.Model, before: Snapshot, *, deleted: bool = False) -> list[ConfigChange]:
-    after = {} if deleted else snapshot(instance)
+def _customer_of_schedule(task: PeriodicTask) -> Customer | None:
+    """The merchant whose integration a flow schedule (``flow:<integration id>:<flow>``) runs."""
+    parts = task.name.split(":")
+    if len(parts) < 3 or parts[0] != "flow" or not parts[1].isascii() or not parts[1].isdigit():
+        return None  # a project-wide schedule (pruning, heartbeats)
+    return Customer.objects.filter(integrations__pk=int(parts[1])).first()
+
+
+def record(
+    user,
+    instance: models.Model,
+    before: Snapshot,
+    *,
+    deleted: bool = False,
+    exclude: Collection[str] = (),
+) -> list[ConfigChange]:
+    after = {} if deleted else snapshot(instance, exclude=exclude)
     if deleted:
         action = ConfigChange.Action.DELETED
     elif not before:

@@ -72,14 +72,15 @@ class Customer(models.Model):
 
     def _check_downgrade(self) -> None:
         """A lower package may not leave configuration in place that it does not include."""
-        from flows.gating import features_in_use  # flows depends on customers, not the reverse
+        from sharespine.customers.signals import package_features_in_use
 
         errors = []
-        for feature in features_in_use(self):
-            try:
-                require_feature(self, feature)
-            except ValidationError as exc:
-                errors.extend(exc.messages)
+        for _receiver, features in package_features_in_use.send(sender=Customer, customer=self):
+            for feature in features:
+                try:
+                    require_feature(self, feature)
+                except ValidationError as exc:
+                    errors.extend(exc.messages)
         if errors:
             raise ValidationError({"tier": errors})
 

@@ -14,9 +14,9 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from flows.engine.reasons import ORDER_FLOWS, explain, subject
 from flows.models import Integration, SyncItem, SyncRun
 from flows.modes import Flow
-from sharespine.dashboard.reasons import ORDER_FLOWS, explain, subject
 
 NEEDS_ACTION_SHOWN = 20
 # A flow is late when its last good run is older than this many poll intervals (plus a margin for

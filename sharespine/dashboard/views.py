@@ -8,7 +8,7 @@ from __future__ import annotations
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
-from flows import heartbeats
+from flows.engine import heartbeats
 from flows.models import Integration
 from reconciliation.dashboard import payouts_section
 from sharespine.customers.models import Customer

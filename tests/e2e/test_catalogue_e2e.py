@@ -14,7 +14,7 @@ import time
 import pytest
 
 from flows import initial_sync
-from flows.demo import ChannelSpec, ShopSpec, configure
+from flows.demo.setup import ChannelSpec, ShopSpec, configure
 from flows.models import InitialSync, SyncItem, SyncRun
 from flows.modes import Flow
 from tests.e2e.conftest import Beat, Worker

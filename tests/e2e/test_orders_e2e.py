@@ -7,14 +7,13 @@ places orders in the shops, delivers them in Visma, pulls the plug on the agent,
 from __future__ import annotations
 
 import random
-import time
 from datetime import datetime
 from decimal import Decimal
 
 import pytest
 
-from flows.demo import ChannelSpec, ShopSpec, configure
-from flows.models import JourneyStep, SyncItem, VismaAgent
+from flows.demo.setup import ChannelSpec, ShopSpec, configure
+from flows.models import JourneyStep, SyncItem, SyncRun, VismaAgent
 from flows.modes import Flow
 from tests.e2e.conftest import Beat
 from tests.factories import CustomerFactory
@@ -152,9 +151,11 @@ def test_agent_offline_orders_wait_and_drain_in_order(worker, shops, agent, clie
     beat = Beat(integration.pk, (ORDERS,))
     waiting = SyncItem.objects.filter(integration=integration, status="queued", reason="agent_offline")
     beat.until(lambda: waiting.exists() and VismaAgent.objects.get(integration=integration).offline_since)
-    for _ in range(5):
-        beat.tick()
-        time.sleep(0.5)
+    # Three whole runs of the flow while the agent is away (counted, not slept for): none finished
+    # an order, none gave one up.
+    finished_runs = SyncRun.objects.filter(integration=integration, flow=ORDERS, finished_at__isnull=False)
+    seen = finished_runs.count()
+    beat.until(lambda: finished_runs.count() >= seen + 3)
     assert not SyncItem.objects.filter(integration=integration, status__in=["done", "failed"]).exists()
     # (A transactional test has no role groups: the migration's rows are flushed between tests.)
     client.force_login(django_user_model.objects.create_superuser("console-e2e", password="x"))
@@ -206,9 +207,12 @@ def test_delivery_in_visma_gives_one_email_and_one_capture_even_when_the_event_c
     shops[0].fault(kind="duplicate_delivery", count=3)
     shipped = lambda: all(shops[0].order(o["id"])["status_id"] == 3 for _, o in se_orders)  # noqa: E731
     beat.until(shipped, timeout=120)
-    for _ in range(3):
-        beat.tick()
-        time.sleep(0.5)
+    # Every duplicate the shop was told to deliver has been served to a status pull, and a whole
+    # status run has finished since then (runs of one flow do not overlap): the repeats were seen.
+    beat.until(lambda: duplicates_served(shops[0]), timeout=60)
+    status_runs = SyncRun.objects.filter(integration=integration, flow=STATUS, finished_at__isnull=False)
+    seen = status_runs.count()
+    beat.until(lambda: status_runs.count() >= seen + 2, timeout=60)
     for ref, order in se_orders:
         state = shops[0].order(order["id"])
         assert state["status_id"] == 3
@@ -231,6 +235,11 @@ def test_dry_run_writes_nothing_to_either_system(worker, shops, agent):
     for shop in shops:
         assert all(o["status_id"] == 1 and not o["history"] for o in shop.side("GET", "orders")["orders"])
     assert JourneyStep.objects.filter(integration=integration, step="would_write").count() == 10
+
+
+def duplicates_served(shop) -> bool:
+    pending = shop.side("GET", "faults")
+    return not pending["faults"] and pending["duplicate_deliveries"] == 0
 
 
 def _at(stamp: str) -> datetime:

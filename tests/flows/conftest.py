@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from flows.demo import ShopSpec, configure
+from flows.demo.setup import ShopSpec, configure
 from tests.factories import CustomerFactory
 from tests.simulators import AGENT_KEY, AGENT_SECRET, Agent, Shop
 

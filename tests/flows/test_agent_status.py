@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from django_celery_beat.models import PeriodicTask
 
-from flows import agent_status
+from flows.engine import agent_status
 from flows.models import VismaAgent
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from decimal import Decimal
 import pytest
 
 from connectors.visma import protocol as P
-from flows import runner
-from flows.demo import PRICE_LIST_B2B, PRICE_LIST_SE
+from flows.demo.setup import PRICE_LIST_B2B, PRICE_LIST_SE
+from flows.engine import runner
 from flows.models import PriceListMapping, SyncItem, SyncRun
 from flows.modes import Flow
 from tests.flows.test_orders_flow import order_spec, transfer

@@ -13,8 +13,8 @@ from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
 
-from flows import runner
-from flows.demo import ShopSpec, configure
+from flows.demo.setup import ShopSpec, configure
+from flows.engine import runner
 from flows.models import Channel, JetshopShop, StatusRule, SyncItem, SyncRun
 from flows.modes import Flow
 from tests.factories import CustomerFactory, user_in_group

@@ -11,9 +11,9 @@ from django.utils import timezone
 from django_celery_beat.models import PeriodicTask
 
 from flows import engine
+from flows.engine.schedules import sync_schedules
 from flows.models import ExternalRef, JourneyStep, SyncItem
 from flows.modes import Flow, FlowMode
-from flows.schedules import sync_schedules
 from tests.factories import IntegrationFactory
 
 pytestmark = pytest.mark.django_db

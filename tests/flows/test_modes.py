@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
+
 import pytest
 
+from flows.engine.base import BatchFlow, ItemFlow
+from flows.engine.registry import flow_class
 from flows.modes import FLOWS_BY_MODE, QUEUE_BY_FLOW, Flow, FlowMode
-from flows.registry import flow_class
 from tests.factories import IntegrationFactory
 
 # The seed's table, row by row: flow, Ecom, ERP, Kombo.
@@ -34,7 +37,8 @@ def test_an_integration_with_package_400_runs_its_modes_flows_each_implemented(m
     for flow in integration.flows:
         handler = flow_class(flow)
         assert handler.flow == flow
-        assert hasattr(handler, "sync") or hasattr(handler, "pull"), f"{flow} neither pulls nor syncs"
+        assert issubclass(handler, ItemFlow | BatchFlow), f"{flow} declares neither flow shape"
+        assert not inspect.isabstract(handler), f"{flow} leaves part of its shape unimplemented"
 
 
 def test_orders_and_status_run_on_the_orders_queue_everything_else_on_bulk():

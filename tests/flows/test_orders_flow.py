@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from flows import runner
+from flows.engine import runner
 from flows.models import ExternalRef, JourneyStep, SyncItem
 from flows.modes import Flow
 
@@ -131,6 +131,16 @@ def test_unknown_payment_method_waits_for_its_mapping(integration, shop, agent, 
             {"rows": [{"article_number": "1001", "name": "x", "quantity": 1, "unit_price_inc_vat": "249.00",
                        "vat": "0.15"}]},
             "parked", "VAT 15 %", id="vat_rate_visma_lacks_case",
+        ),
+        pytest.param(
+            {"rows": [{"article_number": "1001", "name": "x", "quantity": 100_000,
+                       "unit_price_inc_vat": "100000.00", "vat": "0.25"}]},
+            "parked", "Visma cannot hold the order", id="amount_beyond_what_visma_holds_case",
+        ),
+        pytest.param(
+            {"customer_id": None, "email": "tanaka@example.jp",
+             "bill_to": {"first_name": "日本語", "last_name": "テスト 🎉", "address": "Storgatan 1"}},
+            "done", None, id="name_with_nothing_windows_1252_can_hold_case",
         ),
     ],
 )  # fmt: skip

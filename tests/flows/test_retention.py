@@ -7,7 +7,8 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from flows import engine, retention
+from flows import engine
+from flows.engine import retention
 from flows.models import ExternalRef, SyncItem, SyncRun
 from flows.modes import Flow
 from tests.factories import IntegrationFactory

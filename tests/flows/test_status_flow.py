@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from connectors.visma import protocol as P
-from flows import runner
+from flows.engine import runner
 from flows.models import ExternalRef, JourneyStep, SyncItem
 from flows.modes import Flow
 from tests.flows.test_orders_flow import order_spec, transfer

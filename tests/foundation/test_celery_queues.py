@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from django.core.cache import cache
 
-from flows import heartbeats
+from flows.engine import heartbeats
 from flows.tasks import record_queue_heartbeat
 from sharespine.celery import app
 
@@ -115,7 +115,7 @@ def test_embedded_default_runs_tasks_on_the_file_broker_inside_var(tmp_path):
     worker = _start_worker("orders,bulk", "embedded@test", tmp_path / "worker.log", env, cwd)
     send_and_wait = """
 import json, time
-from flows import heartbeats
+from flows.engine import heartbeats
 from flows.tasks import record_queue_heartbeat
 for queue in heartbeats.QUEUES:
     record_queue_heartbeat.apply_async((queue,), queue=queue)

@@ -3,12 +3,31 @@
 from __future__ import annotations
 
 import pytest
+from axes.models import AccessAttempt, AccessLog
 from django.contrib import admin
+from django.contrib.auth.models import Permission
 from django.core.exceptions import FieldError
+from django.test import RequestFactory
 from django.urls import reverse
+from django.utils import timezone
+from django_celery_beat.models import ClockedSchedule, CrontabSchedule, PeriodicTask, SolarSchedule
 
-from flows.models import Integration, JetshopShop, VismaAgent
+from flows.engine.schedules import sync_schedules, task_name
+from flows.models import (
+    ExternalRef,
+    InitialSync,
+    Integration,
+    JetshopShop,
+    SyncItem,
+    SyncRun,
+    VismaAgent,
+)
+from flows.modes import Flow
+from reconciliation.models import AccountPlan, BankLine, KlarnaAccount, Payout, ReconciliationPackage
 from sharespine.customers.models import ConfigChange, Customer
+from sharespine.customers.roles import ACTIONS as ROLE_ACTIONS
+from sharespine.customers.roles import CONSULTANT, MERCHANT, ROLES, SUPPORT
+from sharespine.customers.roles import PERMISSIONS as ROLE_PERMISSIONS
 from sharespine.dashboard import urls as dashboard_urls
 from tests.adminforms import integration_post
 from tests.factories import ChannelFactory, CustomerFactory, IntegrationFactory, VismaAgentFactory
@@ -158,3 +177,194 @@ def test_consultant_edits_any_merchant(client, consultant, other_merchant_object
     assert response.status_code == 302
     integration.refresh_from_db()
     assert integration.name == "Ny"
+
+
+# --- Every admin page and action per role, against the one declared list (customers/roles.py) ---
+
+
+@pytest.fixture
+def every_admin_model(other_merchant_objects):
+    """At least one object of every model registered in the admin (asserted by the walk)."""
+    integration = other_merchant_objects.integrations.get()
+    shop = integration.shops.get()
+    sync_schedules(integration)
+    ClockedSchedule.objects.create(clocked_time=timezone.now())
+    CrontabSchedule.objects.create(minute="30", hour="3")
+    SolarSchedule.objects.create(event="sunrise", latitude="59.33", longitude="18.06")
+    run = SyncRun.objects.create(integration=integration, flow=Flow.SHOP_ORDERS_TO_VISMA)
+    SyncItem.objects.create(
+        integration=integration,
+        flow=Flow.SHOP_ORDERS_TO_VISMA,
+        run=run,
+        source_id="1001",
+        reference="1001",
+        status=SyncItem.Status.FAILED,
+    )
+    ExternalRef.objects.create(integration=integration, kind="order", shop_id="1001", erp_id="5001")
+    InitialSync.objects.create(
+        integration=integration,
+        shop=shop,
+        direction=InitialSync.Direction.SHOP_TO_VISMA,
+        status=InitialSync.Status.PREVIEW,
+    )
+    AccessAttempt.objects.create(
+        username="stranger", ip_address="192.0.2.1", user_agent="probe", http_accept="*/*",
+        path_info="/accounts/login/", failures_since_start=3, get_data="", post_data="",
+    )  # fmt: skip
+    AccessLog.objects.create(
+        username="support", ip_address="192.0.2.2", user_agent="browser", http_accept="*/*",
+        path_info="/admin/login/",
+    )  # fmt: skip
+    Payout.objects.create(integration=integration, provider="klarna", reference="7360158214")
+    BankLine.objects.create(
+        integration=integration, booking_date=timezone.localdate(), amount=1, fingerprint="f"
+    )
+    AccountPlan.objects.create(integration=integration)
+    KlarnaAccount.objects.create(integration=integration, username="K1")
+    ReconciliationPackage.objects.create(customer=other_merchant_objects)
+    ConfigChange.objects.create(
+        customer=other_merchant_objects, model="flows.Integration", object_id=str(integration.pk),
+        object_repr=str(integration), action=ConfigChange.Action.CHANGED, field="name",
+    )  # fmt: skip
+    return other_merchant_objects
+
+
+def _all_objects(model) -> list:
+    objects = list(model._default_manager.order_by("pk")[:3])
+    assert objects, f"teach every_admin_model to make a {model._meta.label}"
+    return objects
+
+
+def _state() -> dict:
+    """Every row of every admin model, to prove a refused request changed nothing."""
+    return {model: list(model._default_manager.order_by("pk").values()) for model in admin.site._registry}
+
+
+def _expect(response, allowed: bool, what) -> None:
+    if allowed:
+        assert response.status_code in (200, 302), (what, response.status_code)
+    else:
+        assert response.status_code == 403, (what, response.status_code)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_every_admin_page_and_action_follows_the_declared_role_rules(
+    client, role, consultant, support, merchant, every_admin_model
+):
+    user = {CONSULTANT: consultant, SUPPORT: support, MERCHANT: merchant}[role]
+    declared = ROLE_PERMISSIONS[role]
+    assert set(user.get_all_permissions()) == declared, "the group must hold exactly what roles.py lists"
+    client.force_login(user)
+    request = RequestFactory().get("/admin/")
+    request.user = user
+    walked = 0
+    for model, model_admin in admin.site._registry.items():
+        label = model._meta.label_lower
+        info = f"admin:{model._meta.app_label}_{model._meta.model_name}"
+
+        def may(action: str, label: str = label) -> bool:
+            app, name = label.split(".")
+            return user.is_staff and f"{app}.{action}_{name}" in declared
+
+        reads = may("view") or may("change")
+        _expect(client.get(reverse(f"{info}_changelist")), reads, (label, "changelist"))
+        _expect(client.get(reverse(f"{info}_add")), may("add"), (label, "add"))
+        if not may("add"):
+            assert client.post(reverse(f"{info}_add"), {}).status_code == 403, (label, "add POST")
+        objects = _all_objects(model)
+        for obj in objects:
+            for view, allowed in (("change", reads), ("history", reads), ("delete", may("delete"))):
+                _expect(client.get(reverse(f"{info}_{view}", args=[obj.pk])), allowed, (label, view))
+            if not may("change"):
+                before = _state()
+                assert client.post(reverse(f"{info}_change", args=[obj.pk]), {}).status_code == 403
+                assert _state() == before, (label, "change POST")
+            if not may("delete"):
+                response = client.post(reverse(f"{info}_delete", args=[obj.pk]), {"post": "yes"})
+                assert response.status_code == 403, (label, "delete POST")
+                assert model._default_manager.filter(pk=obj.pk).exists()
+            walked += 1
+
+        every_action = {name for _func, name, _desc in model_admin._get_base_actions()}
+        offered = set(model_admin.get_actions(request)) if user.is_staff else set()
+        allowed_actions = ROLE_ACTIONS[role].get(label, frozenset())
+        assert allowed_actions <= every_action, f"roles.py lists an action {label} does not have"
+        assert offered == allowed_actions, (label, offered)
+        for action in sorted(every_action - allowed_actions):
+            before = _state()
+            response = client.post(
+                reverse(f"{info}_changelist"),
+                {"action": action, "_selected_action": [o.pk for o in objects], "index": "0", "post": "yes"},
+            )
+            assert response.status_code in (200, 302, 403), (label, action, response.status_code)
+            assert _state() == before, (label, action)
+    assert walked >= len(admin.site._registry)
+    assert ConfigChange.objects.count() == 1  # the fixture's
+
+
+def test_roles_list_names_only_registered_admins_and_existing_permissions(every_admin_model):
+    registered = {model._meta.label_lower for model in admin.site._registry}
+    for role in ROLES:
+        assert set(ROLE_ACTIONS[role]) <= registered, role
+    existing = {f"{p.content_type.app_label}.{p.codename}" for p in Permission.objects.select_related()}
+    for role in ROLES:
+        assert ROLE_PERMISSIONS[role] <= existing, ROLE_PERMISSIONS[role] - existing
+
+
+def test_support_cannot_disable_toggle_or_run_schedules(client, support, every_admin_model):
+    client.force_login(support)
+    tasks = list(PeriodicTask.objects.filter(enabled=True))
+    assert tasks
+    url = reverse("admin:django_celery_beat_periodictask_changelist")
+    for action in ("disable_tasks", "toggle_tasks", "run_tasks", "enable_tasks"):
+        response = client.post(
+            url, {"action": action, "_selected_action": [t.pk for t in tasks], "index": "0"}, follow=True
+        )
+        assert "successfully" not in response.content.decode(), action
+    assert PeriodicTask.objects.filter(pk__in=[t.pk for t in tasks], enabled=True).count() == len(tasks)
+    assert not ConfigChange.objects.filter(model="django_celery_beat.PeriodicTask").exists()
+
+
+def test_consultant_pausing_a_schedule_is_logged_field_by_field(client, consultant, every_admin_model):
+    integration = every_admin_model.integrations.get()
+    task = PeriodicTask.objects.get(name=task_name(integration.pk, Flow.SHOP_ORDERS_TO_VISMA))
+    client.force_login(consultant)
+    url = reverse("admin:django_celery_beat_periodictask_changelist")
+
+    response = client.post(url, {"action": "disable_tasks", "_selected_action": [task.pk], "index": "0"})
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert not task.enabled
+    change = ConfigChange.objects.get(object_id=str(task.pk))
+    assert (change.field, change.old_value, change.new_value) == ("enabled", "True", "False")
+    assert (change.user, change.customer, change.model) == (
+        consultant,
+        every_admin_model,
+        "django_celery_beat.PeriodicTask",
+    )
+
+    client.post(url, {"action": "toggle_tasks", "_selected_action": [task.pk], "index": "0"})
+    task.refresh_from_db()
+    assert task.enabled
+    assert ConfigChange.objects.filter(object_id=str(task.pk), field="enabled", new_value="True").count() == 1
+
+
+def test_consultant_editing_a_schedule_in_its_form_is_logged(client, consultant, every_admin_model):
+    task = PeriodicTask.objects.filter(name__startswith="flow:").first()
+    client.force_login(consultant)
+    url = reverse("admin:django_celery_beat_periodictask_change", args=[task.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(
+        {"name": task.name, "task": task.task, "enabled": "", "description": "paus under inventering"}
+    )
+    data["interval"] = task.interval_id
+    data["start_time_0"] = data["start_time_1"] = ""
+    data.pop("start_time", None)
+    data.pop("last_run_at", None)
+    data.pop("date_changed", None)
+    data.pop("expires", None)
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    fields = set(ConfigChange.objects.filter(object_id=str(task.pk)).values_list("field", flat=True))
+    assert fields == {"enabled", "description"}

@@ -7,11 +7,11 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django_celery_beat.models import PeriodicTask
 
-from flows import runner
+from flows.engine import runner
+from flows.engine.schedules import sync_schedules, task_name
 from flows.models import Channel, Integration, JetshopShop, PriceListMapping, StatusRule, SyncRun
 from flows.models.config import FLOW_FEATURES
 from flows.modes import FlowMode, flows_for
-from flows.schedules import sync_schedules, task_name
 from sharespine.customers.models import Customer
 from sharespine.customers.tiers import Tier
 from tests.adminforms import integration_post, shop_post

@@ -15,7 +15,7 @@ from connectors.errors import PermanentError
 from connectors.klarna.client import KlarnaSettlementsClient
 from connectors.klarna.simulator.app import KlarnaSimulator
 from connectors.klarna.simulator.server import RunningSimulator
-from flows.schedules import sync_schedules
+from flows.engine.schedules import sync_schedules
 from reconciliation import inbox
 from reconciliation.models import AccountPlan, KlarnaAccount, Payout, SettlementFile
 from tests.factories import IntegrationFactory

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -16,6 +17,7 @@ from connectors.jetshop.simulator.server import ResetConnection
 from connectors.jetshop.simulator.state import SimConfig, SimState
 from connectors.jetshop.wire import ENDPOINT_PATH, SERVICE_NS, format_datetime
 
+log = logging.getLogger(__name__)
 Handler = Callable[[SimState, Clock, soap.Request], bytes]
 StartResponse = Callable[..., Any]
 LOG_SIZE = 2000
@@ -80,14 +82,11 @@ class JetshopSimulator:
             return sidedoor.handle(self, environ, start_response)
         if path.lower() != ENDPOINT_PATH.lower():
             return _reply(start_response, "404 Not Found", b"Not Found", "text/plain")
-        if not self._authorised(environ):
-            return _reply(
-                start_response,
-                "401 Unauthorized",
-                b"401 - Unauthorized: Access is denied due to invalid credentials.",
-                "text/html",
-                [("WWW-Authenticate", 'Basic realm="integration.jetshop.se"')],
-            )
+        refusal = self.refuse(environ)
+        if refusal is not None:
+            status, headers, body = refusal
+            start_response(status, [*headers, ("Content-Length", str(len(body)))])
+            return [body]
         method = environ.get("REQUEST_METHOD", "GET")
         if method == "GET" and environ.get("QUERY_STRING", "").lower() == "wsdl":
             location = f"http://{environ.get('HTTP_HOST', 'localhost')}{ENDPOINT_PATH}"
@@ -98,6 +97,28 @@ class JetshopSimulator:
         length = int(environ.get("CONTENT_LENGTH") or 0)
         raw = environ["wsgi.input"].read(length) if length else b""
         return self._soap(raw, start_response)
+
+    @property
+    def max_body_bytes(self) -> int:
+        """The server answers 413 to a longer body without reading it."""
+        return self.config.max_body_bytes
+
+    def refuse(self, environ: dict[str, Any]) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        """The answer to give before the body is read, or None to go on (status, headers, body).
+
+        The server calls this with the headers only, so an unauthenticated or oversized request
+        is answered without reading what it sends (IIS does the same: 401 and 413 come first).
+        """
+        path = environ.get("PATH_INFO", "")
+        if path.startswith("/_sim/") or path.lower() != ENDPOINT_PATH.lower():
+            return None
+        if not self._authorised(environ):
+            return (
+                "401 Unauthorized",
+                [("Content-Type", "text/html"), ("WWW-Authenticate", 'Basic realm="integration.jetshop.se"')],
+                b"401 - Unauthorized: Access is denied due to invalid credentials.",
+            )
+        return None
 
     def _authorised(self, environ: dict[str, Any]) -> bool:
         header = environ.get("HTTP_AUTHORIZATION", "")
@@ -110,7 +131,13 @@ class JetshopSimulator:
         return (user, password) == (self.config.username, self.config.password)
 
     def _soap(self, raw: bytes, start_response: StartResponse) -> Iterable[bytes]:
-        entry: dict[str, Any] = {"at": format_datetime(self.clock.now()), "operation": None}
+        # "at" is the shop's (settable) clock; "received" is the real epoch time, for measuring rates
+        # even while a test has the shop's clock frozen.
+        entry: dict[str, Any] = {
+            "at": format_datetime(self.clock.now()),
+            "received": time.time(),
+            "operation": None,
+        }
         try:
             req = soap.Request(raw)
             entry.update(operation=req.operation, shop_id=req.shop_id)
@@ -124,6 +151,14 @@ class JetshopSimulator:
             status = "200 OK"
         except soap.SoapFault as exc:
             body, status = soap.fault_body(exc.code, exc.text), "500 Internal Server Error"
+        except ResetConnection:
+            raise  # an injected fault: the server drops the connection
+        except Exception as exc:
+            # ASMX answers anything a handler throws as a soap:Receiver fault, never plain text;
+            # the traceback goes to stderr, where a simulator bug is seen.
+            log.exception("simulator: %s failed", entry.get("operation"))
+            fault = soap.server_error(f"System.Exception: {type(exc).__name__}")
+            body, status = soap.fault_body(fault.code, fault.text), "500 Internal Server Error"
         entry.update(status=int(status[:3]), request=raw.decode("utf-8", "replace"))
         entry["response"] = body.decode("utf-8", "replace")
         self._record(entry)

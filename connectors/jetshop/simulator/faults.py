@@ -1,6 +1,7 @@
 """Injected faults: what a flaky shop or its load balancer does (all [inferred]; real limits unknown).
 
-A fault applies to the next ``count`` SOAP calls, or only to calls of ``operation`` when given.
+A fault applies to the next ``count`` SOAP calls, or only to calls of ``operation`` when given;
+``after`` lets that many matching calls through first ("fail the 2nd Product_AddUpdate": after=1).
 Kinds: ``503`` (IIS-style HTML page), ``receiver`` (HTTP 500 ``soap:Receiver``), ``429`` (with
 ``Retry-After``), ``reset`` (TCP reset, no response), ``delay`` (fixed ``delay_ms`` or uniform in
 [``delay_ms``, ``delay_max_ms``]; the recorded spread was ~50 ms with a 4 s tail) and
@@ -25,6 +26,7 @@ class Fault:
     retry_after: int = 5
     delay_ms: int = 50
     delay_max_ms: int | None = None
+    after: int = 0
 
     @classmethod
     def from_json(cls, spec: dict[str, Any]) -> Fault:
@@ -38,6 +40,7 @@ class Fault:
             retry_after=int(spec.get("retry_after", 5)),
             delay_ms=int(spec.get("delay_ms", 50)),
             delay_max_ms=int(spec["delay_max_ms"]) if spec.get("delay_max_ms") is not None else None,
+            after=max(0, int(spec.get("after", 0))),
         )
 
     def delay_seconds(self, rng: random.Random) -> float:
@@ -65,6 +68,9 @@ class FaultPlan:
         with self._lock:
             for fault in self.pending:
                 if fault.operation in (None, operation):
+                    if fault.after > 0:
+                        fault.after -= 1  # a call let through; later faults may still apply
+                        continue
                     fault.count -= 1
                     if fault.count <= 0:
                         self.pending.remove(fault)

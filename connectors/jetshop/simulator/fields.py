@@ -13,10 +13,40 @@ from decimal import Decimal, InvalidOperation
 
 from lxml import etree
 
-from connectors.jetshop.simulator.soap import CUT, Request, SoapFault, find, unreadable, value
+from connectors.jetshop.simulator.soap import (
+    CUT,
+    Request,
+    SoapFault,
+    arithmetic_overflow,
+    find,
+    unreadable,
+    value,
+)
 from connectors.jetshop.wire import format_datetime, format_money, format_vat, parse_datetime
 
 _INT = re.compile(r"^\s*[+-]?\d+\s*$")
+# .NET's limits: XmlConvert.ToInt32 and ToDecimal throw OverflowException beyond them.
+INT32_MAX = 2**31 - 1
+DECIMAL_MAX = Decimal(2**96 - 1)
+# The columns behind the fields (SQL Server) [inferred]: prices are ``money`` (the service answers
+# them with four decimals), VAT a fraction with eight decimals, decimal(18, 8). A value .NET reads
+# but the column cannot hold fails when saved, with SQL Server's arithmetic overflow.
+COLUMN_MAX = {"money": Decimal("922337203685477.5807"), "vat": Decimal("9999999999.99999999")}
+COLUMN_TYPE = {"money": "money", "vat": "numeric", "decimal": "money"}
+
+
+class Overflow(ValueError):
+    """The value is outside the .NET type's range (OverflowException, not FormatException)."""
+
+
+class ColumnOverflow(ValueError):
+    """Read fine, but too large for the database column it is saved into."""
+
+    def __init__(self, kind: str) -> None:
+        super().__init__(kind)
+        self.column_type = COLUMN_TYPE[kind]
+
+
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?)?(Z|[+-]\d{2}:\d{2})?$")
 
 PRODUCT_TYPES = {
@@ -75,14 +105,23 @@ def convert(kind: str, text: str | None) -> str | None:
     if kind == "int":
         if not _INT.match(text):
             raise ValueError(text)
-        return str(int(text))
+        number = int(text)
+        if not -INT32_MAX - 1 <= number <= INT32_MAX:
+            raise Overflow(text)
+        return str(number)
     if kind in ("money", "vat", "decimal"):
         try:
             number = Decimal(text.strip())
         except InvalidOperation as exc:
             raise ValueError(text) from exc
-        if not number.is_finite():
+        # .NET's decimal reads no exponent, NaN or infinity (NumberStyles.Float aside, XmlConvert
+        # takes plain digits), and nothing beyond its 96-bit range.
+        if not number.is_finite() or "e" in text.lower():
             raise ValueError(text)
+        if abs(number) > DECIMAL_MAX:
+            raise Overflow(text)
+        if abs(number) > COLUMN_MAX["vat" if kind == "vat" else "money"]:
+            raise ColumnOverflow(kind)
         return format_vat(number) if kind == "vat" else format_money(number)
     if kind == "bool":
         lowered = text.strip()
@@ -106,6 +145,11 @@ def read_one(raw: bytes, element: etree._Element, kind: str, readers: list[str])
     text = value(element)
     try:
         return convert(kind, text)
+    except ColumnOverflow as exc:
+        raise arithmetic_overflow(exc.column_type) from None
+    except Overflow:
+        fault_kind = "int_overflow" if kind.rstrip("?") == "int" else "decimal_overflow"
+        raise unreadable(raw, element, fault_kind, text, readers) from None
     except ValueError:
         fault_kind = _KIND_OF_FAULT.get(kind.rstrip("?"), "datetime")
         raise unreadable(raw, element, fault_kind, text, readers) from None

@@ -18,6 +18,13 @@ from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import ServerHandler, WSGIRequestHandler, WSGIServer
 
+DEFAULT_MAX_BODY_BYTES = 30_000_000
+# After refusing a body: how long and how much of it to discard before closing (a lingering close).
+LINGER_SECONDS = 1.0
+LINGER_BYTES = 4 * 1024 * 1024
+# A refused body up to this size is read and dropped, so the connection can be reused.
+DRAIN_BYTES = 64 * 1024
+
 
 class ResetConnection(Exception):
     """Raised by the app: close the connection with a reset instead of answering."""
@@ -55,20 +62,74 @@ class _RequestHandler(WSGIRequestHandler):
         self.raw_requestline = self.rfile.readline(65537)
         if not self.raw_requestline or len(self.raw_requestline) > 65536 or not self.parse_request():
             return False
-        # Read the body up front: an answer given without reading it (a 401) must not leave it
-        # in the stream, where it would be taken for the next request on this connection.
-        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        handler = _Handler(
-            io.BytesIO(body), self.wfile, self.get_stderr(), self.get_environ(), multithread=True
-        )
+        environ = self.get_environ()
+        app = self.server.get_app()
+        # Decide from the headers alone whether to read the body at all: an unauthenticated or
+        # oversized request is answered first and its connection closed, unread.
+        refusal = self._refusal(app, environ)
+        if refusal is not None:
+            return self._refuse(*refusal)
+        # Read the body up front: an answer given without reading it must not leave it in the
+        # stream, where it would be taken for the next request on this connection.
+        body = self.rfile.read(int(environ.get("CONTENT_LENGTH") or 0))
+        handler = _Handler(io.BytesIO(body), self.wfile, self.get_stderr(), environ, multithread=True)
         handler.http_version = "1.1"
         handler.request_handler = self
-        handler.run(self.server.get_app())
+        handler.run(app)
         self.wfile.flush()
         if self.reset:
             self.request.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             return False
         return not self.close_connection
+
+    def _refusal(self, app, environ: dict) -> tuple[str, list[tuple[str, str]], bytes] | None:
+        if "chunked" in self.headers.get("Transfer-Encoding", "").lower():
+            return "411 Length Required", [("Content-Type", "text/plain")], b"Length Required"
+        length = self.headers.get("Content-Length") or "0"
+        if not length.isascii() or not length.isdigit():
+            return "400 Bad Request", [("Content-Type", "text/plain")], b"Bad Request"
+        # Credentials first: a stranger learns nothing, not even the size limit.
+        refuse = getattr(app, "refuse", None)
+        refusal = refuse(environ) if refuse is not None else None
+        if refusal is None and int(length) > getattr(app, "max_body_bytes", DEFAULT_MAX_BODY_BYTES):
+            return (
+                "413 Request Entity Too Large",
+                [("Content-Type", "text/plain")],
+                b"Request Entity Too Large",
+            )
+        return refusal
+
+    def _refuse(self, status: str, headers: list[tuple[str, str]], body: bytes) -> bool:
+        """Answer without reading the body first; True when the connection stays open.
+
+        A small body (a 401 to a client that sent no credentials) is then read and dropped, so the
+        connection is reused as IIS would; a large or unknown one is not read: the answer says
+        ``Connection: close`` and the rest is discarded for at most a moment before closing.
+        """
+        length = self.headers.get("Content-Length") or ""
+        keep = status[:3] == "401" and length.isascii() and length.isdigit() and int(length) <= DRAIN_BYTES
+        lines = [f"HTTP/1.1 {status}", *(f"{name}: {value}" for name, value in headers)]
+        lines += [f"Content-Length: {len(body)}", "Connection: " + ("keep-alive" if keep else "close")]
+        self.wfile.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + body)
+        self.wfile.flush()
+        if keep:
+            self.rfile.read(int(length))
+            return not self.close_connection
+        self.close_connection = True
+        # Closing with unread data in the socket makes the kernel send a reset, which can destroy
+        # the answer before the client reads it: stop sending, then discard a bounded amount.
+        try:
+            self.request.shutdown(socket.SHUT_WR)
+            self.request.settimeout(LINGER_SECONDS)
+            drained = 0
+            while drained < LINGER_BYTES:
+                chunk = self.request.recv(64 * 1024)
+                if not chunk:
+                    break
+                drained += len(chunk)
+        except OSError:
+            pass
+        return False
 
     def log_message(self, format: str, *args) -> None:
         return

@@ -6,9 +6,10 @@ GET  /_sim/products[/<art>] stored products (wire strings), stock, price-list ro
                             "writes": the Product_AddUpdate rows applied to the article
 POST /_sim/products         bulk-create products without SOAP: {"products": [...], "generate": {...}}
                             (see bulk.py) -> {"created": n, "first": article, "last": article}
-POST /_sim/faults           {"kind", "count", "operation", "retry_after", "delay_ms", "delay_max_ms"}
-GET  /_sim/faults           pending faults;  DELETE /_sim/faults clears them
-GET  /_sim/log              SOAP calls (newest last), ?operation=X to filter
+POST /_sim/faults           {"kind", "count", "operation", "retry_after", "delay_ms", "delay_max_ms",
+                            "after"}
+GET  /_sim/faults           pending faults (and duplicate deliveries not yet served); DELETE clears
+GET  /_sim/log              SOAP calls (newest last; "at" shop clock, "received" epoch s), ?operation=X
 POST /_sim/reset            {"seed": "demo"|"empty"}: reseed, clear log, faults and clock
 GET|POST /_sim/tables       seeded tables; POST {"order_statuses": [...], ...} replaces those given
 GET|POST /_sim/clock        {"now": "2026-03-29T01:59:00", "frozen": true} or {"advance_seconds": 60}
@@ -92,7 +93,9 @@ def _route(sim, method, resource, ident, payload, environ, start_response) -> It
         sim.faults.clear()
         return _json(start_response, "200 OK", {"faults": []})
     if resource == "faults":
-        return _json(start_response, "200 OK", {"faults": sim.faults.describe()})
+        # Duplicate deliveries taken from the plan but not yet served to a status pull.
+        pending = {"faults": sim.faults.describe(), "duplicate_deliveries": state.duplicate_deliveries}
+        return _json(start_response, "200 OK", pending)
     if resource == "log":
         query = environ.get("QUERY_STRING", "")
         wanted = query.split("operation=", 1)[1].split("&")[0] if "operation=" in query else None

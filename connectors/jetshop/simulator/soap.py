@@ -148,11 +148,37 @@ _INNER = {
         "   at System.Number.ParseDecimal(String value, NumberStyles options, NumberFormatInfo numfmt)\n"
         "   at System.Xml.XmlConvert.ToDecimal(String s)"
     ),
+    "int_overflow": (
+        "System.OverflowException: Value was either too large or too small for an Int32.\n"
+        "   at System.Number.ParseInt32(String s, NumberStyles style, NumberFormatInfo info)\n"
+        "   at System.Xml.XmlConvert.ToInt32(String s)"
+    ),
+    "decimal_overflow": (
+        "System.OverflowException: Value was either too large or too small for a Decimal.\n"
+        "   at System.Number.ParseDecimal(String value, NumberStyles options, NumberFormatInfo numfmt)\n"
+        "   at System.Xml.XmlConvert.ToDecimal(String s)"
+    ),
     "bool": (
         "System.FormatException: The string '{value}' is not a valid Boolean value.\n"
         "   at System.Xml.XmlConvert.ToBoolean(String s)"
     ),
 }
+
+
+def server_error(inner: str) -> SoapFault:
+    """The ``soap:Receiver`` fault ASMX gives when the operation itself throws."""
+    return SoapFault(
+        "soap:Receiver",
+        f"System.Web.Services.Protocols.SoapException: Server was unable to process request. ---> {inner}",
+    )
+
+
+def arithmetic_overflow(column_type: str) -> SoapFault:
+    """A value .NET read but the database column cannot hold [inferred from SQL Server's message]."""
+    return server_error(
+        "System.Data.SqlClient.SqlException: Arithmetic overflow error converting numeric to data type "
+        f"{column_type}."
+    )
 
 
 def unreadable(

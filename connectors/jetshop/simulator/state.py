@@ -40,6 +40,9 @@ class SimConfig:
     capturing_payment_methods: frozenset[str] = frozenset({"KlarnaCheckout", "Dibs", "SveaCheckout"})
     # Order_GetByStatus honours maxCount; no paging cursor exists unless the WSDL shows one.
     state_file: Path | None = None
+    # Longest request body read; longer ones get 413 unread. IIS's default request filtering limit
+    # (maxAllowedContentLength) [inferred: Jetshop's own setting is unknown].
+    max_body_bytes: int = 30_000_000
     # Replacements for the seeded tables (channels, price_lists, stock_statuses, order_statuses,
     # dynamic_field_keys), e.g. a real shop's status list; see seed.check_tables.
     tables: dict[str, Any] = field(default_factory=dict)

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from connectors.visma import bounds
 from connectors.visma import protocol as P
 from connectors.visma.agent.openapi import openapi_document
 from connectors.visma.agent.server import HttpError, Request, Response, Router
@@ -99,6 +101,7 @@ class Api:
 
     def put_article(self, request: Request) -> Response:
         number, data = request.params["number"], P.ArticleInput.from_dict(request.json())
+        bounds.check_article(number, data)
         article = self.run(lambda: self.service.catalog.put_article(number, data), write=True)
         return Response(200, article.to_dict())
 
@@ -126,6 +129,8 @@ class Api:
         if not customer or not article:
             raise P.ProtocolError("customer and article are required")
         quantity = P.parse_decimal(request.arg("quantity", "1"), "quantity")
+        if problems := list(bounds.QUANTITY.problems("quantity", quantity)):
+            raise bounds.OutOfBounds(problems)
         price = self.run(lambda: self.service.catalog.customer_price(customer, article, quantity))
         return Response(200, price.to_dict())
 
@@ -149,6 +154,7 @@ class Api:
 
     def create_customer(self, request: Request) -> Response:
         data = P.CustomerInput.from_dict(request.json())
+        bounds.check_customer(data)
         customer = self.run(lambda: self.service.catalog.create_customer(data), write=True)
         return Response(201, customer.to_dict())
 
@@ -159,6 +165,7 @@ class Api:
         if not key or len(key) > 200 or not (key.isascii() and key.isprintable()):
             raise P.ProtocolError(f"{IDEMPOTENCY_HEADER}: required, 1-200 printable ASCII characters")
         data = P.DocumentInput.from_dict(request.json())
+        bounds.check_document(data)
         request_hash = hashlib.sha256(json.dumps(data.to_dict(), sort_keys=True).encode()).hexdigest()
         document, created = self.run(
             lambda: self.service.documents.create(data, key, request_hash), write=True
@@ -183,7 +190,7 @@ class Api:
 
     def get_document(self, request: Request) -> Response:
         kind, number = request.params["kind"], request.params["number"]
-        if kind not in P.DOCUMENT_KINDS or not number.isdigit() or len(number) > 9:
+        if kind not in P.DOCUMENT_KINDS or not re.fullmatch(r"[0-9]{1,9}", number):
             raise HttpError(404, "not_found", "no such document")
         document = self.run(lambda: self.service.documents.get(kind, int(number)))
         if document is None:

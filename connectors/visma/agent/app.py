@@ -15,6 +15,7 @@ from connectors.visma.agent.errors import CompanyUnavailable
 from connectors.visma.agent.ledger_api import LedgerApi
 from connectors.visma.agent.server import AgentApp, Router
 from connectors.visma.agent.service import AgentService
+from connectors.visma.agent.state import SeenSignatures
 from connectors.visma.agent.worker import CompanyWorker
 
 log = logging.getLogger("connectors.visma.agent")
@@ -26,9 +27,11 @@ class Agent:
     worker: CompanyWorker
     service: AgentService
     backend: CompanyBackend
+    seen: SeenSignatures
 
     def stop(self) -> None:
         self.worker.stop()
+        self.seen.close()
 
 
 def make_backend(config: AgentConfig) -> CompanyBackend:
@@ -87,5 +90,7 @@ def build_agent(config: AgentConfig, backend: CompanyBackend | None = None) -> A
         from connectors.visma.agent.backends.odbc import enable_odbc
 
         enable_odbc(service, worker, config)
-    app = AgentApp(router, Authenticator({config.key_id: config.secret}))
-    return Agent(app=app, worker=worker, service=service, backend=backend)
+    # Replays are refused across restarts too: the window lives in the agent's state database.
+    seen = SeenSignatures(config.state_path)
+    app = AgentApp(router, Authenticator({config.key_id: config.secret}, seen=seen))
+    return Agent(app=app, worker=worker, service=service, backend=backend, seen=seen)

@@ -5,14 +5,16 @@ Runs on the worker thread only (called through ``CompanyWorker.call``).
 
 from __future__ import annotations
 
+import unicodedata
 from decimal import Decimal
 from typing import Any
 
 from connectors.visma import protocol as P
 from connectors.visma.agent import fields as F
 from connectors.visma.agent.backends.base import AdkRecord, CompanyBackend
+from connectors.visma.agent.errors import AdkError
 from connectors.visma.agent.mapping import clean, dec, qty, to_adk
-from connectors.visma.agent.text import to_cp1252
+from connectors.visma.agent.text import fits_cp1252
 
 A = "ADK_ARTICLE_"
 C = "ADK_CUSTOMER_"
@@ -62,9 +64,13 @@ _CUSTOMER = {
 }
 
 
-def lookup_text(value: str) -> str:
-    # Stored text is cp1252 after transliteration, so a lookup value goes the same way to match.
-    return to_cp1252(value)
+def lookup_text(value: str) -> str | None:
+    """A key to look up as Visma stores it, or None when no stored key can be equal to it.
+
+    Keys are never transliterated (``text.py``), so one outside Windows-1252 matches nothing: looking
+    up "REF-☃-x" as "REF--x" would find another order.
+    """
+    return unicodedata.normalize("NFC", value) if fits_cp1252(value) else None
 
 
 class Catalog:
@@ -109,7 +115,9 @@ class Catalog:
         return P.ArticlePage(items=items, next_cursor=next_cursor)
 
     def get_article(self, number: str) -> P.Article | None:
-        row = self.backend.find("ADK_DB_ARTICLE", {f"{A}NUMBER": lookup_text(number)})
+        if (key := lookup_text(number)) is None:
+            return None
+        row = self.backend.find("ADK_DB_ARTICLE", {f"{A}NUMBER": key})
         return self.article(row) if row else None
 
     def put_article(self, number: str, data: P.ArticleInput) -> P.Article:
@@ -156,11 +164,13 @@ class Catalog:
         if after and "|" in after:
             article, _, quantity = after.rpartition("|")
             key = (article, float(P.parse_decimal(quantity, "after")))
+        if (code := lookup_text(price_list)) is None:
+            return P.PricePage(items=[])
         rows = self.backend.scan(
             "ADK_DB_PRICE",
             order_by=(f"{p}ARTICLE_NUMBER", f"{p}QUANTITY"),
             after=key,
-            where={f"{p}PRICE_LIST": lookup_text(price_list)},
+            where={f"{p}PRICE_LIST": code},
             limit=limit,
         )
         items = [
@@ -177,9 +187,12 @@ class Catalog:
         return P.PricePage(items=items, next_after=f"{last.article_number}|{last.quantity}" if last else None)
 
     def customer_price(self, customer: str, article: str, quantity: Decimal) -> P.CustomerPrice:
-        price, price_list, currency = self.backend.customer_price(
-            lookup_text(customer), lookup_text(article), float(quantity)
-        )
+        customer_key, article_key = lookup_text(customer), lookup_text(article)
+        if customer_key is None:
+            raise AdkError(21, detail="the customer number is outside Windows-1252")
+        if article_key is None:
+            raise AdkError(20, detail="the article number is outside Windows-1252")
+        price, price_list, currency = self.backend.customer_price(customer_key, article_key, float(quantity))
         return P.CustomerPrice(
             customer_number=customer,
             article_number=article,
@@ -196,14 +209,14 @@ class Catalog:
         return P.Customer(**values, timestamp=clean(row[f"{C}TIMESTAMP"]), warnings=warnings or [])
 
     def find_customers(self, *, number: str = "", email: str = "", org_number: str = "") -> list[P.Customer]:
+        if (key := lookup_text(number or email or org_number)) is None:
+            return []
         if number:
-            row = self.backend.find("ADK_DB_CUSTOMER", {f"{C}NUMBER": lookup_text(number)})
+            row = self.backend.find("ADK_DB_CUSTOMER", {f"{C}NUMBER": key})
             return [self.customer(row)] if row else []
         # Sort orders eCustomerEmail (240) / organisation number with a filter on the value.
-        field, value = (f"{C}EMAIL", email) if email else (f"{C}ORGANISATION_NUMBER", org_number)
-        rows = self.backend.scan(
-            "ADK_DB_CUSTOMER", order_by=(f"{C}NUMBER",), where={field: lookup_text(value)}, limit=100
-        )
+        field = f"{C}EMAIL" if email else f"{C}ORGANISATION_NUMBER"
+        rows = self.backend.scan("ADK_DB_CUSTOMER", order_by=(f"{C}NUMBER",), where={field: key}, limit=100)
         return [self.customer(row) for row in rows]
 
     def create_customer(self, data: P.CustomerInput) -> P.Customer:

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from connectors.visma import bounds
 from connectors.visma import protocol as P
 from connectors.visma.agent import fields as F
 from connectors.visma.agent.backends.base import AdkRecord, CompanyBackend
@@ -132,12 +133,14 @@ class DocumentDesk:
 
     def _heads(self, reference: str) -> list[tuple[str, AdkRecord]]:
         """Order and invoice heads carrying the shop's reference (orders first, by number)."""
-        found = []
+        found: list[tuple[str, AdkRecord]] = []
+        if (key := lookup_text(reference)) is None:
+            return found
         for kind, table in F.HEAD_TABLES.items():
             heads = self.backend.scan(
                 table.db,
                 order_by=(f"{H}DOCUMENT_NUMBER",),
-                where={f"{H}CUSTOMER_ORDER_NUMBER": lookup_text(reference)},
+                where={f"{H}CUSTOMER_ORDER_NUMBER": key},
                 limit=100,
             )
             found.extend((kind, head) for head in heads)
@@ -177,7 +180,10 @@ class DocumentDesk:
         """Unpaid, not cancelled invoices (the ADK's eInvoiceNotPayedCustomerNr view, filtered here)."""
         items: list[P.OpenInvoice] = []
         cursor = after
-        where = {f"{H}CUSTOMER_NUMBER": lookup_text(customer)} if customer else None
+        key = lookup_text(customer) if customer else None
+        if customer and key is None:
+            return P.OpenInvoicePage(items=items)
+        where = {f"{H}CUSTOMER_NUMBER": key} if key else None
         while len(items) < limit:
             heads = self.backend.scan(
                 "ADK_DB_INVOICE_HEAD",
@@ -254,12 +260,11 @@ class DocumentDesk:
 
     def _list_price(self, data: P.DocumentInput, row: P.DocumentRowInput) -> Decimal:
         """No price given: the customer's price-list price, as the program would fill it in."""
-        if not row.article_number:
+        customer, article = lookup_text(data.customer_number), lookup_text(row.article_number or "")
+        if not article or not customer:
             return Decimal(0)
         try:
-            price, _, _ = self.backend.customer_price(
-                lookup_text(data.customer_number), lookup_text(row.article_number), float(row.quantity)
-            )
+            price, _, _ = self.backend.customer_price(customer, article, float(row.quantity))
         except AdkError:
             return Decimal(0)  # unknown customer/article: the add below fails with 49/50
         return dec(price)
@@ -276,10 +281,13 @@ class DocumentDesk:
         head = to_adk(table, values, warnings)
         row_table = F.ROW_TABLES[table.db]
         rows = []
-        for i, row in enumerate(data.rows):
+        prices = [row.price if row.price is not None else self._list_price(data, row) for row in data.rows]
+        # Checked again now the price-list prices are known: what is written must be answerable.
+        if problems := bounds.amount_problems(data, prices):
+            raise bounds.OutOfBounds(problems)
+        for i, (row, price) in enumerate(zip(data.rows, prices, strict=True)):
             if not row.article_number and not row.text:
                 raise P.ProtocolError(f"rows[{i}]: an article number or a text is required")
-            price = row.price if row.price is not None else self._list_price(data, row)
             discount = row.discount_amount if row.discount_amount is not None else row.discount_percent
             raw: dict[str, Any] = {
                 f"{R}ARTICLE_NUMBER": row.article_number,

@@ -13,6 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 CHAR, DOUBLE, BOOL, DATE, STAMP = "C", "D", "B", "T", "S"  # S: *_TIMESTAMP (ISO text in the simulator)
+# The ADK header's field type of each (ADK_FIELD_TYPE): *_TIMESTAMP fields are eDate there. The whole
+# map is held against the header's constants (adk-constants.tsv beside this file) by a test.
+ADK_TYPES = {CHAR: "eChar", DOUBLE: "eDouble", BOOL: "eBool", DATE: "eDate", STAMP: "eDate"}
 
 
 @dataclass(frozen=True)
@@ -35,8 +38,9 @@ class Table:
     kind: str = ""  # ooi_head/ooi_row: the simulator's sim_doc_kind discriminator
 
     @property
-    def timestamp(self) -> str:
-        return next(name for name in self.fields if name.endswith("_TIMESTAMP"))
+    def timestamp(self) -> str | None:
+        """The change timestamp field; None for the settings tables (PRM, PRM2), which have none."""
+        return next((name for name in self.fields if name.endswith("_TIMESTAMP")), None)
 
 
 def _f(spec: str) -> dict[str, Field]:
@@ -67,8 +71,7 @@ PRM = Table(
     ("ADK_PRM_NAME",),
     _f(
         "ADK_PRM_NAME:C:50 ADK_PRM_ORGANISATION_NUMBER:C:15 ADK_PRM_CODE_OF_CURRENCY:C:4 "
-        "ADK_PRM_PRICE_4_DECIMALS_ACTIVATED:B ADK_PRM_PROGRAM:C:20 ADK_PRM_DATABASE_VERSION:C:20 "
-        "ADK_PRM_TIMESTAMP:S"
+        "ADK_PRM_PRICE_4_DECIMALS_ACTIVATED:B ADK_PRM_PROGRAM:C:20 ADK_PRM_DATABASE_VERSION:D:0"
     ),
 )
 PRM2 = Table(
@@ -79,7 +82,7 @@ PRM2 = Table(
         "ADK_PRM2_VAT1:D:2 ADK_PRM2_VAT2:D:2 ADK_PRM2_VAT3:D:2 ADK_PRM2_VAT4:D:2 "
         "ADK_PRM2_DEFAULT_PRICELIST:C:6 ADK_PRM2_DEFAULT_VATCODE_CARGO_FEE:C:2 "
         "ADK_PRM2_DEFAULT_VATCODE_DISPATCH_FEE:C:2 ADK_PRM2_NEXT_CUSTOMER_NO:C:16 "
-        "ADK_PRM2_NEXT_ARTICLE_NO:C:16 ADK_PRM2_TIMESTAMP:S"
+        "ADK_PRM2_NEXT_ARTICLE_NO:C:16"
     ),
 )
 TERMS_OF_PAYMENT = _code_table(

@@ -12,10 +12,12 @@ import typing
 from decimal import Decimal
 from typing import Any
 
+from connectors.visma import bounds
 from connectors.visma import protocol as P
 from connectors.visma.agent import VERSION
 
-DECIMAL = {"type": "string", "pattern": r"^-?\d{1,9}(\.\d{1,6})?$", "example": "199.00"}
+# Every decimal on the wire (protocol.parse_decimal); input fields narrow it (bounds.py).
+DECIMAL = {"type": "string", "pattern": r"^-?[0-9]{1,9}(\.[0-9]{1,6})?$", "example": "199.00"}
 AUTH_TEXT = (
     "Every call except /v1/health is signed: X-Agent-Key (key id), X-Agent-Timestamp (Unix seconds) and "
     "X-Agent-Signature = lowercase hex HMAC-SHA256 with the secret over METHOD + '\\n' + path-with-query + "
@@ -42,7 +44,7 @@ def record_schema(cls: type[P.Record]) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     properties, required = {}, []
     for f in dataclasses.fields(cls):  # type: ignore[arg-type]
-        prop = _schema(hints[f.name])
+        prop = _schema(hints[f.name]) | bounds.schema_for(cls, f.name)
         if f.name in cls.choices:
             prop["enum"] = list(cls.choices[f.name])
         properties[f.name] = prop
@@ -76,8 +78,12 @@ def _q(name: str, description: str, schema: dict[str, Any] | None = None, requir
     }
 
 
-def _p(name: str) -> dict[str, Any]:
-    return {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+def _p(name: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"name": name, "in": "path", "required": True, "schema": schema or {"type": "string"}}
+
+
+ARTICLE_NUMBER = {"type": "string", **bounds.ARTICLE_NUMBER.schema()}
+CURSOR = {"type": "integer", "minimum": 0, "maximum": 999_999_999}
 
 
 ERRORS = {
@@ -85,7 +91,11 @@ ERRORS = {
     "401": _json(_ref("ErrorResponse"), "Signature refused"),
     "404": _json(_ref("ErrorResponse"), "Not found (ADKE_NOT_FOUND)"),
     "409": _json(_ref("ErrorResponse"), "Idempotency-Key reused with a different body"),
-    "422": _json(_ref("ErrorResponse"), "Visma refused the data: permanent, ADKE number in code"),
+    "422": _json(
+        _ref("ErrorResponse"),
+        "Refused, permanently: by Visma (ADKE number in code), or before Visma because a value is out of"
+        " the agent's bounds or outside Windows-1252 (field names the request's field)",
+    ),
     "503": _json(_ref("ErrorResponse"), "Busy, locked or unavailable: transient, see Retry-After"),
 }
 LIMIT = {"type": "integer", "minimum": 1, "maximum": 10000}
@@ -153,7 +163,7 @@ def openapi_document() -> dict[str, Any]:
             "put": _op(
                 "Create or update an article",
                 _json(_ref("Article")),
-                params=[_p("number")],
+                params=[_p("number", ARTICLE_NUMBER)],
                 body="ArticleInput",
             ),
         },
@@ -187,7 +197,7 @@ def openapi_document() -> dict[str, Any]:
                 params=[
                     _q("customer", "customer number", required=True),
                     _q("article", "article number", required=True),
-                    _q("quantity", "quantity", DECIMAL),
+                    _q("quantity", "quantity", {"type": "string", **bounds.QUANTITY.schema()}),
                 ],
             )
         },
@@ -235,7 +245,7 @@ def openapi_document() -> dict[str, Any]:
                 "Delivered/invoiced/paid/cancelled events after a cursor",
                 _json(_ref("EventPage")),
                 params=[
-                    _q("after", "last event id seen", {"type": "integer", "minimum": 0}),
+                    _q("after", "last event id seen", CURSOR),
                     _q("limit", "page size", LIMIT),
                 ],
             )
@@ -246,7 +256,7 @@ def openapi_document() -> dict[str, Any]:
                 _json(_ref("OpenInvoicePage")),
                 params=[
                     _q("customer", "customer number"),
-                    _q("after", "next_after", {"type": "integer", "minimum": 0}),
+                    _q("after", "next_after", CURSOR),
                     _q("limit", "page size", LIMIT),
                 ],
             )

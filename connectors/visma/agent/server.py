@@ -20,6 +20,7 @@ from connectors.visma import protocol as P
 from connectors.visma.agent.auth import Authenticator, Unauthorized
 from connectors.visma.agent.errors import AdkError, CompanyUnavailable, Conflict, adke_name
 from connectors.visma.agent.worker import QueueFull, WorkerTimeout
+from connectors.visma.bounds import OutOfBounds
 
 log = logging.getLogger("connectors.visma.agent.server")
 MAX_BODY = 8 * 1024 * 1024
@@ -63,6 +64,8 @@ class Request:
             return json.loads(self.body or b"null")
         except (ValueError, UnicodeDecodeError) as exc:
             raise P.ProtocolError("the body is not valid JSON") from exc
+        except RecursionError as exc:  # e.g. 100,000 nested arrays: no record of ours is that deep
+            raise P.ProtocolError("the body is nested too deeply") from exc
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         return self.query.get(name, default)
@@ -71,7 +74,7 @@ class Request:
         raw = self.query.get(name)
         if raw is None or raw == "":
             return default
-        if not re.fullmatch(r"\d{1,9}", raw) or not low <= int(raw) <= high:
+        if not re.fullmatch(r"[0-9]{1,9}", raw) or not low <= int(raw) <= high:
             raise P.ProtocolError(f"{name}: an integer from {low} to {high}")
         return int(raw)
 
@@ -125,6 +128,13 @@ def unavailable_body(exc: CompanyUnavailable) -> dict:
 def map_exception(exc: BaseException) -> Response:
     if isinstance(exc, HttpError):
         return Response(exc.status, error_body(exc.category, exc.message))
+    if isinstance(exc, OutOfBounds):  # well-formed, but not something Visma can hold or we can answer
+        body = error_body("validation", str(exc))
+        first = exc.first
+        body["error"].update(field=first.field)
+        if first.code is not None:
+            body["error"].update(code=first.code, name=adke_name(first.code))
+        return Response(422, body)
     if isinstance(exc, P.ProtocolError):
         return Response(400, error_body("bad_request", str(exc)))
     if isinstance(exc, Unauthorized):
@@ -179,7 +189,7 @@ class AgentApp:
         query_string = environ.get("QUERY_STRING", "")
         raw_uri = environ.get("REQUEST_URI") or quote(path) + (f"?{query_string}" if query_string else "")
         length = environ.get("CONTENT_LENGTH") or "0"
-        if not length.isdigit():
+        if not re.fullmatch(r"[0-9]{1,12}", length):  # not isdigit(): "²" passes it and breaks int()
             raise HttpError(400, "bad_request", "bad Content-Length")
         if int(length) > MAX_BODY:
             raise HttpError(413, "bad_request", "body too large")

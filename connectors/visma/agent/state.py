@@ -1,13 +1,15 @@
-"""The agent's own small database: idempotency keys and the document event feed.
+"""The agent's own small database: idempotency keys, the document event feed, seen signatures.
 
 Kept apart from the company (Visma's database is not ours to add tables to). Only the worker
-thread touches it, so requests with the same Idempotency-Key are naturally serialised.
+thread touches ``AgentState``, so requests with the same Idempotency-Key are naturally serialised;
+``SeenSignatures`` is the HTTP threads' own connection to the same file.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -90,3 +92,53 @@ class AgentState:
         return self.conn.execute(
             "SELECT * FROM event WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
         ).fetchall()
+
+
+class SeenSignatures:
+    """Signatures accepted within the replay window, kept in the agent's state database.
+
+    Held in memory only, a restart forgot them: a signed ``PUT /v1/articles/…`` captured before the
+    restart could be replayed within the ±300 s window and was accepted. Read and written by the
+    HTTP threads (not the worker), so it has its own connection to the same WAL database and a lock.
+    """
+
+    PRUNE_EVERY = 10.0  # seconds between sweeps of signatures that have left the window
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self.conn = sqlite3.connect(str(path), isolation_level=None, check_same_thread=False)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")  # survives a process crash, which is the case here
+        self.conn.execute("PRAGMA busy_timeout=5000")
+        self.conn.execute(
+            "CREATE TABLE IF NOT EXISTS seen_signature (signature TEXT PRIMARY KEY,"
+            " forget_after INTEGER NOT NULL)"
+        )
+        self._lock = threading.Lock()
+        self._next_prune = 0.0
+
+    def first_time(self, signature: str, forget_after: int, now: float) -> bool:
+        """Record ``signature`` until ``forget_after``; False if it is already on record."""
+        with self._lock:
+            if now >= self._next_prune:
+                self.conn.execute("DELETE FROM seen_signature WHERE forget_after < ?", (now,))
+                self._next_prune = now + self.PRUNE_EVERY
+            # One statement decides atomically: a new signature, or one whose time ran out before
+            # the next sweep, is (re)recorded; one still in the window changes nothing.
+            cursor = self.conn.execute(
+                "INSERT INTO seen_signature VALUES (?, ?) ON CONFLICT (signature) DO UPDATE"
+                " SET forget_after = excluded.forget_after WHERE seen_signature.forget_after < ?",
+                (signature, forget_after, now),
+            )
+            return cursor.rowcount == 1
+
+    def count(self, now: float) -> int:
+        with self._lock:
+            row = self.conn.execute(
+                "SELECT count(*) FROM seen_signature WHERE forget_after >= ?", (now,)
+            ).fetchone()
+            return int(row[0])
+
+    def close(self) -> None:
+        with self._lock:
+            self.conn.close()

@@ -1,14 +1,20 @@
 """Text for Visma: Windows-1252 only, never longer than the field.
 
 The ADK takes ``CHAR*`` strings (reference §1.4, §6.5), so anything outside cp1252 would be mangled
-into "?" by the wrapper's ANSI marshalling. We transliterate first (Ł → L, ő → o, emoji dropped)
-and log every change, so nothing is ever replaced silently.
+into "?" by the wrapper's ANSI marshalling. Keys and references (article and customer numbers, the
+shop's order reference, codes) are never changed: one outside cp1252 is refused, because
+``ALIAS-☃`` and ``ALIAS-★`` would both become ``ALIAS-`` and the second would overwrite the first.
+Free text is transliterated (Ł → L, ő → o, typographic dashes, emoji dropped) when the result still
+says something; text that would lose most of itself (``日本語テスト 🎉`` → "") is refused. Every change
+is logged and reported back as a warning, so nothing is ever replaced silently.
 """
 
 from __future__ import annotations
 
 import logging
 import unicodedata
+
+from connectors.visma.agent.errors import AdkError
 
 log = logging.getLogger("connectors.visma.agent.text")
 
@@ -69,6 +75,12 @@ def _transliterate_char(char: str) -> str:
     return kept
 
 
+def fits_cp1252(value: str) -> bool:
+    """True if ``value`` (NFC) is stored unchanged: Windows-1252 and no NUL."""
+    value = unicodedata.normalize("NFC", value)
+    return "\x00" not in value and _fits(value)
+
+
 def to_cp1252(value: str) -> str:
     """Return ``value`` with every character representable in Windows-1252."""
     # NUL fits cp1252 but ends a C string: the ADK would silently cut the text there.
@@ -78,12 +90,33 @@ def to_cp1252(value: str) -> str:
     return "".join(c if _fits(c) else _transliterate_char(c) for c in value)
 
 
+def lost_too_much(value: str) -> bool:
+    """True if transliterating ``value`` would leave nothing, or drop most of its characters.
+
+    Counted on the visible characters: "Tack 😀!" keeps 5 of 6 (kept, with a warning), while
+    "日本語テスト 🎉" keeps none of 7 (refused: an empty name is no name).
+    """
+    value = unicodedata.normalize("NFC", value)
+    visible = [c for c in value if not c.isspace() and c != "\x00"]
+    if not visible:
+        return False
+    dropped = sum(1 for c in visible if not _fits(c) and not _transliterate_char(c).strip())
+    return dropped * 2 > len(visible) or not to_cp1252(value).strip()
+
+
 def prepare(value: str, *, field: str, length: int, trim: bool, warnings: list[str] | None = None) -> str:
     """Transliterate and (for free text) trim ``value`` for ``field``; record what changed.
 
-    Key fields (``trim=False``) are only transliterated: if too long, the ADK refuses them with
-    ``ADKE_TOO_MANY_SIGNS`` and the caller sees a permanent error instead of a wrong key.
+    Key fields (``trim=False``) are never changed: outside cp1252 they are refused with
+    ``ADKE_INVALID_STRING``, and if too long the ADK refuses them with ``ADKE_TOO_MANY_SIGNS``, so
+    the caller sees a permanent error instead of a wrong key. The agent's request bounds
+    (``connectors/visma/bounds.py``) refuse both earlier with the request's field name; this is the
+    last line for any path that bypasses them.
     """
+    if not trim and not fits_cp1252(value):
+        raise AdkError(34, field=field, detail=f"{value[:40]!r} is outside Windows-1252")
+    if lost_too_much(value):
+        raise AdkError(34, field=field, detail=f"{value[:40]!r} has almost nothing in Windows-1252")
     converted = to_cp1252(value)
     if converted != value:
         message = f"{field}: transliterated to Windows-1252 ({value!r} -> {converted!r})"

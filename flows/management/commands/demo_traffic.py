@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from connectors.jetshop.simulator.sidedoor_client import SideDoorClient
 from connectors.visma.client import VismaClient
-from flows import demo_traffic
+from flows.demo.setup import traffic as demo_traffic
 from flows.models import Integration
 from sharespine.customers.management.commands.create_demo_logins import DEMO_CUSTOMER
 

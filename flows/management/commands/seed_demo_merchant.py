@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from flows.demo import DEMO_AGENT_KEY, DEMO_AGENT_SECRET, ShopSpec, configure
+from flows.demo.setup import DEMO_AGENT_KEY, DEMO_AGENT_SECRET, ShopSpec, configure
 from sharespine.customers.management.commands.create_demo_logins import DEMO_CUSTOMER
 from sharespine.customers.models import Customer
 

@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand
 
+from flows.engine.schedules import sync_schedules
 from flows.models import Integration
-from flows.schedules import sync_schedules
 
 
 class Command(BaseCommand):

@@ -1,15 +1,19 @@
-"""The per-shop token bucket and the wire formats (numbers, Stockholm timestamps)."""
+"""The per-shop token bucket (shared by every worker process) and the wire formats."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import time
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from django.conf import settings
 
-from connectors.jetshop import JetshopClient
-from connectors.jetshop.ratelimit import TokenBucket, shared_bucket
+from connectors.jetshop import JetshopClient, ratelimit
+from connectors.jetshop.ratelimit import FileStateStore, TokenBucket, shared_bucket
 from connectors.jetshop.wire import (
     format_datetime,
     format_money,
@@ -18,10 +22,14 @@ from connectors.jetshop.wire import (
     parse_datetime,
 )
 
+ROOT = Path(__file__).resolve().parents[3]
+
 
 class FakeTime:
-    def __init__(self) -> None:
-        self.now = 0.0
+    """A clock that moves only when the code under test sleeps: waits are computed, never timed."""
+
+    def __init__(self, now: float = 0.0) -> None:
+        self.now = now
         self.slept: list[float] = []
 
     def clock(self) -> float:
@@ -30,6 +38,14 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
         self.now += seconds
+
+
+@pytest.fixture
+def memory_buckets():
+    """Buckets in process memory for the test (the app configured Redis), then back as it was."""
+    ratelimit.configure(None)
+    yield
+    ratelimit.configure(settings.REDIS_URL or settings.VAR_DIR / "ratelimit")
 
 
 def test_bucket_allows_a_burst_then_paces_calls():
@@ -41,6 +57,15 @@ def test_bucket_allows_a_burst_then_paces_calls():
     assert waits[:3] == [0, 0, 0]
     assert waits[3:] == [0.5, 0.5]
     assert fake.now == 1.0
+
+
+def test_fractional_rates_pace_exactly():
+    fake = FakeTime()
+    bucket = TokenBucket(rate=Decimal("2.5"), capacity=1, clock=fake.clock, sleep=fake.sleep)
+
+    waits = [bucket.acquire() for _ in range(3)]
+
+    assert waits == [0, 0.4, 0.4]
 
 
 def test_no_rate_means_no_limit():
@@ -57,36 +82,108 @@ def test_client_calls_are_paced_per_shop(shop):
     assert elapsed >= 0.19  # 4 waits of 1/20 s after the first token
 
 
-def timed(call) -> float:
-    started = time.monotonic()
-    call()
-    return time.monotonic() - started
-
-
-def test_clients_of_one_shop_share_its_bucket_and_other_shops_do_not(shop):
+def test_clients_of_one_shop_share_its_bucket_and_other_shops_do_not(shop, memory_buckets):
     # Rate as the shop's Django row holds it: a Decimal. One token, refilled every 100 ms.
     options = {"calls_per_second": Decimal("10"), "burst": 1}
     first, second = shop.client(**options), shop.client(**options)
     other_shop = JetshopClient(shop.url, "sim", "sim", "other-shop", **options)
-    time.sleep(0.11)  # both buckets full, whatever earlier tests left in them
+    # Both buckets on one fake clock: a wait is what the bucket asks for, however slow the machine.
+    fake = FakeTime(time.time())
+    for bucket in (first.bucket, other_shop.bucket):
+        bucket.clock, bucket.sleep = fake.clock, fake.sleep
 
     first.list_channels()  # spends this shop's only token
-    other_wait = timed(other_shop.list_channels)
-    second_wait = timed(second.list_channels)
-    four_calls = timed(lambda: [c.list_channels() for c in (first, second) * 2])
+    other_shop.list_channels()
+    assert fake.slept == []  # the other shop has its own bucket
+    second.list_channels()
+    assert fake.slept == [0.1]  # a second client of the same shop waits for the refill
+    for client in (first, second) * 2:
+        client.list_channels()
 
     assert first.bucket is second.bucket is not other_shop.bucket
-    assert other_wait < 0.05 < second_wait  # only a client of the same shop waits for the refill
-    assert four_calls >= 0.38  # four calls from one bucket at 10/s
+    assert fake.slept == [0.1] * 5  # four more calls from the one bucket at 10/s
+    assert len(shop.side.calls("Channel_GetAll")) == 7  # and every call went out
     for client in (first, second, other_shop):
         client.close()
 
 
-def test_a_changed_rate_replaces_the_shared_bucket():
+def test_a_changed_rate_replaces_the_shared_bucket(memory_buckets):
     slow = shared_bucket(("https://shop.example", "s"), 1)
 
     assert shared_bucket(("https://shop.example", "s"), Decimal("1")) is slow
     assert shared_bucket(("https://shop.example", "s"), 2).rate == 2
+
+
+def test_the_app_shares_buckets_through_redis():
+    assert settings.REDIS_URL  # the test settings run on Redis, as production does
+    assert ratelimit.storage_kind() == "redis"
+
+
+def test_file_store_keeps_the_bucket_between_clients_and_across_a_restart(tmp_path):
+    fake = FakeTime(1_000.0)
+    path = tmp_path / "shop.state"
+    one = TokenBucket(1, 1, store=FileStateStore(path), clock=fake.clock, sleep=fake.sleep)
+    # Another process's bucket for the same shop: a second store object on the same file.
+    two = TokenBucket(1, 1, store=FileStateStore(path), clock=fake.clock, sleep=fake.sleep)
+
+    assert one.acquire() == 0
+    assert two.acquire() == 1.0  # the token the first one spent is gone for the second as well
+    path.write_text("torn")  # a file that cannot be read starts a full bucket instead of failing
+    assert two.acquire() == 0
+
+
+def callers(shop, count: int, calls: int, rate: int, burst: int, storage: str) -> list[subprocess.Popen]:
+    """``count`` worker processes, each with its own client of the shop, waiting for "go".
+
+    One shop id for all of them (as the workers of one integration have), new for each test so
+    that no earlier run's bucket state applies.
+    """
+    shop_id = f"shared-{time.time_ns()}"
+    started = [
+        subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "tests.connectors.jetshop.rate_limit_caller",
+                shop.url,
+                shop_id,
+                str(calls),
+                str(rate),
+                str(burst),
+                storage,
+            ],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        for _ in range(count)
+    ]
+    for process in started:
+        assert process.stdout.readline().strip() == "ready"
+    return started
+
+
+@pytest.mark.parametrize("storage", ["redis", "file"])
+def test_worker_processes_together_keep_the_shops_limit(shop, storage, tmp_path):
+    """Three processes at a 20/s limit: the shop sees 20/s, not 60/s (the simulator's own log)."""
+    rate, burst, per_process = 20, 2, 20
+    where = settings.REDIS_URL if storage == "redis" else str(tmp_path / "ratelimit")
+    processes = callers(shop, 3, per_process, rate, burst, where)
+    for process in processes:
+        process.stdin.write("go\n")
+        process.stdin.flush()
+    for process in processes:
+        assert process.wait(timeout=60) == 0
+
+    received = sorted(c["received"] for c in shop.side.calls("Channel_GetAll"))
+    assert len(received) == 3 * per_process
+    # A token bucket admits at most burst + rate * w calls in any w seconds; one call more for the
+    # loopback's own jitter between admission and arrival.
+    busiest_second = max(sum(1 for t in received if start <= t < start + 1) for start in received)
+    assert busiest_second <= rate + burst + 1
+    span = received[-1] - received[0]
+    assert (len(received) - burst) / span <= rate * 1.05
 
 
 def test_numbers_in_invariant_culture():

@@ -91,7 +91,9 @@ def session(client: VismaClient) -> dict[str, Any]:
     out["events"] = client.document_events(0, 100)
     out["stock_after"] = [client.get_article("1001"), client.get_article("3001")]
     unknown = P.DocumentInput(
-        kind="order", customer_number="1001", rows=[P.DocumentRowInput(article_number="NOPE")]
+        kind="order",
+        customer_number="1001",
+        rows=[P.DocumentRowInput(article_number="NOPE", quantity=Decimal(1))],
     )
     out["unknown_article"] = _code(lambda: client.create_document(unknown, "bad-1"))
     too_long = P.DocumentInput(kind="order", customer_number="1001", reference="R" * 21, rows=rows[:1])

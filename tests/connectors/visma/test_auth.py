@@ -8,9 +8,11 @@ import time
 import pytest
 import requests
 
+from connectors.visma import protocol as P
 from connectors.visma import signing
 from connectors.visma.agent.auth import Authenticator, Unauthorized
-from tests.connectors.visma.processes import KEY_ID, SECRET
+from connectors.visma.agent.state import SeenSignatures
+from tests.connectors.visma.processes import KEY_ID, SECRET, config_file, seed, serving
 
 ORDER = {
     "kind": "order",
@@ -115,3 +117,92 @@ def test_replay_memory_holds_only_the_window():
         auth.verify("GET", *first, b"")
     auth.verify("GET", *signed(5), b"")
     assert auth.remembered == 1
+
+
+def _send(base_url: str, method: str, path: str, body: bytes, headers: dict[str, str]) -> requests.Response:
+    headers = {**headers, "Content-Type": "application/json"}
+    return requests.request(method, base_url + path, data=body, headers=headers, timeout=10)
+
+
+def test_replay_after_a_restart_is_refused(tmp_path):
+    """A signed write captured before a restart is refused when replayed within the window after it."""
+    company = seed(tmp_path / "company.sqlite")
+    article = json.dumps({"name": "Original name"}).encode()
+    customer = json.dumps({"number": "REPLAY-1", "name": "Replay Kund"}).encode()
+    captured = {
+        "article": signing.signed_headers(KEY_ID, SECRET, "PUT", "/v1/articles/REPLAY-A", article),
+        "customer": signing.signed_headers(KEY_ID, SECRET, "POST", "/v1/customers", customer),
+    }
+    args = ("--company", str(company), "--config", config_file(tmp_path, {}))
+    with serving(tmp_path, *args) as agent:
+        assert _send(agent.base_url, "PUT", "/v1/articles/REPLAY-A", article, captured["article"]).ok
+        assert _send(agent.base_url, "POST", "/v1/customers", customer, captured["customer"]).ok
+        # A later change, which a replay of the first PUT would revert.
+        agent.client.put_article("REPLAY-A", P.ArticleInput(name="Renamed by the merchant"))
+    with serving(tmp_path, *args) as agent:  # a new agent process on the same state database
+        replayed = _send(agent.base_url, "PUT", "/v1/articles/REPLAY-A", article, captured["article"])
+        assert replayed.status_code == 401
+        assert (
+            _send(agent.base_url, "POST", "/v1/customers", customer, captured["customer"]).status_code == 401
+        )
+        assert agent.client.get_article("REPLAY-A").name == "Renamed by the merchant"
+        assert len(agent.client.find_customers(number="REPLAY-1")) == 1
+        assert "replayed signature" in agent.log_text()
+
+
+def test_seen_signatures_outlive_the_authenticator(tmp_path):
+    now = [1_700_000_000.0]
+    path = f"/v1/identity?nonce={time.time()}"
+    headers = signing.signed_headers(KEY_ID, SECRET, "GET", path, b"", now=now[0])
+    first = SeenSignatures(tmp_path / "state.sqlite")
+    assert Authenticator({KEY_ID: SECRET}, seen=first, clock=lambda: now[0]).verify("GET", path, headers, b"")
+    first.close()
+    second = SeenSignatures(tmp_path / "state.sqlite")
+    restarted = Authenticator({KEY_ID: SECRET}, seen=second, clock=lambda: now[0])
+    with pytest.raises(Unauthorized, match="replayed"):
+        restarted.verify("GET", path, headers, b"")
+    assert restarted.remembered == 1
+    now[0] += 302  # out of the window: refused on the clock, and no longer held
+    with pytest.raises(Unauthorized, match="outside"):
+        restarted.verify("GET", path, headers, b"")
+    fresh = "/v1/identity?nonce=later"
+    restarted.verify("GET", fresh, signing.signed_headers(KEY_ID, SECRET, "GET", fresh, b"", now=now[0]), b"")
+    assert restarted.remembered == 1
+    second.close()
+
+
+@pytest.mark.parametrize("stamp", ["²", "¹²³", "١٢٣", "12a", "-5", ""])
+def test_malformed_timestamps_are_401_not_500(agent, stamp):
+    body = json.dumps(ORDER).encode()
+    headers = {**_headers(body), signing.TIMESTAMP_HEADER: stamp}
+    # Header values travel as latin-1; "¹²³" and "²" fit it, the Arabic digits go as UTF-8 bytes.
+    encoded = {k: v.encode("utf-8").decode("latin-1") if not v.isascii() else v for k, v in headers.items()}
+    response = _post(agent.base_url, encoded, body)
+    assert response.status_code == 401
+    assert response.json()["error"]["category"] == "unauthorized"
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [("POST", "/v1/documents"), ("POST", "/v1/customers"), ("PUT", "/v1/articles/DEEP-1")],
+)
+def test_deeply_nested_json_is_400_not_500(agent, client, method, path):
+    body = b"[" * 100_000 + b"]" * 100_000
+    signed = signing.signed_headers(KEY_ID, SECRET, method, path, body)
+    before = client.sim("GET", "counts")
+    response = _send(agent.base_url, method, path, body, {**signed, "Idempotency-Key": "deep-json"})
+    assert response.status_code == 400
+    assert "nested too deeply" in response.json()["error"]["message"]
+    assert client.sim("GET", "counts") == before
+
+
+@pytest.mark.parametrize("length", ["²", "¹²³"])
+def test_unicode_digit_content_length_is_400(agent, length):
+    # Only reachable below the HTTP server, so this goes through the WSGI app directly.
+    from connectors.visma.agent.server import AgentApp, Router
+
+    app = AgentApp(Router(), Authenticator({KEY_ID: SECRET}))
+    status = []
+    environ = {"REQUEST_METHOD": "POST", "PATH_INFO": "/v1/customers", "CONTENT_LENGTH": length}
+    app(environ, lambda s, h: status.append(s))
+    assert status == ["400 Bad Request"]

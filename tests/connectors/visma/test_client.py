@@ -15,7 +15,7 @@ from connectors.visma.agent import VERSION
 from connectors.visma.agent.server import map_exception
 from connectors.visma.agent.worker import CompanyWorker, QueueFull
 from connectors.visma.client import VismaClient
-from flows import agent_status
+from flows.engine import agent_status
 from tests.factories import VismaAgentFactory
 
 

@@ -98,16 +98,14 @@ def create_company(
         now = "2000-01-01T00:00:00.000000"
         conn.execute(
             "INSERT INTO prm (ADK_PRM_NAME, ADK_PRM_ORGANISATION_NUMBER, ADK_PRM_CODE_OF_CURRENCY,"
-            " ADK_PRM_PROGRAM, ADK_PRM_DATABASE_VERSION, ADK_PRM_TIMESTAMP)"
-            " VALUES (?, ?, 'SEK', 'ADKI_ADMIN2000', 'sim-1', ?)",
-            (name, org_number, now),
+            " ADK_PRM_PROGRAM, ADK_PRM_DATABASE_VERSION) VALUES (?, ?, 'SEK', 'ADKI_ADMIN2000', 1)",
+            (name, org_number),
         )
         conn.execute(
             "INSERT INTO prm2 (ADK_PRM2_VAT1, ADK_PRM2_VAT2, ADK_PRM2_VAT3, ADK_PRM2_VAT4,"
             " ADK_PRM2_DEFAULT_PRICELIST, ADK_PRM2_DEFAULT_VATCODE_CARGO_FEE,"
-            " ADK_PRM2_DEFAULT_VATCODE_DISPATCH_FEE, ADK_PRM2_NEXT_CUSTOMER_NO, ADK_PRM2_NEXT_ARTICLE_NO,"
-            " ADK_PRM2_TIMESTAMP) VALUES (25, 12, 6, 0, '1', '1', '1', '1001', '1', ?)",
-            (now,),
+            " ADK_PRM2_DEFAULT_VATCODE_DISPATCH_FEE, ADK_PRM2_NEXT_CUSTOMER_NO, ADK_PRM2_NEXT_ARTICLE_NO)"
+            " VALUES (25, 12, 6, 0, '1', '1', '1', '1001', '1')",
         )
         seed_rows = {
             "code_of_currency": [("SEK", 1, 1, 1)],

@@ -136,7 +136,7 @@ class Store:
     ) -> str:
         validate(table, values)
         stamp = self.clock.now()
-        record = {**values, table.timestamp: stamp, **(extra or {})}
+        record = {**values, **_stamped(table, stamp), **(extra or {})}
         if table.kind:
             record["sim_doc_kind"] = table.kind
         names = ", ".join(record)
@@ -148,7 +148,7 @@ class Store:
         """Update one record and bump its timestamp (every write does, reference §7)."""
         validate(table, values)
         stamp = self.clock.now()
-        record = {**values, table.timestamp: stamp}
+        record = {**values, **_stamped(table, stamp)}
         clause, params = self._kind_filter(table)
         sets = ", ".join(f"{name} = ?" for name in record)
         keys = " AND ".join(f"{name} = ?" for name in key)
@@ -159,3 +159,8 @@ class Store:
         if cursor.rowcount == 0:
             raise AdkError(115, table=table.db)
         return stamp
+
+
+def _stamped(table: F.Table, stamp: str) -> dict[str, str]:
+    # The settings tables have no timestamp field in the ADK (there is no ADK_PRM_TIMESTAMP).
+    return {table.timestamp: stamp} if table.timestamp else {}

@@ -314,7 +314,8 @@ class Api:
     def AdkFirstEx(buffer: _Buffer, with_rows: bool) -> AdkErrorStruct:
         def run() -> AdkErrorStruct:
             table = buffer.table
-            columns = SORT_COLUMNS.get(buffer.sort) or (table.timestamp, *table.key)
+            stamp = (table.timestamp,) if table.timestamp else ()
+            columns = SORT_COLUMNS.get(buffer.sort) or (*stamp, *table.key)
             where = {n: _filter_value(table.fields[n], e) for n, e in buffer.filters.items()}
             buffer.results = _backend().scan(table.db, order_by=columns, where=where, limit=10**9)
             return _step(buffer, 0)

@@ -50,6 +50,20 @@ def explain(item: SyncItem) -> str:
     reason = item.reason
     if reason == "needs_mapping":
         return _missing(str(result.get("kind", "")), value, item.flow)
+    if reason == "customer_choice":
+        if result.get("problem") == "duplicate_org_number":
+            return _(
+                "Visma has more than one customer with organisation number %(value)s; "
+                "a consultant must choose which one the order is for."
+            ) % {"value": value}
+        return _(
+            "The order's organisation number %(value)s is not valid (its check digit is wrong); "
+            "a consultant must choose the customer."
+        ) % {"value": value}
+    if reason == "out_of_bounds":
+        return _("Visma cannot hold the order as it is (%(value)s is out of range); support can see why.") % {
+            "value": value
+        }
     if reason == "totals_mismatch":
         return _("The order's amounts differ from what Visma would calculate by more than rounding.")
     if reason == "invalid_quantity":
@@ -69,6 +83,10 @@ def explain(item: SyncItem) -> str:
         return _("An internal error stopped it; support has the details.")
     if reason == "agent_offline":
         return _("Waiting for the Visma agent to come back online.")
+    if reason == "visma_locked":
+        return _("Waiting: the Visma company is locked by another user or a job (for example a backup).")
+    if reason == "visma_busy":
+        return _("Waiting: the Visma agent has too much to do right now.")
     if reason == "rate_limited":
         return _("Waiting: the shop asked us to slow down.")
     if reason == "transient":

@@ -32,3 +32,8 @@ def features_in_use(customer) -> set[str]:
     if any(is_multishop(*shop_and_channel_counts(integration)) for integration in integrations):
         used.add(Feature.MULTISHOP)
     return used
+
+
+def features_for_package_check(sender, customer, **kwargs):  # type: ignore[no-untyped-def]
+    """Receiver of ``package_features_in_use``: what this merchant's integrations use."""
+    return features_in_use(customer)

@@ -57,7 +57,7 @@ def mark_reachable(integration_id: int) -> None:
 
 def check(integration) -> bool:
     """Ask the agent who it is: the heartbeat on the ``VismaAgent`` row, or the offline mark."""
-    from flows.connections import Connections  # the clients need the models; imported late
+    from flows.engine.connections import Connections  # the clients need the models; imported late
 
     try:
         heartbeat = Connections(integration).visma.heartbeat()

@@ -27,11 +27,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from flows import engine, tasks
-from flows.models import ExternalRef, Integration, JetshopShop, JourneyStep, SyncItem, SyncRun
+from connectors.errors import ConnectorError
+from flows import customers, engine, tasks
+from flows.engine.connections import Connections
+from flows.engine.reasons import ORDER_FLOWS, explain
+from flows.engine.registry import flow_class
+from flows.models import CustomerChoice, ExternalRef, Integration, JetshopShop, JourneyStep, SyncItem, SyncRun
 from flows.modes import Flow
-from flows.registry import flow_class
-from sharespine.dashboard.reasons import ORDER_FLOWS, explain
 
 ORDERS = Flow.SHOP_ORDERS_TO_VISMA
 Step = JourneyStep.Step
@@ -92,7 +94,7 @@ def retry_items(item_ids) -> Retried:
     queued = next_poll = 0
     for flow, ids in by_flow.items():
         requeued = engine.requeue(sorted(ids))
-        if getattr(flow_class(flow), "inline", False):
+        if getattr(flow_class(flow), "in_order", False):
             # Processed oldest first inside the run, under its lock: a task of its own would let
             # a retried "paid" overtake "delivered". The next poll (seconds away) takes it.
             next_poll += len(requeued)
@@ -209,9 +211,10 @@ class ReasonFilter(admin.SimpleListFilter):
     title = _("reason")
     parameter_name = "reason"
     CODES = ["needs_mapping", "totals_mismatch", "invalid_quantity", "invalid_order", "article_number",
-             "rejected", "permanent_error", "gave_up", "internal_error", "agent_offline", "rate_limited",
-             "transient", "no_rule", "not_a_shop_order", "already_applied", "not_transferable",
-             "skipped_by_operator", "resolved"]  # fmt: skip
+             "customer_choice", "out_of_bounds", "rejected", "permanent_error", "gave_up", "internal_error",
+             "agent_offline", "visma_locked", "visma_busy", "rate_limited", "transient", "no_rule",
+             "not_a_shop_order", "already_applied", "not_transferable", "skipped_by_operator",
+             "resolved"]  # fmt: skip
 
     def lookups(self, request, model_admin):
         return [(code, code.replace("_", " ")) for code in self.CODES]
@@ -297,6 +300,11 @@ class SyncItemAdmin(ReadOnlyAdmin):
                 self.admin_site.admin_view(self.retry_one),
                 name="flows_syncitem_retry",
             ),
+            path(
+                "<int:item_id>/customer/",
+                self.admin_site.admin_view(self.choose_customer),
+                name="flows_syncitem_choose_customer",
+            ),
         ]
         return urls + super().get_urls()
 
@@ -313,6 +321,41 @@ class SyncItemAdmin(ReadOnlyAdmin):
         back = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
             back = reverse("admin:flows_syncitem_change", args=[item.pk])
+        return redirect(back)
+
+    def has_choose_customer_permission(self, request) -> bool:
+        return request.user.has_perm("flows.add_customerchoice")
+
+    def choose_customer(self, request, item_id: int):
+        """An order parked because the flow would not guess its customer: the consultant's answer
+        (a candidate, another number that exists in Visma, or a new customer), then a retry."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_choose_customer_permission(request):
+            raise PermissionDenied
+        item = get_object_or_404(SyncItem.objects.select_related("integration"), pk=item_id, flow=ORDERS)
+        back = order_page_url(item)
+        number = request.POST.get("customer", "").strip()
+        if number == "new":
+            number = ""
+        elif not number or len(number) > CustomerChoice._meta.get_field("customer_number").max_length:
+            messages.error(request, gettext("Choose a customer, or a new one."))
+            return redirect(back)
+        elif number not in candidate_numbers(item) and not customer_exists(item.integration, number):
+            messages.error(request, gettext("Visma has no customer %(number)s.") % {"number": number})
+            return redirect(back)
+        CustomerChoice.objects.update_or_create(
+            integration=item.integration,
+            source_id=item.source_id,
+            defaults={"customer_number": number, "chosen_by": request.user.get_username()},
+        )
+        messages.success(
+            request,
+            gettext("The order will be booked on customer %(number)s.") % {"number": number}
+            if number
+            else gettext("The order will be booked on a new customer."),
+        )
+        report_retry(request, retry_items([item.pk]))
         return redirect(back)
 
     # --- the order page ------------------------------------------------------------------------------
@@ -342,6 +385,8 @@ class SyncItemAdmin(ReadOnlyAdmin):
             "attention": [(i, explain(i), breakdown(i)) for i in items if i.status in SyncItem.ATTENTION],
             "waiting": [(i, explain(i)) for i in items if i.status == SyncItem.Status.QUEUED and i.reason],
             "can_retry": self.has_retry_permission(request),
+            "can_choose_customer": self.has_choose_customer_permission(request),
+            "customer": how_customer_was_chosen(steps),
         }
         return render(request, "admin/flows/order_journey.html", context)
 
@@ -363,6 +408,38 @@ class SyncItemAdmin(ReadOnlyAdmin):
             "found": found,
         }
         return render(request, "admin/flows/order_lookup.html", context)
+
+
+def candidate_numbers(item: SyncItem) -> set[str]:
+    result = item.result if isinstance(item.result, dict) else {}
+    return {str(c.get("number", "")) for c in result.get("candidates", []) if isinstance(c, dict)}
+
+
+def customer_exists(integration: Integration, number: str) -> bool:
+    try:
+        return bool(Connections(integration).visma.find_customers(number=number))
+    except ConnectorError:
+        return False
+
+
+def how_customer_was_chosen(steps: list[JourneyStep]) -> dict | None:
+    """The latest mapping's customer decision: by what key, and each candidate refused and why."""
+    mapped = [s for s in steps if s.step == Step.MAPPED]
+    if not mapped:
+        return None
+    detail = mapped[-1].detail or {}
+    how = detail.get("customer_how", "")
+    return {
+        "number": detail.get("customer", ""),
+        "how": CUSTOMER_HOW.get(how, how),
+        "chosen_by": detail.get("chosen_by", ""),
+        "moved_from": detail.get("customer_moved_from", ""),
+        "candidates": [
+            {**c, "found_by": CUSTOMER_HOW.get(c.get("found_by", ""), c.get("found_by", ""))}
+            for c in detail.get("candidates", [])
+            if isinstance(c, dict)
+        ],
+    }
 
 
 def breakdown(item: SyncItem) -> list[dict[str, str]]:
@@ -419,11 +496,15 @@ class Milestone:
 
 
 CUSTOMER_HOW = {
-    "known shop customer": _("known shop customer"),
-    "shared guest customer": _("shared guest customer"),
+    customers.BY_REMEMBERED: _("known shop customer"),
+    customers.BY_SHARED_GUEST: _("shared guest customer"),
+    customers.BY_ORG_NUMBER: _("found by organisation number"),
+    customers.BY_EMAIL: _("found by e-mail"),
+    customers.BY_CHOICE: _("chosen by a person"),
+    customers.WOULD_CREATE: _("would be created"),
+    customers.BY_NEW: _("created"),
+    # journeys written before customers were held against the order's organisation number
     "found in Visma": _("found in Visma"),
-    "would create": _("would be created"),
-    "created": _("created"),
 }
 
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import random
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -23,7 +24,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.core.cache import cache
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -156,6 +157,32 @@ def finish_run(run: SyncRun, *, error: str = "") -> None:
     run.save(update_fields=["finished_at", "status", "error", "pulled", "queued", "cursor_after", "log"])
 
 
+def close_abandoned_runs(now=None) -> int:  # type: ignore[no-untyped-def]
+    """Runs a dead worker left "running" (a SIGKILL mid-batch) are closed as failed.
+
+    A run holds its flow's lock for as long as it works, so a stale run whose lock nobody holds
+    has no worker any more. (Initial-sync stretches hold a lock of their own and last about 30 s:
+    they count as abandoned after an hour.)
+    """
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.FLOWS_STUCK_AFTER_SECONDS)
+    running = SyncRun.objects.filter(status=SyncRun.Status.RUNNING, started_at__lt=stale)
+    closed = 0
+    for run in running.order_by("id")[:200]:
+        if run.trigger == SyncRun.Trigger.MANUAL:
+            if run.started_at > now - timedelta(hours=1):
+                continue
+        else:
+            with flow_lock(run.integration_id, run.flow) as lock:
+                if lock is None:
+                    continue  # a live run of this flow holds it; look again next time
+        run_error(run, "the worker stopped before the run ended (it was closed by the sweeper)")
+        closed += SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
+            status=SyncRun.Status.FAILED, finished_at=now, error=run.error, log=run.log
+        )
+    return closed
+
+
 def run_log(run: SyncRun, message: str) -> None:
     stamp = timezone.localtime().strftime("%H:%M:%S")
     run.log += f"{stamp} {message}\n"
@@ -183,6 +210,32 @@ def write_cursor(integration: Integration, flow: str, value: str, scope: str = "
 
 
 # --- items --------------------------------------------------------------------------------------
+
+
+def store_page(run: SyncRun, page, *, journey: bool = False) -> list[int]:  # type: ignore[no-untyped-def]
+    """One page an item flow pulled (``flows.engine.base.Page``): its records become items, the cursor
+    moves and parked items that can go now are queued again, all in one transaction."""
+    for line in page.log:
+        run_log(run, line)
+    for error in page.errors:
+        run_error(run, error)
+    with transaction.atomic():
+        new_ids = ingest(run, page.records, journey=journey)
+        if page.cursor is not None:
+            write_cursor(run.integration, run.flow, page.cursor, page.cursor_scope)
+            run.cursor_after = page.cursor
+        if page.requeue:
+            requeued = requeue(page.requeue)
+            run_log(run, f"{len(requeued)} parked item(s) can go now and were queued again")
+    return new_ids
+
+
+def update_payload(item: SyncItem, payload: dict) -> None:
+    """The source changed since the item was stored (a retry read it again): payload and hash together."""
+    item.payload, item.payload_hash = payload, payload_hash(payload)
+    SyncItem.objects.filter(pk=item.pk).update(
+        payload=item.payload, payload_hash=item.payload_hash, updated_at=timezone.now()
+    )
 
 
 def ingest(run: SyncRun, records: Iterable[SourceRecord], *, journey: bool = False) -> list[int]:
@@ -229,6 +282,32 @@ def ingest(run: SyncRun, records: Iterable[SourceRecord], *, journey: bool = Fal
             )
         )
     return new_ids
+
+
+def remember_customer(integration: Integration, shop_key: str, number: str) -> None:
+    """Shop customer ``shop_key`` is Visma customer ``number`` from now on (moved if it was another).
+
+    One INSERT … ON CONFLICT (shop side) DO UPDATE. When another shop customer already maps to
+    this Visma customer (one e-mail, two shop accounts) the mapping stays one to one: this shop
+    customer's old mapping is dropped instead, and its next order is looked up again.
+    """
+    if not shop_key:
+        return
+    ref = ExternalRef(
+        integration=integration, kind=ExternalRef.Kind.CUSTOMER, shop_id=shop_key, erp_id=number
+    )
+    try:
+        with transaction.atomic():
+            ExternalRef.objects.bulk_create(
+                [ref],
+                update_conflicts=True,
+                unique_fields=["integration", "kind", "shop_id"],
+                update_fields=["erp_id"],
+            )
+    except IntegrityError:
+        ExternalRef.objects.filter(
+            integration=integration, kind=ExternalRef.Kind.CUSTOMER, shop_id=shop_key
+        ).exclude(erp_id=number).delete()
 
 
 def claim(item_id: int) -> SyncItem | None:
@@ -313,11 +392,15 @@ def back_off(
     if item.attempts >= MAX_ATTEMPTS:
         fail(item, f"gave up after {item.attempts} attempts: {message}", reason="gave_up")
         return 0.0
-    delay = (
-        retry_after
-        if retry_after is not None
-        else min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, item.attempts - 1))
-    )
+    if retry_after is not None:
+        # The remote's own word is the wait; the shop's shared call limit spaces the items that
+        # come back together after it.
+        delay = retry_after
+    else:
+        # Equal jitter: half of the exponential step fixed, half random, so that items which failed
+        # together (a 503 burst, a restart) do not all come back in the same second.
+        step = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(0, item.attempts - 1))
+        delay = step / 2 + random.uniform(0, step / 2)
     item.status = SyncItem.Status.QUEUED
     SyncItem.objects.filter(pk=item.pk).update(
         status=SyncItem.Status.QUEUED,

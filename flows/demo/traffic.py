@@ -18,7 +18,7 @@ from connectors.visma.client import VismaClient
 from flows.models import Integration, JourneyStep, SyncItem
 from flows.modes import Flow
 
-log = logging.getLogger("flows.demo_traffic")
+log = logging.getLogger("flows.demo.setup.traffic")
 # Extra demo articles: number prefix, name, account code (1 = 25 %, 2 = 12 %, 3 = 6 %), VAT fraction.
 RANGES = [
     ("D1", "Ullsocka", "1", "0.25"),

@@ -62,3 +62,9 @@ def sync_schedules(integration: Integration) -> list[PeriodicTask]:
 
 def drop_schedules(integration_id: int) -> None:
     PeriodicTask.objects.filter(name__startswith=f"flow:{integration_id}:").delete()
+
+
+def follow_package(sender, customer, **kwargs) -> None:  # type: ignore[no-untyped-def]
+    """Receiver of ``package_changed``: the package decides which of the mode's flows run."""
+    for integration in customer.integrations.all():
+        sync_schedules(integration)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 
+from flows.engine.schedules import sync_schedules
 from flows.models import (
     Channel,
     Integration,
@@ -24,7 +25,6 @@ from flows.models import (
     VismaAgent,
 )
 from flows.modes import FlowMode
-from flows.schedules import sync_schedules
 from sharespine.customers.models import Customer
 
 # The demo agent's credentials (make run's Procfile gives the agent the same); never in production.

@@ -1,0 +1,315 @@
+"""The consultants' configuration pages: integrations, shops with channels and triggers, agents, rules."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.forms.models import BaseInlineFormSet
+from django.urls import reverse
+from django.utils.formats import date_format
+from django.utils.html import format_html, format_html_join
+from django.utils.timezone import localtime
+from django.utils.translation import gettext_lazy as _
+
+from flows.engine.gating import is_multishop
+from flows.engine.schedules import drop_schedules, sync_schedules
+from flows.models import (
+    ArticleAccountMapping,
+    Channel,
+    Integration,
+    JetshopShop,
+    MethodMapping,
+    OrderTrigger,
+    PriceListMapping,
+    StatusRule,
+    SyncItem,
+    VismaAgent,
+)
+from flows.models.config import FLOW_FEATURES
+from flows.modes import FLOWS_BY_MODE, FlowMode, flows_for
+from sharespine.customers.adminbase import AuditedModelAdmin, SecretFieldsForm
+from sharespine.customers.tiers import REQUIRED_TIER, Feature
+
+
+def _live_count(formset) -> int:
+    return sum(1 for form in formset.forms if form.cleaned_data and not form.cleaned_data.get("DELETE"))
+
+
+class ShopFormSet(BaseInlineFormSet):
+    """Multishop is a package-400 feature: refuse a second shop below it."""
+
+    def clean(self) -> None:
+        super().clean()
+        if self.instance.customer_id and is_multishop(_live_count(self), 0):
+            self.instance.customer.require(Feature.MULTISHOP)
+
+
+class ChannelFormSet(BaseInlineFormSet):
+    """Counts channels of the whole integration (other shops' included) against the package."""
+
+    def clean(self) -> None:
+        super().clean()
+        shop = self.instance
+        if not shop.integration_id:
+            return
+        others = Channel.objects.filter(shop__integration=shop.integration).exclude(shop=shop).count()
+        if is_multishop(0, others + _live_count(self)):
+            shop.integration.customer.require(Feature.MULTISHOP)
+
+
+class ShopInline(admin.TabularInline):
+    model = JetshopShop
+    form = SecretFieldsForm
+    formset = ShopFormSet
+    extra = 0
+    fields = ["name", "endpoint_url", "username", "password", "shop_id_header", "cultures", "edit_link"]
+    readonly_fields = ["edit_link"]
+    show_change_link = True
+
+    @admin.display(description=_("channels and triggers"))
+    def edit_link(self, obj):
+        if not obj.pk:
+            return "—"
+        url = reverse("admin:flows_jetshopshop_change", args=[obj.pk])
+        return format_html('<a href="{}">{}</a>', url, _("edit"))
+
+
+class AgentInline(admin.StackedInline):
+    model = VismaAgent
+    form = SecretFieldsForm
+    readonly_fields = ["last_seen_at", "agent_version", "backend"]
+    can_delete = False
+
+
+class StatusRuleInline(admin.TabularInline):
+    model = StatusRule
+    extra = 0
+
+
+class PriceListMappingInline(admin.TabularInline):
+    model = PriceListMapping
+    extra = 0
+
+
+class ArticleAccountMappingInline(admin.TabularInline):
+    model = ArticleAccountMapping
+    extra = 0
+
+
+class MethodMappingInline(admin.TabularInline):
+    model = MethodMapping
+    extra = 0
+
+
+def mode_table_html():
+    """The seed's mode → flows table, straight from flows.modes, for the integration page."""
+    modes = list(FlowMode)
+    head = format_html_join("", "<th>{}</th>", ((mode.label,) for mode in modes))
+    all_flows = []
+    for flows in FLOWS_BY_MODE.values():
+        all_flows.extend(flow for flow in flows if flow not in all_flows)
+    rows = format_html_join(
+        "",
+        "<tr><td>{}</td>{}</tr>",
+        (
+            (
+                flow.label,
+                format_html_join(
+                    "", "<td>{}</td>", (("✓" if flow in FLOWS_BY_MODE[m] else "",) for m in modes)
+                ),
+            )
+            for flow in all_flows
+        ),
+    )
+    return format_html("<table><thead><tr><th></th>{}</tr></thead><tbody>{}</tbody></table>", head, rows)
+
+
+@admin.register(Integration)
+class IntegrationAdmin(AuditedModelAdmin):
+    list_display = ["__str__", "flow_mode", "document_type", "live", "enabled", "agent_state", "attention"]
+    list_filter = ["flow_mode", "live", "enabled", "customer__tier"]
+    search_fields = ["name", "customer__name", "customer__org_number"]
+    autocomplete_fields = ["customer"]
+    list_select_related = ["customer", "agent"]
+    readonly_fields = ["flows_run", "mode_table"]
+    inlines = [
+        AgentInline,
+        ShopInline,
+        MethodMappingInline,
+        StatusRuleInline,
+        PriceListMappingInline,
+        ArticleAccountMappingInline,
+    ]
+    fieldsets = [
+        (None, {"fields": ["customer", "name", "enabled", "live"]}),
+        (_("Flows"), {"fields": ["flow_mode", "flows_run", "mode_table", "document_type"]}),
+        (
+            _("Poll intervals"),
+            {
+                "fields": [
+                    "poll_orders",
+                    "poll_order_status",
+                    "poll_products",
+                    "poll_prices",
+                    "poll_price_lists",
+                    "poll_stock",
+                ]
+            },
+        ),
+        (
+            _("Catalogue"),
+            {"fields": ["base_price_list", "product_price_includes_vat", "stock_safety_buffer"]},
+        ),
+        (_("Extras"), {"fields": ["reconciliation_enabled", "plugins"]}),
+    ]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The beat schedule follows the saved configuration (mode, intervals, enabled).
+        sync_schedules(form.instance)
+
+    def delete_model(self, request, obj):
+        drop_schedules(obj.pk)
+        super().delete_model(request, obj)
+
+    @admin.display(description=_("flows this mode runs"))
+    def flows_run(self, obj):
+        if not obj.pk:
+            return _("Save to see the flows of the chosen mode.")
+        return format_html("<ul>{}</ul>", format_html_join("", "<li>{}</li>", self._flow_lines(obj)))
+
+    @staticmethod
+    def _flow_lines(obj):
+        for flow in flows_for(obj.flow_mode):
+            if obj.package_allows(flow):
+                yield (flow.label,)
+            else:
+                needed = REQUIRED_TIER[FLOW_FEATURES[flow]].value
+                yield (
+                    _("%(flow)s: not run, needs package %(needed)s") % {"flow": flow.label, "needed": needed},
+                )
+
+    @admin.display(description=_("modes and their flows"))
+    def mode_table(self, obj):
+        return mode_table_html()
+
+    @admin.display(description=_("Visma agent"))
+    def agent_state(self, obj):
+        return agent_state_html(getattr(obj, "agent", None))
+
+    def get_queryset(self, request):
+        attention = Count("items", filter=Q(items__status__in=SyncItem.ATTENTION))
+        return super().get_queryset(request).annotate(attention_count=attention)
+
+    @admin.display(description=_("needs attention"), ordering="attention_count")
+    def attention(self, obj):
+        if not obj.attention_count:
+            return "0"
+        url = reverse("admin:flows_syncitem_changelist") + f"?integration__id__exact={obj.pk}&attention=yes"
+        return format_html('<a href="{}" style="color:#ba2121">{}</a>', url, obj.attention_count)
+
+
+def agent_state_html(agent: VismaAgent | None) -> str:
+    """Offline (since when, and why), online (last seen) or not seen yet: what support looks for first."""
+    if agent is None:
+        return _("no agent configured")
+    if agent.offline_since:
+        when = date_format(localtime(agent.offline_since), "SHORT_DATETIME_FORMAT")
+        return format_html(
+            '<span style="color:#ba2121" title="{}">{}</span>',
+            agent.last_error,
+            _("Visma agent offline since %(when)s") % {"when": when},
+        )
+    if agent.last_seen_at:
+        when = date_format(localtime(agent.last_seen_at), "SHORT_DATETIME_FORMAT")
+        return _("online, last seen %(when)s") % {"when": when}
+    return _("not seen yet")
+
+
+class ChannelInline(admin.TabularInline):
+    model = Channel
+    formset = ChannelFormSet
+    extra = 0
+
+
+class OrderTriggerInline(admin.TabularInline):
+    model = OrderTrigger
+    extra = 0
+
+
+class JetshopShopForm(SecretFieldsForm):
+    """A second shop on one integration is multishop (package 400)."""
+
+    def clean(self):
+        cleaned = super().clean()
+        integration = cleaned.get("integration")
+        if integration and self.instance.pk is None and integration.shops.exists():
+            try:
+                integration.customer.require(Feature.MULTISHOP)
+            except ValidationError as exc:
+                self.add_error("integration", exc)
+        return cleaned
+
+
+@admin.register(JetshopShop)
+class JetshopShopAdmin(AuditedModelAdmin):
+    form = JetshopShopForm
+    list_display = ["name", "integration", "endpoint_url", "shop_id_header", "cultures"]
+    search_fields = ["name", "integration__customer__name", "shop_id_header"]
+    list_select_related = ["integration__customer"]
+    autocomplete_fields = ["integration"]
+    inlines = [ChannelInline, OrderTriggerInline]
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "integration",
+                    "name",
+                    "endpoint_url",
+                    "username",
+                    "password",
+                    "shop_id_header",
+                    "cultures",
+                    "calls_per_second",
+                ]
+            },
+        ),
+        (
+            _("Orders"),
+            {
+                "fields": [
+                    "channel_rule",
+                    "order_reference_prefix",
+                    "transferred_status_id",
+                    "order_lookback_days",
+                ]
+            },
+        ),
+        (
+            _("Catalogue"),
+            {"fields": ["in_stock_status_id", "out_of_stock_status_id", "price_list_decimals"]},
+        ),
+        (
+            _("Order operations (names from the shop's WSDL)"),
+            {
+                "fields": [
+                    "op_order_list",
+                    "op_order_get",
+                    "op_order_set_status",
+                    "op_order_status_list",
+                    "op_channel_list",
+                    "op_product_changed",
+                ]
+            },
+        ),
+    ]
+
+
+@admin.register(VismaAgent)
+class VismaAgentAdmin(AuditedModelAdmin):
+    list_display = ["integration", "agent_url", "company_name", "last_seen_at", "agent_version", "backend"]
+    readonly_fields = ["last_seen_at", "agent_version", "backend"]
+    search_fields = ["integration__customer__name", "company_name"]
+    list_select_related = ["integration__customer"]

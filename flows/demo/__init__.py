@@ -1,0 +1,1 @@
+"""The demo merchant and its traffic (``make run``): never imported by the engine or the flows."""

@@ -1,0 +1,262 @@
+"""Running flows: a run pulls and stores items; each item is then processed on its own.
+
+Item flows whose records must arrive in order (orders, status) process their items inside the run,
+oldest first, under the run's lock; the others hand each item to a task of its own. Either way an
+item is claimed, processed and recorded by ``process_item``, so the console's "retry", the
+sweeper and the run all go through the same code. The tasks in ``flows/tasks.py`` call these
+functions and nothing else, so tests can drive the same paths with or without a Celery worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from connectors.errors import ConnectorError, PermanentError, RateLimited, TransientError
+from flows import engine
+from flows.engine import agent_status, batch
+from flows.engine.base import BatchFlow, ItemFlow
+from flows.engine.connections import Connections
+from flows.engine.registry import flow_class, implemented
+from flows.models import Integration, SyncItem, SyncRun
+
+log = logging.getLogger("flows.engine.runner")
+# Items one run processes in order before it lets the next run (and other merchants) have a turn.
+INLINE_BATCH = 500
+# What an item's wait holds back (``Line``): everything, its shop's items, or its own order's.
+HOLDS_ALL, HOLDS_SHOP, HOLDS_ORDER = "all", "shop", "order"
+SCOPE_OF_REASON = {
+    "agent_offline": HOLDS_ALL,
+    "visma_locked": HOLDS_ALL,
+    "visma_busy": HOLDS_ALL,
+    "rate_limited": HOLDS_SHOP,
+}
+# ADK errors that mean the company is busy for everyone, not that this record is wrong:
+# ADKE_EXCLUSIVE_LOCK (someone holds the company exclusively), ADKE_JOURNAL_IN_PROGRESS.
+VISMA_LOCKED_CODES = frozenset({486, 560})
+# Codes the HTTP layer gives when the agent did not answer (connection refused, timeout) or a
+# proxy in front of it answered for it.
+AGENT_UNREACHABLE_CODES = frozenset({"connection", "timeout", None, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class Wait:
+    """An item went back to the queue: when to look again, and what it holds back meanwhile."""
+
+    seconds: float
+    scope: str = HOLDS_ORDER
+
+
+@dataclass(frozen=True)
+class RunResult:
+    run_id: int | None
+    # Items left for item tasks (flows that are not processed in order inside the run).
+    item_ids: list[int]
+    # The run processed a full batch in order: run again at once rather than at the next tick.
+    more: bool = False
+
+
+def run_flow(integration_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHEDULE) -> RunResult:
+    """Pull new source records into items; process them in order, or return their ids to enqueue."""
+    integration = Integration.objects.select_related("customer").filter(pk=integration_id).first()
+    if integration is None or not (
+        integration.enabled
+        and integration.customer.active
+        and flow in integration.flows
+        and implemented(flow)
+    ):
+        return RunResult(None, [])
+    with engine.flow_lock(integration_id, flow) as lock:
+        if lock is None:
+            log.info("flow %s for integration %s is already running; skipped", flow, integration_id)
+            return RunResult(None, [])
+        run = engine.start_run(integration, flow, trigger)
+        handler = flow_class(flow)(integration, Connections(integration))
+        if isinstance(handler, BatchFlow):
+            # The whole cycle (read, compare, send in batches) is the run.
+            error = ""
+            try:
+                batch.run_cycle(handler, run)
+            except ConnectorError as exc:
+                error = str(exc)
+                engine.run_log(run, f"cycle failed: {exc}")
+            engine.finish_run(run, error=error or run.error)
+            return RunResult(run.pk, [])
+        try:
+            # Each page is stored (with its cursor) in a short transaction of its own, after it
+            # was fetched: no remote call runs inside a transaction.
+            for page in handler.pull(run):
+                engine.store_page(run, page, journey=handler.journey)
+        except ConnectorError as exc:
+            # What was stored is kept; the rest comes with the next poll (its cursor did not move).
+            engine.run_error(run, f"pull failed: {exc}")
+        left: list[int] = []
+        more = False
+        if handler.in_order:
+            outcomes = process_in_order(ready_in_order(integration_id, flow), lock, handler)
+            if outcomes:
+                engine.run_log(run, "processed: " + ", ".join(f"{n} {s}" for s, n in outcomes.items()))
+            more = sum(outcomes.values()) >= INLINE_BATCH
+        else:
+            left = ready_items(integration_id, flow)
+        engine.finish_run(run, error=run.error)
+        return RunResult(run.pk, left, more)
+
+
+class Line:
+    """Who waits behind an item that has to wait, so one order's trouble never holds up another's.
+
+    Items are taken oldest first. An item waiting for its own reasons (a transient error of that
+    record, its back-off) holds back only the later items of the same shop order, so the events of
+    one order stay in sequence (delivered before paid); throttling by one shop holds that shop's
+    items; a condition of the whole Visma side (agent offline, company locked, its queue full)
+    holds everything, without using up attempts.
+    """
+
+    def __init__(self) -> None:
+        self.stopped = False
+        self.shops: set[int | None] = set()
+        self.orders: set[str] = set()
+
+    def blocks(self, item_id: int, reference: str, shop_id: int | None) -> bool:
+        return self.stopped or shop_id in self.shops or _order_key(item_id, reference) in self.orders
+
+    def hold(self, scope: str, item_id: int, reference: str, shop_id: int | None) -> None:
+        if scope == HOLDS_ALL:
+            self.stopped = True
+        elif scope == HOLDS_SHOP:
+            self.shops.add(shop_id)
+        else:
+            self.orders.add(_order_key(item_id, reference))
+
+
+def _order_key(item_id: int, reference: str) -> str:
+    # Items without a reference (documents that did not come from the shop) hold only themselves.
+    return reference or f"#{item_id}"
+
+
+def process_in_order(
+    item_ids: list[int], lock: engine.FlowLock | None = None, handler: ItemFlow | None = None
+) -> Counter:
+    """Process items oldest first; one that must wait holds back only what it must (see ``Line``).
+    ``handler``: the run's flow object, so what it looks up once (mappings, channels) serves the
+    whole run."""
+    outcomes: Counter = Counter()
+    line = Line()
+    keys = dict(
+        (pk, (ref, shop))
+        for pk, ref, shop in SyncItem.objects.filter(pk__in=item_ids).values_list(
+            "id", "reference", "shop_id"
+        )
+    )
+    for item_id in item_ids:
+        reference, shop_id = keys.get(item_id, ("", None))
+        if line.blocks(item_id, reference, shop_id):
+            if line.stopped:
+                break
+            continue
+        item = engine.claim(item_id)
+        wait = process_claimed(item, handler) if item is not None else None
+        # Counted in the status the engine left it in; one not claimed (another worker has it,
+        # or it is finished) as it stands in the database.
+        status = item.status if item else SyncItem.objects.values_list("status", flat=True).get(pk=item_id)
+        outcomes[status] += 1
+        if wait is not None:
+            line.hold(wait.scope, item_id, reference, shop_id)
+        if lock is not None:
+            lock.renew()
+    return outcomes
+
+
+def ready_in_order(integration_id: int, flow: str, limit: int = INLINE_BATCH) -> list[int]:
+    """The queue's head, oldest first, less what waits and what must wait behind it (``Line``)."""
+    now = timezone.now()
+    queued = (
+        SyncItem.objects.filter(integration_id=integration_id, flow=flow, status=SyncItem.Status.QUEUED)
+        .order_by("id")
+        .values_list("id", "not_before", "reason", "reference", "shop_id")[:limit]
+    )
+    line = Line()
+    ready = []
+    for item_id, not_before, reason, reference, shop_id in queued:
+        if line.blocks(item_id, reference, shop_id):
+            if line.stopped:
+                break
+            continue
+        if not_before and not_before > now:
+            line.hold(SCOPE_OF_REASON.get(reason, HOLDS_ORDER), item_id, reference, shop_id)
+            continue
+        ready.append(item_id)
+    return ready
+
+
+def ready_items(integration_id: int, flow: str) -> list[int]:
+    """Queued items whose back-off has passed, in the order they arrived."""
+    now = timezone.now()
+    queued = SyncItem.objects.filter(integration_id=integration_id, flow=flow, status=SyncItem.Status.QUEUED)
+    return list(queued.exclude(not_before__gt=now).order_by("id").values_list("id", flat=True))
+
+
+def process_item(item_id: int) -> Wait | None:
+    """Claim, map, push and record one item. Returns how long it must wait, when it must."""
+    item = engine.claim(item_id)
+    if item is None:
+        return None  # another worker has it, or it is already finished: nothing to do
+    return process_claimed(item)
+
+
+def process_claimed(item: SyncItem, handler: ItemFlow | None = None) -> Wait | None:
+    """``process_item`` after the claim; the engine leaves ``item.status`` as it stored it."""
+    integration = item.integration
+    needs_agent = item.flow in agent_status.FLOWS_NEEDING_AGENT
+    if needs_agent and agent_status.is_offline(integration.pk):
+        engine.wait_in_line(item, "Visma agent offline; waiting for it to return")
+        return Wait(agent_status.RECHECK_SECONDS, HOLDS_ALL)
+    handler = handler or flow_class(item.flow)(integration, Connections(integration))
+    try:
+        outcome = handler.process(item)
+    except engine.MappingError as exc:
+        engine.park(item, exc)
+        return None
+    except TransientError as exc:
+        return _transient(item, exc)
+    except PermanentError as exc:
+        engine.fail(item, f"{exc}{': ' + exc.detail if exc.detail else ''}")
+        return None
+    except Exception as exc:
+        # A bug met by one record must not leave it in processing for the sweeper to loop over,
+        # nor stop the records behind it: fail it visibly, with the trace in the log.
+        log.exception("item %s failed unexpectedly", item.pk)
+        engine.fail(item, f"internal error: {type(exc).__name__}: {exc}", reason="internal_error")
+        return None
+    if isinstance(outcome, engine.Skipped):
+        engine.skip(item, outcome.reason, outcome.message)
+    else:
+        engine.complete(item, outcome)
+    if needs_agent:
+        agent_status.mark_reachable(integration.pk)
+    return None
+
+
+def _transient(item: SyncItem, exc: TransientError) -> Wait:
+    """A failure that may pass: whose it is decides who waits (``Line``)."""
+    if exc.system != "visma":
+        if isinstance(exc, RateLimited):
+            delay = engine.back_off(item, str(exc), exc.retry_after, reason="rate_limited")
+            return Wait(delay, HOLDS_SHOP)
+        return Wait(engine.back_off(item, str(exc)))
+    if isinstance(exc, RateLimited):  # the agent's queue is full: everyone waits its Retry-After
+        return Wait(engine.back_off(item, str(exc), exc.retry_after, reason="visma_busy"), HOLDS_ALL)
+    if exc.code in VISMA_LOCKED_CODES:
+        # The agent answered: it is Visma that is busy. Not "offline", and no attempt used up.
+        engine.wait_in_line(item, f"Visma company locked: {exc}", reason="visma_locked")
+        return Wait(agent_status.RECHECK_SECONDS, HOLDS_ALL)
+    if exc.code in AGENT_UNREACHABLE_CODES:
+        agent_status.mark_offline(item.integration_id, str(exc))
+        engine.wait_in_line(item, f"Visma agent unreachable: {exc}")
+        return Wait(agent_status.RECHECK_SECONDS, HOLDS_ALL)
+    # An error the agent gave for this record (a 500 on this document): its own back-off.
+    return Wait(engine.back_off(item, str(exc)))
