@@ -54,6 +54,8 @@ def payout_file(lines: int, invoices: int, rng: random.Random) -> tuple[bytes, l
         ("HOLDBACK", "", Decimal("1000.00"), ""),
         ("CHARGE", "", Decimal("49.00"), ""),
     ]
+    # Open invoices of orders not (yet) in this payout, up to the number asked for: they stay open.
+    orders += [(f"X{i:07d}", Decimal("100.00")) for i in range(max(0, invoices - len(orders)))]
     sign = {"SALE": 1, "FEE": -1, "RETURN": -1, "HOLDBACK": -1, "CHARGE": -1}
     net = sum(sign[t] * (a + (v or 0)) for t, _, a, v in rows)
     out = ["payment_reference;payout_date;settlement_currency;total_settlement_amount",
