@@ -6,6 +6,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard:home", permanent=False)),
     path("admin/", admin.site.urls),
     path("dashboard/", include("sharespine.dashboard.urls")),
+    path("reconciliation/", include("reconciliation.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
 ]

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 RUN_FLOW_TASK = "flows.tasks.run_flow"
 CHECK_AGENT_TASK = "flows.tasks.check_agent"
+RECONCILIATION_TASK = "reconciliation.tasks.pull"
 
 
 def task_name(integration_id: int, flow: str) -> str:
@@ -40,6 +41,9 @@ def sync_schedules(integration: Integration) -> list[PeriodicTask]:
     if hasattr(integration, "agent"):
         # Every minute: the agent's heartbeat, so "agent offline" shows before an order waits for it.
         wanted[task_name(pk, "agent-heartbeat")] = (CHECK_AGENT_TASK, {"integration_id": pk}, "orders", 60)
+    if integration.reconciliation_enabled:
+        # Payouts: the watched folder and Klarna's API every 15 minutes, then matching what is open.
+        wanted[task_name(pk, "reconciliation")] = (RECONCILIATION_TASK, {"integration_id": pk}, "bulk", 900)
     tasks = []
     for name, (task_path, kwargs, queue, every) in wanted.items():
         interval, _ = IntervalSchedule.objects.get_or_create(every=every, period=IntervalSchedule.SECONDS)

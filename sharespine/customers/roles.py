@@ -37,6 +37,10 @@ CONFIGURATION = (
     "flows.pricelistmapping",
     "flows.methodmapping",
     "flows.articleaccountmapping",
+    # Reconciliation: the account plan (and watched folder), Klarna API credentials, the package.
+    "reconciliation.accountplan",
+    "reconciliation.klarnaaccount",
+    "reconciliation.reconciliationpackage",
 )
 # What both staff roles read and nobody edits in the admin.
 READ_ONLY = (
@@ -53,6 +57,9 @@ READ_ONLY = (
     # Logins (django-axes): failed attempts that count towards a lock-out, and successful logins.
     "axes.accessattempt",
     "axes.accesslog",
+    # Payouts are what the PSP sent: nobody edits them (actions below post and match them).
+    "reconciliation.payout",
+    "reconciliation.bankline",
 )
 
 
@@ -79,6 +86,11 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "flows.change_customerchoice",
             # Lift a login lock-out (delete its attempts row).
             "axes.delete_accessattempt",
+            # Reconciliation: upload payout files and bank statements, post to Visma, export SIE,
+            # match again.
+            "reconciliation.add_settlementfile",
+            "reconciliation.post_payout",
+            "reconciliation.rematch_payout",
         }
     ),
     SUPPORT: frozenset(
@@ -87,6 +99,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         # Retrying or skipping a failed item is first-line support's daily work; it changes no
         # configuration and every item keeps its own history.
         | {"flows.retry_syncitem"}
+        # Matching a payout again changes nothing in Visma: support may do it.
+        | {"reconciliation.rematch_payout"}
     ),
     MERCHANT: frozenset(),
 }
@@ -105,9 +119,14 @@ ACTIONS: dict[str, dict[str, frozenset[str]]] = {
         "flows.jetshopshop": frozenset({"delete_selected"}),
         "flows.vismaagent": frozenset({"delete_selected"}),
         "axes.accessattempt": frozenset({"delete_selected", "cleanup_expired_attempts"}),
+        "reconciliation.payout": frozenset({"rematch_selected", "post_selected", "export_selected"}),
+        "reconciliation.accountplan": frozenset({"delete_selected"}),
+        "reconciliation.klarnaaccount": frozenset({"delete_selected"}),
+        "reconciliation.reconciliationpackage": frozenset({"delete_selected"}),
     },
     SUPPORT: {
         "flows.syncitem": frozenset({"retry_selected", "mark_skipped"}),
+        "reconciliation.payout": frozenset({"rematch_selected"}),
     },
     MERCHANT: {},
 }

@@ -6,6 +6,9 @@ shop or channel), order-status sync and reconciliation need 400; plugins need 80
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -39,9 +42,21 @@ def tier_allows(tier: str, feature: str) -> bool:
     return int(tier) >= int(REQUIRED_TIER[feature])
 
 
+# Packages sold on their own, outside the 100 ⊂ 200 ⊂ 400 ⊂ 800 chain (the stand-alone
+# reconciliation package): feature → does this customer have it. Registered by the app that owns it.
+ADDON_PACKAGES: dict[str, Callable[[Any], bool]] = {}
+
+
+def customer_allows(customer, feature: str) -> bool:
+    if tier_allows(customer.tier, feature):
+        return True
+    addon = ADDON_PACKAGES.get(feature)
+    return bool(addon and customer.pk and addon(customer))
+
+
 def require_feature(customer, feature: str) -> None:
     """Raise a ValidationError naming the tier needed when ``customer``'s package lacks ``feature``."""
-    if tier_allows(customer.tier, feature):
+    if customer_allows(customer, feature):
         return
     raise ValidationError(
         _("%(feature)s: needs package %(needed)s (%(customer)s has package %(tier)s)."),

@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 
 from flows.engine import heartbeats
 from flows.models import Integration
+from reconciliation.dashboard import payouts_section
 from sharespine.customers.models import Customer
 from sharespine.dashboard.status import integration_status
 
@@ -52,5 +53,6 @@ def integration_detail(request, pk: int):
             "status": integration_status(integration),
             # Support (staff with the console) get a link from each problem to the order's page.
             "console": request.user.has_perm("flows.view_syncitem"),
+            "payouts": payouts_section(integration),
         },
     )

@@ -23,6 +23,7 @@ from flows.models import (
     VismaAgent,
 )
 from flows.modes import Flow
+from reconciliation.models import AccountPlan, BankLine, KlarnaAccount, Payout, ReconciliationPackage
 from sharespine.customers.models import ConfigChange, Customer
 from sharespine.customers.roles import ACTIONS as ROLE_ACTIONS
 from sharespine.customers.roles import CONSULTANT, MERCHANT, ROLES, SUPPORT
@@ -214,6 +215,13 @@ def every_admin_model(other_merchant_objects):
         username="support", ip_address="192.0.2.2", user_agent="browser", http_accept="*/*",
         path_info="/admin/login/",
     )  # fmt: skip
+    Payout.objects.create(integration=integration, provider="klarna", reference="7360158214")
+    BankLine.objects.create(
+        integration=integration, booking_date=timezone.localdate(), amount=1, fingerprint="f"
+    )
+    AccountPlan.objects.create(integration=integration)
+    KlarnaAccount.objects.create(integration=integration, username="K1")
+    ReconciliationPackage.objects.create(customer=other_merchant_objects)
     ConfigChange.objects.create(
         customer=other_merchant_objects, model="flows.Integration", object_id=str(integration.pk),
         object_repr=str(integration), action=ConfigChange.Action.CHANGED, field="name",

@@ -12,6 +12,7 @@ from connectors.visma.agent.auth import Authenticator
 from connectors.visma.agent.backends.base import CompanyBackend
 from connectors.visma.agent.config import AgentConfig
 from connectors.visma.agent.errors import CompanyUnavailable
+from connectors.visma.agent.ledger_api import LedgerApi
 from connectors.visma.agent.server import AgentApp, Router
 from connectors.visma.agent.service import AgentService
 from connectors.visma.agent.state import SeenSignatures
@@ -71,6 +72,7 @@ def build_agent(config: AgentConfig, backend: CompanyBackend | None = None) -> A
     api = Api(service, worker, timeout=config.request_timeout)
     router = Router()
     api.register(router)
+    LedgerApi(api).register(router)  # reconciliation: invoices, payments, vouchers
     if config.sidedoor:
         from connectors.visma.agent.backends.simulated import SimulatedBackend
         from connectors.visma.agent.sidedoor import SideDoor

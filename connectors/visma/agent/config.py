@@ -53,6 +53,10 @@ class AgentConfig:
     # ``Options``), e.g. {"disposable_formula": "in_stock", "create_backorders": false}.
     simulator: dict[str, Any] = field(default_factory=dict)
     sidedoor: bool = True  # /_sim/… when the simulated backend is active
+    # Reconciliation: write customer payments and vouchers (ADK tables 62 and 65/66) through the
+    # ADK. Whether AdkAdd accepts them on a real installation is unverified, so it is off for the
+    # ADK backend until someone has tried it; the server then exports SIE 4I instead.
+    ledger_writes: bool | None = None  # None: on for the simulated backend, off for the ADK
     log_level: str = "INFO"
 
     def problem(self) -> str:

@@ -263,6 +263,9 @@ def openapi_document() -> dict[str, Any]:
         },
     }
     paths["/v1/openapi.json"] = {"get": _op("This document", {"description": "OpenAPI 3 document"})}
+    from connectors.visma.agent.ledger_openapi import add_ledger  # reconciliation endpoints
+
+    add_ledger(paths, schemas, op=_op, json=_json, ref=_ref, record_schema=record_schema, idem=idem, query=_q)
     return {
         "openapi": "3.0.3",
         "info": {"title": "Visma agent", "version": VERSION, "description": AUTH_TEXT},

@@ -281,14 +281,15 @@ class AdkBackend(CompanyBackend):
 
     def _attach_rows(self, data: Any, head: F.Table, rows: Sequence[Mapping[str, Any]]) -> None:
         """§1.5: a row block of n rows, each filled, attached with its count to the head."""
-        row_table = F.ROW_TABLES[head.db]
+        row_table = F.ROW_TABLES.get(head.db) or F.VOUCHER_ROW_TABLES[head.db]
+        rows_field, count_field = F.ROWS_FIELDS.get(head.db, ("ADK_OOI_HEAD_ROWS", "ADK_OOI_HEAD_NROWS"))
         block = self.api.AdkCreateDataRow(self._const(row_table.db), len(rows))
         for i, row in enumerate(rows):
             target = self.api.AdkGetDataRow(block, i)
             for name, value in row.items():
                 self._set(target, row_table, name, value)
-        self._check(self.api.AdkSetData(data, self._const("ADK_OOI_HEAD_ROWS"), block), head.db)
-        self._set(data, head, "ADK_OOI_HEAD_NROWS", float(len(rows)))
+        self._check(self.api.AdkSetData(data, self._const(rows_field), block), head.db)
+        self._set(data, head, count_field, float(len(rows)))
 
     def _row(self, data: Any, index: int) -> Any:
         result = self._fn("AdkGetData")(data, self._const("ADK_OOI_HEAD_ROWS"), index, None)

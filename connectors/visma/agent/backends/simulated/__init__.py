@@ -149,6 +149,10 @@ class SimulatedBackend(CompanyBackend):
             return self._write(handlers[t.db], values)
         if t in (F.MANUAL_IN, F.MANUAL_OUT):
             return self._write(self.lifecycle.add_manual, t, values)
+        if t is F.VERIFICATION_HEAD:
+            from connectors.visma.agent.backends.simulated.vouchers import add_voucher
+
+            return self._write(add_voucher, self.documents, values, rows)
         return self._write(self._add_plain, t, values)
 
     def _add_plain(self, table: F.Table, values: Mapping[str, Any]) -> AdkRecord:

@@ -126,7 +126,8 @@ class Lifecycle:
         record[f"{p}ROW_NUMBER"] = 1
         record.setdefault(f"{p}DATE", today_long())
         self.store.insert(F.CUSTOMERPAYMENT, record)
-        balance = round(invoice[f"{H}BALANCE"] - float(values.get(f"{p}AMOUNT_KR") or 0.0), 2)
+        paid = float(values.get(f"{p}AMOUNT_KR") or 0.0) + float(values.get(f"{p}ADJUSTMENT_KR") or 0.0)
+        balance = round(invoice[f"{H}BALANCE"] - paid, 2)
         self.store.update(
             F.INVOICE_HEAD,
             {f"{H}DOCUMENT_NUMBER": invoice_no},

@@ -30,7 +30,9 @@ from connectors.visma.agent.errors import ADKE, EOF_CODE, NOT_FOUND, AdkError
 from connectors.visma.agent.mapping import date_parts
 
 ROWS = "ADK_OOI_HEAD_ROWS"  # the head's row block (eData): no column of its own
-_NAMES = sorted({name for table in F.TABLES.values() for name in table.fields} | {ROWS})
+VOUCHER_ROWS = "ADK_VERIFICATION_HEAD_ROWS"  # a voucher's row block (reconciliation)
+ROW_BLOCKS = {ROWS: (F.ORDER_HEAD, F.INVOICE_HEAD), VOUCHER_ROWS: (F.VERIFICATION_HEAD,)}
+_NAMES = sorted({name for table in F.TABLES.values() for name in table.fields} | set(ROW_BLOCKS))
 FIELD_IDS = {name: i for i, name in enumerate(_NAMES)}
 TABLE_IDS = {db: i for i, db in enumerate(sorted(F.TABLES))}
 _SORTS = ["eArticleNr", "eCustomerNr", "eOrderNr", "eInvoiceNr", "eCodeOfPriceList", "ePriceArticleNr"]
@@ -232,7 +234,7 @@ class Api:
 
     @staticmethod
     def AdkSetData(buffer: _Buffer, fid: int, block: list[_Buffer]) -> AdkErrorStruct:
-        if _NAMES[fid] != ROWS or buffer.table not in (F.ORDER_HEAD, F.INVOICE_HEAD):
+        if buffer.table not in ROW_BLOCKS.get(_NAMES[fid], ()):
             return AdkErrorStruct(103, text="not a row block field")
         buffer.rows = block
         return AdkErrorStruct()
@@ -345,7 +347,8 @@ class Api:
         def run() -> AdkErrorStruct:
             values = {k: buffer.values[k] for k in buffer.changed}
             rows = [{k: row.values[k] for k in row.changed} for row in buffer.rows or []]
-            if rows and int(values.get("ADK_OOI_HEAD_NROWS", -1)) != len(rows):
+            nrows = F.ROWS_FIELDS.get(buffer.table.db, ("", "ADK_OOI_HEAD_NROWS"))[1]
+            if rows and int(values.get(nrows, -1)) != len(rows):
                 raise AdkError(266, detail="NROWS does not match the attached rows")
             buffer.load(_backend().add(buffer.table.db, values, rows))
             return AdkErrorStruct()

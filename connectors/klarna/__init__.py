@@ -1,0 +1,1 @@
+"""Klarna Settlements API (payouts and their transactions): client and a simulator for tests."""

@@ -1,0 +1,1 @@
+"""A Klarna Settlements API simulator (WSGI) for tests and the demo: Basic auth, paging, faults."""
