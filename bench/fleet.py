@@ -7,9 +7,10 @@
 The deployment is the production one (Procfile, docker-compose.yml), each part its own process:
 real ``celery beat`` (django-celery-beat's DatabaseScheduler, reading the schedules
 ``flows.engine.schedules.sync_schedules`` made for every integration), one ``celery worker`` for the
-``orders`` queue (prefork, ``--orders-concurrency`` 2 as in the Procfile) and one for the ``bulk``
-queue (``--bulk-concurrency`` 1): two worker processes, split by queue as production runs them, so
-a catalogue sync competes with orders for CPU, database and Redis but never for a place in a queue.
+``orders`` queue (16 threads, ``--orders-pool``/``--orders-concurrency``, as docker-compose runs
+it) and one for the ``bulk`` queue (``--bulk-concurrency`` 1): two worker processes, split by
+queue as production runs them, so a catalogue sync competes with orders for CPU, database and Redis
+but never for a place in a queue.
 
 The outside world, all on 127.0.0.1:
 
@@ -776,12 +777,15 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--shop-hosts", type=int, default=2, help="processes serving the ordinary shops")
     parser.add_argument("--agents", type=int, default=4, help="agents shared by the ordinary integrations")
-    parser.add_argument("--orders-concurrency", type=int, default=2, help="the orders worker's processes")
+    parser.add_argument(
+        "--orders-concurrency", type=int, default=16,
+        help="the orders worker's threads (its processes with --orders-pool prefork)",
+    )  # fmt: skip
     parser.add_argument(
         "--orders-pool",
         choices=["prefork", "threads"],
-        default=None,
-        help="the orders worker's pool (default: prefork, as in the Procfile)",
+        default="threads",
+        help="the orders worker's pool (default: threads, as docker-compose runs it)",
     )
     parser.add_argument("--bulk-concurrency", type=int, default=1, help="the bulk worker's processes")
     parser.add_argument("--catalogue-wait", type=float, default=120, help="longest wait for the sync")

@@ -40,7 +40,10 @@ def sync_schedules(integration: Integration) -> list[PeriodicTask]:
     }  # fmt: skip
     if hasattr(integration, "agent"):
         # Every minute: the agent's heartbeat, so "agent offline" shows before an order waits for it.
-        wanted[task_name(pk, "agent-heartbeat")] = (CHECK_AGENT_TASK, {"integration_id": pk}, "orders", 60)
+        # On the bulk queue: it is a full identity call that waits for the agent's company thread,
+        # and on the orders queue it took half the worker's time with 200 merchants (bench.fleet);
+        # an order that meets an unreachable agent marks it offline by itself anyway.
+        wanted[task_name(pk, "agent-heartbeat")] = (CHECK_AGENT_TASK, {"integration_id": pk}, "bulk", 60)
     if integration.reconciliation_enabled:
         # Payouts: the watched folder and Klarna's API every 15 minutes, then matching what is open.
         wanted[task_name(pk, "reconciliation")] = (RECONCILIATION_TASK, {"integration_id": pk}, "bulk", 900)

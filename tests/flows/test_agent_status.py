@@ -28,4 +28,4 @@ def test_heartbeat_records_the_agent_and_an_unreachable_agent_is_marked_offline(
 
 def test_each_integration_with_an_agent_gets_a_heartbeat_schedule(integration):
     task = PeriodicTask.objects.get(name=f"flow:{integration.pk}:agent-heartbeat")
-    assert (task.task, task.interval.every, task.queue) == ("flows.tasks.check_agent", 60, "orders")
+    assert (task.task, task.interval.every, task.queue) == ("flows.tasks.check_agent", 60, "bulk")
