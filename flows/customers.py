@@ -171,7 +171,7 @@ def choose(
             f"the order's organisation number {buyer.org} fails its check digit; choose the customer",
             problem="check_digit",
             value=str(buyer.org),
-            candidates=_candidates(visma, buyer.org, []),
+            candidates=[_candidate(c, BY_ORG_NUMBER) for c in _by_org_number(visma, buyer.org)],
         )
 
     candidates: list[Candidate] = []
@@ -251,10 +251,6 @@ def _by_org_number(visma: VismaClient, org: OrgId) -> list[P.Customer]:
             if org_id(customer.org_number) == org:
                 found.setdefault(customer.number, customer)
     return list(found.values())
-
-
-def _candidates(visma: VismaClient, org: OrgId, extra: list[Candidate]) -> list[Candidate]:
-    return extra + [_candidate(c, BY_ORG_NUMBER) for c in _by_org_number(visma, org)]
 
 
 def _candidate(customer: P.Customer, found_by: str, refused: str = "") -> Candidate:

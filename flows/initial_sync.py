@@ -303,8 +303,11 @@ def apply_chunk(sync: InitialSync, *, seconds: float = CHUNK_SECONDS) -> bool:
     run = engine.start_run(integration, direction.flow, SyncRun.Trigger.MANUAL)
     arrived = resume_in_flight(sync, direction, run) if sync.in_flight else set()
     plan = sync.entries.order_by("article")
-    while True:
-        rows = list(plan.filter(article__gt=sync.checkpoint)[:BATCH])
+    more = True
+    while more:
+        # One row past the batch says whether another batch follows.
+        rows = list(plan.filter(article__gt=sync.checkpoint)[: BATCH + 1])
+        more, rows = len(rows) > BATCH, rows[:BATCH]
         if not rows:
             break
         changes = {
@@ -316,8 +319,7 @@ def apply_chunk(sync: InitialSync, *, seconds: float = CHUNK_SECONDS) -> bool:
         problems = direction.write([changes[r.article] for r in write]) if write else []
         failed = {p.source for p in problems}
         refused = [
-            Problem(r.article, r.message, reason=r.reason, status=SyncItem.Status.PARKED,
-                    payload={"article": r.article})
+            Problem(r.article, r.message, reason=r.reason, status=SyncItem.Status.PARKED)
             for r in rows
             if r.action == InitialSyncEntry.Action.REFUSE
         ]  # fmt: skip
@@ -331,12 +333,9 @@ def apply_chunk(sync: InitialSync, *, seconds: float = CHUNK_SECONDS) -> bool:
             sync.checkpoint, sync.in_flight = rows[-1].article, []
             sync.done += len(rows)
             sync.save(update_fields=["checkpoint", "done", "in_flight", "updated_at"])
-        more = plan.filter(article__gt=sync.checkpoint).exists()
         if more and time.monotonic() - started > seconds:
             engine.finish_run(run)
             return True
-        if not more:
-            break
     sync.status, sync.finished_at = InitialSync.Status.DONE, timezone.now()
     sync.save(update_fields=["status", "finished_at", "updated_at"])
     engine.finish_run(run)

@@ -157,11 +157,9 @@ class ShopOrdersToVisma(ItemFlow):
         if shop is None:  # as the look-up of pk=None did
             raise JetshopShop.DoesNotExist("the order's item names no shop")
         order = self.current_order(item, shop)
-        kind = self.integration.document_type
-        visma = self.connections.visma
 
         # 1. Already in Visma? A crash after the write, a re-created item, an order typed in by hand.
-        existing = [d for d in visma.find_documents(item.reference) if d.kind == kind and not d.cancelled]
+        existing = self.in_visma(item.reference)
         if existing:
             step = (JourneyStep.Step.IN_VISMA, {**self.summary(existing[0]), "found_by_reference": True})
             return self.move_on(order, shop, existing[0], [step])
@@ -224,9 +222,15 @@ class ShopOrdersToVisma(ItemFlow):
         steps.append((JourneyStep.Step.IN_VISMA, self.summary(document)))
         return self.move_on(order, shop, document, steps)
 
-    def written_anyway(self, item: SyncItem, exc: P.ProtocolError) -> P.Document:
+    def in_visma(self, reference: str) -> list[P.Document]:
+        """Our documents of the integration's kind with this reference, not cancelled."""
         kind = self.integration.document_type
-        found = [d for d in self.connections.visma.find_documents(item.reference) if d.kind == kind]
+        return [
+            d for d in self.connections.visma.find_documents(reference) if d.kind == kind and not d.cancelled
+        ]
+
+    def written_anyway(self, item: SyncItem, exc: P.ProtocolError) -> P.Document:
+        found = self.in_visma(item.reference)
         if not found:
             raise TransientError(f"the Visma agent's answer could not be read ({exc}); nothing was written")
         return dataclasses.replace(found[0], warnings=[*found[0].warnings, f"answer unreadable: {exc}"])

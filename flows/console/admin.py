@@ -341,7 +341,7 @@ class VismaAgentAdmin(AuditedModelAdmin):
     search_fields = ["integration__customer__name", "company_name"]
     list_select_related = ["integration__customer"]
 
-    @admin.display(description=_("connection"))
+    @admin.display(description=_("status"))
     def connection(self, obj: VismaAgent) -> StrOrPromise:
         if obj.mode == VismaAgent.Mode.DIRECT:
             return agent_state_html(obj) if obj.offline_since else (obj.agent_url or "—")

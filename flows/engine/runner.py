@@ -133,27 +133,24 @@ class Line:
             self.orders.add(_order_key(item_id, reference))
 
 
+# A queued item as the line sees it: id, its shop order's reference, its shop.
+Queued = tuple[int, str, int | None]
+
+
 def _order_key(item_id: int, reference: str) -> str:
     # Items without a reference (documents that did not come from the shop) hold only themselves.
     return reference or f"#{item_id}"
 
 
 def process_in_order(
-    item_ids: list[int], lock: engine.FlowLock | None = None, handler: ItemFlow | None = None
+    queued: list[Queued], lock: engine.FlowLock | None = None, handler: ItemFlow | None = None
 ) -> Counter:
     """Process items oldest first; one that must wait holds back only what it must (see ``Line``).
     ``handler``: the run's flow object, so what it looks up once (mappings, channels) serves the
     whole run."""
     outcomes: Counter = Counter()
     line = Line()
-    keys = dict(
-        (pk, (ref, shop))
-        for pk, ref, shop in SyncItem.objects.filter(pk__in=item_ids).values_list(
-            "id", "reference", "shop_id"
-        )
-    )
-    for item_id in item_ids:
-        reference, shop_id = keys.get(item_id, ("", None))
+    for item_id, reference, shop_id in queued:
         if line.blocks(item_id, reference, shop_id):
             if line.stopped:
                 break
@@ -171,7 +168,7 @@ def process_in_order(
     return outcomes
 
 
-def ready_in_order(integration_id: int, flow: str, limit: int = INLINE_BATCH) -> list[int]:
+def ready_in_order(integration_id: int, flow: str, limit: int = INLINE_BATCH) -> list[Queued]:
     """The queue's head, oldest first, less what waits and what must wait behind it (``Line``)."""
     now = timezone.now()
     queued = (
@@ -180,7 +177,7 @@ def ready_in_order(integration_id: int, flow: str, limit: int = INLINE_BATCH) ->
         .values_list("id", "not_before", "reason", "reference", "shop_id")[:limit]
     )
     line = Line()
-    ready = []
+    ready: list[Queued] = []
     for item_id, not_before, reason, reference, shop_id in queued:
         if line.blocks(item_id, reference, shop_id):
             if line.stopped:
@@ -189,7 +186,7 @@ def ready_in_order(integration_id: int, flow: str, limit: int = INLINE_BATCH) ->
         if not_before and not_before > now:
             line.hold(SCOPE_OF_REASON.get(reason, HOLDS_ORDER), item_id, reference, shop_id)
             continue
-        ready.append(item_id)
+        ready.append((item_id, reference, shop_id))
     return ready
 
 

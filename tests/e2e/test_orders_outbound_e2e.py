@@ -9,7 +9,6 @@ middle of a batch, the agent's line cut.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -23,7 +22,13 @@ from django.db import connection
 from flows.demo.setup import ChannelSpec, ShopSpec, configure
 from flows.models import SyncItem, VismaAgent
 from flows.modes import Flow
-from tests.connectors.visma.outbound import Relay, gateway_client, wait_connected, wait_for_port
+from tests.connectors.visma.outbound import (
+    GatewayServer,
+    Relay,
+    gateway_client,
+    wait_connected,
+    wait_for_port,
+)
 from tests.e2e.conftest import Beat
 from tests.e2e.test_orders_e2e import assert_exactly_once_and_to_the_ore, finished, place_orders
 from tests.factories import CustomerFactory
@@ -33,7 +38,7 @@ pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 ORDERS, STATUS = Flow.SHOP_ORDERS_TO_VISMA, Flow.VISMA_ORDER_STATUS_TO_SHOP
 
 
-class DjangoGateway:
+class DjangoGateway(GatewayServer):
     """``manage.py agent_gateway`` on the test database (it reads the agents' secrets there)."""
 
     def __init__(self, port: int | None = None) -> None:
@@ -55,16 +60,6 @@ class DjangoGateway:
         )  # fmt: skip
         wait_for_port(self.port, self.process, self.log)
         return self
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
 
 
 class OutboundAgent:

@@ -27,7 +27,23 @@ def redis_url() -> str:
     return url
 
 
-class GatewayProcess:
+class GatewayServer:
+    """A gateway process the tests start, kill (no goodbye) and stop."""
+
+    process: subprocess.Popen | None = None
+
+    def kill(self) -> None:
+        assert self.process is not None
+        self.process.send_signal(signal.SIGKILL)
+        self.process.wait(10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+
+class GatewayProcess(GatewayServer):
     """``python -m connectors.visma.gateway`` (the same server ``manage.py agent_gateway`` runs)."""
 
     def __init__(
@@ -54,16 +70,6 @@ class GatewayProcess:
             )  # fmt: skip
         wait_for_port(self.port, self.process, self.log)
         return self
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(10)
 
     def log_text(self) -> str:
         return self.log.read_text(encoding="utf-8", errors="replace")
