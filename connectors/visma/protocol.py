@@ -14,6 +14,7 @@ import types
 import typing
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
+from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 API_VERSION = "v1"
@@ -47,13 +48,16 @@ def parse_decimal(value: Any, name: str = "value") -> Decimal:
     return number
 
 
-def _encode(value: Any) -> Any:
+def encode(value: Any) -> Any:
+    """Records (nested in dicts and lists too) and Decimals as JSON-ready data."""
     if isinstance(value, Record):
         return value.to_dict()
     if isinstance(value, Decimal):
         return format(value, "f")  # never exponent notation ("1E+3"): the wire pattern has none
     if isinstance(value, list | tuple):
-        return [_encode(item) for item in value]
+        return [encode(item) for item in value]
+    if isinstance(value, dict):
+        return {key: encode(item) for key, item in value.items()}
     return value
 
 
@@ -84,6 +88,47 @@ def _decode(tp: Any, value: Any, name: str) -> Any:
     return value
 
 
+# Every decimal on the wire, as the JSON schema states it (input fields narrow it: ``bounds.py``).
+DECIMAL_SCHEMA = {"type": "string", "pattern": r"^-?[0-9]{1,9}(\.[0-9]{1,6})?$", "example": "199.00"}
+FieldSchema = Callable[[type["Record"], str], dict[str, Any]]
+
+
+def _schema(tp: Any, found: set[type[Record]]) -> dict[str, Any]:
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        return {**_schema(inner, found), "nullable": True}
+    if origin is list:
+        return {"type": "array", "items": _schema(typing.get_args(tp)[0], found)}
+    if tp is Decimal:
+        return dict(DECIMAL_SCHEMA)
+    if isinstance(tp, type) and issubclass(tp, Record):
+        found.add(tp)
+        return {"$ref": f"#/components/schemas/{tp.__name__}"}
+    return {"type": {str: "string", int: "integer", bool: "boolean"}[tp]}
+
+
+def json_schema(cls: type[Record], field_schema: FieldSchema, found: set[type[Record]]) -> dict[str, Any]:
+    """The JSON schema (OpenAPI 3.0) of what ``encode`` writes and ``from_dict`` reads for ``cls``.
+
+    ``field_schema(cls, name)`` adds keywords per field (the bounds); records ``cls`` refers to are
+    added to ``found``.
+    """
+    hints = _hints(cls)
+    properties, required = {}, []
+    for f in _fields(cls):
+        prop = _schema(hints[f.name], found) | field_schema(cls, f.name)
+        if f.name in cls.choices:
+            prop["enum"] = list(cls.choices[f.name])
+        properties[f.name] = prop
+        if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            required.append(f.name)
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
+
+
 @functools.cache
 def _hints(cls: type) -> dict[str, Any]:
     # Resolving string annotations is slow; bulk reads decode 100,000 records, so do it once.
@@ -102,7 +147,7 @@ class Record:
     choices: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: _encode(getattr(self, f.name)) for f in _fields(type(self))}
+        return {f.name: encode(getattr(self, f.name)) for f in _fields(type(self))}
 
     @classmethod
     def from_dict(cls: type[R], data: Any) -> R:
