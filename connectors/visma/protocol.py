@@ -9,12 +9,11 @@ older client keeps working against a newer agent.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
-from collections.abc import Callable
 from typing import Any, ClassVar, TypeVar
 
 API_VERSION = "v1"
@@ -129,15 +128,21 @@ def json_schema(cls: type[Record], field_schema: FieldSchema, found: set[type[Re
     return schema
 
 
-@functools.cache
+# Resolving string annotations is slow; bulk reads decode 100,000 records, so do it once per class.
+_HINTS: dict[type, dict[str, Any]] = {}
+_FIELDS: dict[type, tuple[dataclasses.Field[Any], ...]] = {}
+
+
 def _hints(cls: type) -> dict[str, Any]:
-    # Resolving string annotations is slow; bulk reads decode 100,000 records, so do it once.
-    return typing.get_type_hints(cls)
+    if cls not in _HINTS:
+        _HINTS[cls] = typing.get_type_hints(cls)
+    return _HINTS[cls]
 
 
-@functools.cache
-def _fields(cls: type) -> tuple[dataclasses.Field, ...]:
-    return dataclasses.fields(cls)
+def _fields(cls: type) -> tuple[dataclasses.Field[Any], ...]:
+    if cls not in _FIELDS:
+        _FIELDS[cls] = dataclasses.fields(cls)
+    return _FIELDS[cls]
 
 
 class Record:

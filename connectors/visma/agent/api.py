@@ -161,7 +161,11 @@ class Api:
         "Find customers by number, e-mail or organisation number",
         answer=P.Customer,
         many=True,
-        params=(text("number", "customer number"), text("email", "e-mail"), text("org_number", "organisation number")),
+        params=(
+            text("number", "customer number"),
+            text("email", "e-mail"),
+            text("org_number", "organisation number"),
+        ),
     )
     def find_customers(self, request: Request) -> dict[str, Any]:
         number, email, org = (request.args[k] or "" for k in ("number", "email", "org_number"))

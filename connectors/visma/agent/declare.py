@@ -85,7 +85,10 @@ def decimal(name: str, description: str, bound: bounds.Number, *, default: str) 
 def flag(name: str, description: str) -> Param:
     """``true`` or ``false``; anything else reads as false."""
     return Param(
-        name, description, schema={"type": "string", "enum": ["true", "false"]}, read=lambda n, raw: raw == "true"
+        name,
+        description,
+        schema={"type": "string", "enum": ["true", "false"]},
+        read=lambda n, raw: raw == "true",
     )
 
 

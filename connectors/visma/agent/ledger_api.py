@@ -18,6 +18,7 @@ class LedgerApi:
     def desk(self) -> LedgerDesk:
         # Built per call: the company (and the agent's state) opens lazily on the worker thread.
         service = self.api.service
+        assert service.state is not None  # opened with the company, before any request runs
         return LedgerDesk(service.backend, service.state, service.config.ledger_writes)
 
     @route(

@@ -58,7 +58,10 @@ def operation(route: Route) -> dict[str, Any]:
     if route.params:
         op["parameters"] = [param.openapi() for param in route.params]
     if route.body is not None:
-        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": route.body.__name__}}}
+        op["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": route.body.__name__}},
+        }
     op["responses"] = {str(route.status): _answer(route)} | ({} if route.public else ERRORS)
     op["security"] = [] if route.public else [{"agentKey": []}]
     return op

@@ -122,7 +122,9 @@ class Router:
 
     def dispatch(self, request: Request) -> Response:
         declared_route, request.params = self.match(request.method, request.path)
-        request.args = declared_route.read({"path": request.params, "query": request.query, "header": request.headers})
+        request.args = declared_route.read(
+            {"path": request.params, "query": request.query, "header": request.headers}
+        )
         if declared_route.body is not None:
             request.record = declared_route.body.from_dict(request.json())
         answer = declared_route.handler(request)

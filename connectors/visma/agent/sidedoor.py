@@ -20,8 +20,8 @@ API, so it exercises the same rules as a real user's action in the program would
 
 from __future__ import annotations
 
-from decimal import Decimal
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 from connectors.visma import protocol as P
@@ -29,8 +29,8 @@ from connectors.visma.agent import fields as F
 from connectors.visma.agent.api import Api, body_dict
 from connectors.visma.agent.backends.simulated import SimulatedBackend
 from connectors.visma.agent.backends.simulated.faults import Fault
-from connectors.visma.agent.mapping import to_adk, to_date_long
 from connectors.visma.agent.declare import route
+from connectors.visma.agent.mapping import to_adk, to_date_long
 from connectors.visma.agent.server import HttpError, Request, Response
 
 H = "ADK_OOI_HEAD_"
