@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 from connectors.visma import bounds
 from connectors.visma import protocol as P
 from connectors.visma.agent.declare import IDEMPOTENCY_KEY, cursor, decimal, flag, limit, path, route, text
-from connectors.visma.agent.openapi import openapi_document
 from connectors.visma.agent.server import HttpError, Request, Response
 from connectors.visma.agent.service import AgentService
 from connectors.visma.agent.worker import CompanyWorker
@@ -53,10 +52,6 @@ class Api:
     def health(self, request: Request) -> P.Health:
         # Liveness only: unauthenticated, so it must not reveal anything about the company.
         return P.Health()
-
-    @route("GET", "/v1/openapi.json", "This document", answer_text="OpenAPI 3 document")
-    def openapi(self, request: Request) -> dict[str, Any]:
-        return openapi_document()
 
     @route("GET", "/v1/identity", "Agent and company identity, queue depth, last write", answer=P.Identity)
     def identity(self, request: Request) -> P.Identity:

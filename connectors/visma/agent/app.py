@@ -73,6 +73,7 @@ def build_agent(config: AgentConfig, backend: CompanyBackend | None = None) -> A
     router = Router()
     router.include(api)
     router.include(LedgerApi(api))  # reconciliation: invoices, payments, vouchers
+    router.describe("/v1/openapi.json")
     if config.sidedoor:
         from connectors.visma.agent.backends.simulated import SimulatedBackend
         from connectors.visma.agent.sidedoor import SideDoor

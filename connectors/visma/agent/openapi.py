@@ -1,4 +1,5 @@
-"""The OpenAPI 3 document of ``/v1``, built (with apispec) from the routes the agent serves.
+"""The OpenAPI 3 document of ``/v1``, built (with apispec) from the routes the agent serves
+(``Router.describe`` serves it at ``/v1/openapi.json``).
 
 Paths, parameters and their bounds come from the routes' declarations (``declare.py``); the records'
 schemas from the wire codec itself (``protocol.json_schema``) with the input bounds of ``bounds.py``.
@@ -6,7 +7,6 @@ schemas from the wire codec itself (``protocol.json_schema``) with the input bou
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from typing import Any
 
@@ -15,7 +15,7 @@ from apispec import APISpec
 from connectors.visma import bounds
 from connectors.visma import protocol as P
 from connectors.visma.agent import VERSION
-from connectors.visma.agent.declare import Route, declared
+from connectors.visma.agent.declare import Route
 
 AUTH_TEXT = (
     "Every call except /v1/health is signed: X-Agent-Key (key id), X-Agent-Timestamp (Unix seconds) and "
@@ -97,12 +97,3 @@ def document(routes: Iterable[Route]) -> dict[str, Any]:
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
-
-
-@functools.cache
-def openapi_document() -> dict[str, Any]:
-    """The document of the ``/v1`` API as every agent serves it (the side door is never in it)."""
-    from connectors.visma.agent.api import Api  # which serves this document
-    from connectors.visma.agent.ledger_api import LedgerApi
-
-    return document([*declared(Api), *declared(LedgerApi)])

@@ -8,6 +8,7 @@ the company is busy, locked, unavailable or the queue is full (transient).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
@@ -17,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qs, quote
 
 from connectors.visma import protocol as P
+from connectors.visma.agent import openapi
 from connectors.visma.agent.auth import Authenticator, Unauthorized
 from connectors.visma.agent.declare import Route, declared
 from connectors.visma.agent.errors import AdkError, CompanyUnavailable, Conflict, adke_name
@@ -95,6 +97,16 @@ class Router:
     def add(self, method: str, pattern: str, handler: Handler, summary: str = "", **declaration: Any) -> None:
         """Serve one route; ``declaration`` as for ``declare.route``."""
         self.serve(Route(method, pattern, summary, handler, **declaration))
+
+    def describe(self, path: str) -> None:
+        """Serve, at ``path``, the OpenAPI document of every documented route (this one included)."""
+        self.add(
+            "GET", path, lambda request: self.document, "This document", answer_text="OpenAPI 3 document"
+        )
+
+    @functools.cached_property
+    def document(self) -> dict[str, Any]:
+        return openapi.document(route for _, route in self.routes)  # built once all routes are in
 
     def serve(self, declared_route: Route) -> None:
         regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", declared_route.path)

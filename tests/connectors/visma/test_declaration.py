@@ -10,7 +10,6 @@ from typing import Any
 import requests
 
 from connectors.visma import protocol as P
-from connectors.visma.agent.openapi import openapi_document
 from connectors.visma.client import HmacAuth
 from tests.connectors.visma.processes import KEY_ID, SECRET
 
@@ -34,9 +33,9 @@ def served_routes(company: str, options: dict[str, Any]) -> list[dict[str, Any]]
         agent.stop()
 
 
-def test_every_route_served_is_in_the_document_with_its_parameters_and_nothing_else(in_fresh_process):
+def test_every_route_served_is_in_the_document_with_its_parameters_and_nothing_else(in_fresh_process, client):
     routes = in_fresh_process(served_routes)
-    document = openapi_document()
+    document = client.openapi()
     documented = {
         (method, path): operation.get("parameters", [])
         for path, operations in document["paths"].items()
@@ -55,9 +54,9 @@ def _get(agent: Any, path: str, params: dict[str, str]) -> requests.Response:
     return requests.get(agent.base_url + path, params=params, auth=HmacAuth(KEY_ID, SECRET), timeout=30)
 
 
-def test_integer_parameters_are_bounded_as_the_document_states(agent):
+def test_integer_parameters_are_bounded_as_the_document_states(agent, client):
     checked = []
-    for path, operations in openapi_document()["paths"].items():
+    for path, operations in client.openapi()["paths"].items():
         operation = operations.get("get", {})
         parameters = operation.get("parameters", [])
         if "{" in path:
