@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 from connectors.visma import bounds
 from connectors.visma import protocol as P
-from connectors.visma.agent.declare import IDEMPOTENCY_KEY, cursor, decimal, flag, limit, path, route, text
+from connectors.visma.agent.declare import creates_once, cursor, decimal, flag, limit, path, route, text
 from connectors.visma.agent.server import HttpError, Request, Response
 from connectors.visma.agent.service import AgentService
 from connectors.visma.agent.worker import CompanyWorker
@@ -187,15 +187,11 @@ class Api:
 
     # --- documents --------------------------------------------------------------------------------
 
-    @route(
-        "POST",
+    @creates_once(
         "/v1/documents",
         "Create an order or invoice exactly once per Idempotency-Key (200 on a repeat)",
-        params=(IDEMPOTENCY_KEY,),
-        body=P.DocumentInput,
-        answer=P.Document,
-        status=201,
-        answer_text="Created",
+        P.DocumentInput,
+        P.Document,
     )
     def create_document(self, request: Request) -> Response:
         key, data = request.args[IDEMPOTENCY_HEADER], request.record

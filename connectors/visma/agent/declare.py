@@ -108,8 +108,8 @@ IDEMPOTENCY_KEY = Param(
 )
 
 
-def limit(default: int) -> Param:
-    return integer("limit", "page size", default=default, low=1)
+def limit(default: int, high: int = MAX_PAGE) -> Param:
+    return integer("limit", "page size", default=default, low=1, high=high)
 
 
 def cursor(description: str) -> Param:
@@ -156,6 +156,22 @@ def route(
         return handler
 
     return mark
+
+
+def creates_once(
+    path: str, summary: str, body: type[P.Record], answer: type[P.Record]
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """A POST that writes once per Idempotency-Key: 201, or 200 with the first answer on a repeat."""
+    return route(
+        "POST",
+        path,
+        summary,
+        params=(IDEMPOTENCY_KEY,),
+        body=body,
+        answer=answer,
+        status=201,
+        answer_text="Created",
+    )
 
 
 def declared(handlers: object) -> list[Route]:

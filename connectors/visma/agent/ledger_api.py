@@ -5,7 +5,7 @@ from __future__ import annotations
 from connectors.visma import ledger as L
 from connectors.visma import protocol as P
 from connectors.visma.agent.api import Api, request_hash
-from connectors.visma.agent.declare import IDEMPOTENCY_KEY, cursor, integer, route
+from connectors.visma.agent.declare import creates_once, cursor, limit, route
 from connectors.visma.agent.ledger import LedgerDesk
 from connectors.visma.agent.server import Request, Response
 from connectors.visma.signing import IDEMPOTENCY_HEADER
@@ -51,21 +51,17 @@ class LedgerApi:
         "/v1/ledger/open-invoices",
         "Open invoices (credit invoices too) in number order, heads only, paged",
         answer=L.InvoicePage,
-        params=(cursor("next_after"), integer("limit", "page size", default=2000, low=1, high=L.MAX_PAGE)),
+        params=(cursor("next_after"), limit(2000, L.MAX_PAGE)),
     )
     def open_invoices(self, request: Request) -> L.InvoicePage:
         after, page_size = request.args["after"], request.args["limit"]
         return self.api.run(lambda: self.desk().open_invoices(after, page_size))
 
-    @route(
-        "POST",
+    @creates_once(
         "/v1/ledger/customer-payments",
         "Register a customer payment on an invoice, once per Idempotency-Key",
-        params=(IDEMPOTENCY_KEY,),
-        body=L.PaymentInput,
-        answer=L.Payment,
-        status=201,
-        answer_text="Created",
+        L.PaymentInput,
+        L.Payment,
     )
     def add_payment(self, request: Request) -> Response:
         key, data = request.args[IDEMPOTENCY_HEADER], request.record
@@ -74,15 +70,8 @@ class LedgerApi:
         )
         return Response(201 if created else 200, payment)
 
-    @route(
-        "POST",
-        "/v1/ledger/vouchers",
-        "Add a balanced voucher, once per Idempotency-Key",
-        params=(IDEMPOTENCY_KEY,),
-        body=L.VoucherInput,
-        answer=L.Voucher,
-        status=201,
-        answer_text="Created",
+    @creates_once(
+        "/v1/ledger/vouchers", "Add a balanced voucher, once per Idempotency-Key", L.VoucherInput, L.Voucher
     )
     def add_voucher(self, request: Request) -> Response:
         key, data = request.args[IDEMPOTENCY_HEADER], request.record

@@ -116,10 +116,6 @@ class Router:
     def public(self) -> set[str]:
         return {r.path for _, r in self.routes if r.public}
 
-    @property
-    def documented(self) -> list[Route]:
-        return [r for _, r in self.routes if r.documented]
-
     def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         allowed = False
         for regex, declared_route in self.routes:
