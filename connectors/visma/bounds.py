@@ -264,14 +264,14 @@ def _fields(record: P.Record, prefix: str = "") -> Iterator[Problem]:
     for name, bound in FIELDS.get(type(record), {}).items():
         value = getattr(record, name)
         if value is not None:
-            yield from bound.problems(prefix + name, value)  # type: ignore[arg-type]
+            yield from bound.problems(prefix + name, value)
     for name, (low, high, item) in LISTS.get(type(record), {}).items():
         values = getattr(record, name)
         if not low <= len(values) <= high:
             yield Problem(prefix + name, f"from {low} to {high} items, not {len(values)}")
         elif item is not None:
             for i, value in enumerate(values):
-                yield from item.problems(f"{prefix}{name}[{i}]", value)  # type: ignore[arg-type]
+                yield from item.problems(f"{prefix}{name}[{i}]", value)
 
 
 # --- records ----------------------------------------------------------------------------------------

@@ -42,10 +42,10 @@ class LedgerClient:
                     found[invoice.number] = invoice
             refs -= {i.reference for i in found.values()}
             nums -= set(found)
-        refs, nums = sorted(refs), sorted(nums)
+        ref_list, num_list = sorted(refs), sorted(nums)
         step = L.MAX_LOOKUP
-        for i in range(0, max(len(refs), len(nums), 1), step):
-            lookup = L.InvoiceLookup(references=refs[i : i + step], numbers=nums[i : i + step])
+        for i in range(0, max(len(ref_list), len(num_list), 1), step):
+            lookup = L.InvoiceLookup(references=ref_list[i : i + step], numbers=num_list[i : i + step])
             if not lookup.references and not lookup.numbers:
                 break
             data = self.visma._call("POST", "/v1/ledger/invoice-lookup", body=lookup.to_dict())

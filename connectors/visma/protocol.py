@@ -2,19 +2,21 @@
 
 Money and quantities are ``Decimal`` in Python and strings on the wire, so no amount ever passes
 through a binary float between the shop and the agent; the agent converts to doubles only at the
-ADK boundary, rounded to the field's decimals. Unknown keys are ignored by ``from_dict`` so that an
-older client keeps working against a newer agent.
+ADK boundary, rounded to the field's decimals. Records are written and read by the shared codec
+(``connectors/codec.py``) under the wire's rules (``WIRE``); unknown keys are ignored by ``from_dict``
+so that an older client keeps working against a newer agent.
 """
 
 from __future__ import annotations
 
-import dataclasses
-import functools
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar, TypeVar
+
+from connectors import codec
 
 API_VERSION = "v1"
 DOCUMENT_KINDS = ("order", "invoice")
@@ -47,78 +49,69 @@ def parse_decimal(value: Any, name: str = "value") -> Decimal:
     return number
 
 
-def _encode(value: Any) -> Any:
-    if isinstance(value, Record):
-        return value.to_dict()
-    if isinstance(value, Decimal):
-        return format(value, "f")  # never exponent notation ("1E+3"): the wire pattern has none
-    if isinstance(value, list | tuple):
-        return [_encode(item) for item in value]
-    return value
+def encode(value: Any) -> Any:
+    """Records (nested in dicts and lists too) and Decimals as JSON-ready data."""
+    return codec.dump(value)
 
 
-def _decode(tp: Any, value: Any, name: str) -> Any:
+# Every decimal on the wire, as the JSON schema states it (input fields narrow it: ``bounds.py``).
+DECIMAL_SCHEMA = {"type": "string", "pattern": r"^-?[0-9]{1,9}(\.[0-9]{1,6})?$", "example": "199.00"}
+FieldSchema = Callable[[type["Record"], str], dict[str, Any]]
+
+
+def _schema(tp: Any, found: set[type[Record]]) -> dict[str, Any]:
     origin = typing.get_origin(tp)
     if origin in (typing.Union, types.UnionType):
-        if value is None:
-            return None
-        (inner,) = [arg for arg in typing.get_args(tp) if arg is not type(None)]
-        return _decode(inner, value, name)
+        (inner,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        return {**_schema(inner, found), "nullable": True}
     if origin is list:
-        if not isinstance(value, list):
-            raise ProtocolError(f"{name}: expected a list")
-        (inner,) = typing.get_args(tp)
-        return [_decode(inner, item, f"{name}[{i}]") for i, item in enumerate(value)]
+        return {"type": "array", "items": _schema(typing.get_args(tp)[0], found)}
     if tp is Decimal:
-        return parse_decimal(value, name)
+        return dict(DECIMAL_SCHEMA)
     if isinstance(tp, type) and issubclass(tp, Record):
-        if not isinstance(value, dict):
-            raise ProtocolError(f"{name}: expected an object")
-        return tp.from_dict(value)
-    if tp is bool and not isinstance(value, bool):
-        raise ProtocolError(f"{name}: expected a boolean")
-    if tp is int and (isinstance(value, bool) or not isinstance(value, int)):
-        raise ProtocolError(f"{name}: expected an integer")
-    if tp is str and not isinstance(value, str):
-        raise ProtocolError(f"{name}: expected a string")
-    return value
+        found.add(tp)
+        return {"$ref": f"#/components/schemas/{tp.__name__}"}
+    return {"type": {str: "string", int: "integer", bool: "boolean"}[tp]}
 
 
-@functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    # Resolving string annotations is slow; bulk reads decode 100,000 records, so do it once.
-    return typing.get_type_hints(cls)
+def json_schema(cls: type[Record], field_schema: FieldSchema, found: set[type[Record]]) -> dict[str, Any]:
+    """The JSON schema (OpenAPI 3.0) of what ``encode`` writes and ``from_dict`` reads for ``cls``.
+
+    ``field_schema(cls, name)`` adds keywords per field (the bounds); records ``cls`` refers to are
+    added to ``found``.
+    """
+    hints = codec.hints(cls)
+    properties, required = {}, []
+    for f in codec.fields(cls):
+        prop = _schema(hints[f.name], found) | field_schema(cls, f.name)
+        if f.name in cls.choices:
+            prop["enum"] = list(cls.choices[f.name])
+        properties[f.name] = prop
+        if codec.required(f):
+            required.append(f.name)
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = required
+    return schema
 
 
-@functools.cache
-def _fields(cls: type) -> tuple[dataclasses.Field, ...]:
-    return dataclasses.fields(cls)
+# The wire refuses what does not fit a record: 400 naming the field, never retried.
+WIRE = codec.Rules(error=ProtocolError, decimal=parse_decimal, check_types=True)
 
 
 class Record:
-    """Mixin for the dataclasses below: generic, type-hint driven (de)serialisation."""
+    """Mixin for the dataclasses below: the shared codec under the wire's rules."""
 
     # Fields that must be one of a fixed set of strings (checked in from_dict).
     choices: ClassVar[dict[str, tuple[str, ...]]] = {}
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: _encode(getattr(self, f.name)) for f in _fields(type(self))}
+        data: dict[str, Any] = codec.dump(self)
+        return data
 
     @classmethod
     def from_dict(cls: type[R], data: Any) -> R:
-        if not isinstance(data, dict):
-            raise ProtocolError(f"{cls.__name__}: expected an object")
-        hints = _hints(cls)
-        kwargs = {}
-        for f in _fields(cls):
-            if f.name in data:
-                kwargs[f.name] = _decode(hints[f.name], data[f.name], f.name)
-            elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-                raise ProtocolError(f"{cls.__name__}: missing {f.name}")
-        for name, allowed in cls.choices.items():
-            if name in kwargs and kwargs[name] is not None and kwargs[name] not in allowed:
-                raise ProtocolError(f"{name}: one of {', '.join(allowed)}")
-        return cls(**kwargs)
+        return codec.load(cls, data, WIRE)
 
 
 # --- identity -----------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The ``/v1`` endpoints. Each handler parses, hands the work to the company thread, and answers."""
+"""The ``/v1`` endpoints, each declared on its handler (``declare.route``): the handler gets its
+parameters read and bounded, hands the work to the company thread, and answers with a record."""
 
 from __future__ import annotations
 
@@ -11,15 +12,14 @@ from typing import Any, TypeVar
 
 from connectors.visma import bounds
 from connectors.visma import protocol as P
-from connectors.visma.agent.openapi import openapi_document
-from connectors.visma.agent.server import HttpError, Request, Response, Router
+from connectors.visma.agent.declare import creates_once, cursor, decimal, flag, limit, path, route, text
+from connectors.visma.agent.server import HttpError, Request, Response
 from connectors.visma.agent.service import AgentService
 from connectors.visma.agent.worker import CompanyWorker
 from connectors.visma.signing import IDEMPOTENCY_HEADER
 
 T = TypeVar("T")
 log = logging.getLogger("connectors.visma.agent.api")
-MAX_PAGE = 10_000
 
 
 class Api:
@@ -46,169 +46,229 @@ class Api:
                 )
         return self.run(via_backend)
 
-    def register(self, router: Router) -> None:
-        routes: list[tuple[str, str, Callable[[Request], Response]]] = [
-            ("GET", "/v1/health", self.health),
-            ("GET", "/v1/openapi.json", self.openapi),
-            ("GET", "/v1/identity", self.identity),
-            ("GET", "/v1/articles", self.list_articles),
-            ("GET", "/v1/articles/{number}", self.get_article),
-            ("PUT", "/v1/articles/{number}", self.put_article),
-            ("GET", "/v1/stock", self.stock),
-            ("GET", "/v1/price-lists", self.price_lists),
-            ("GET", "/v1/price-lists/{code}/prices", self.prices),
-            ("GET", "/v1/customer-price", self.customer_price),
-            ("GET", "/v1/vat-codes", self.vat_codes),
-            ("GET", "/v1/customers", self.find_customers),
-            ("POST", "/v1/customers", self.create_customer),
-            ("POST", "/v1/documents", self.create_document),
-            ("GET", "/v1/documents", self.find_documents),
-            ("GET", "/v1/documents/{kind}/{number}", self.get_document),
-            ("GET", "/v1/document-status", self.document_status),
-            ("GET", "/v1/document-events", self.document_events),
-            ("GET", "/v1/open-invoices", self.open_invoices),
-        ]
-        for method, path, handler in routes:
-            router.add(method, path, handler)
-
     # --- identity ---------------------------------------------------------------------------------
 
-    def health(self, request: Request) -> Response:
+    @route("GET", "/v1/health", "Liveness (unauthenticated)", answer=P.Health, public=True)
+    def health(self, request: Request) -> P.Health:
         # Liveness only: unauthenticated, so it must not reveal anything about the company.
-        return Response(200, P.Health().to_dict())
+        return P.Health()
 
-    def openapi(self, request: Request) -> Response:
-        return Response(200, openapi_document())
-
-    def identity(self, request: Request) -> Response:
+    @route("GET", "/v1/identity", "Agent and company identity, queue depth, last write", answer=P.Identity)
+    def identity(self, request: Request) -> P.Identity:
         worker = self.worker
-        identity = self.run(lambda: self.service.identity(worker.depth, worker.last_successful_write))
-        return Response(200, identity.to_dict())
+        return self.run(lambda: self.service.identity(worker.depth, worker.last_successful_write))
 
     # --- articles, stock, prices -------------------------------------------------------------------
 
-    def list_articles(self, request: Request) -> Response:
-        cursor, limit = request.arg("cursor"), request.int_arg("limit", 500, low=1, high=MAX_PAGE)
-        page = self.run(lambda: self.service.catalog.articles_changed(cursor, limit))
-        return Response(200, page.to_dict())
+    @route(
+        "GET",
+        "/v1/articles",
+        "Articles changed since a cursor (timestamp order)",
+        answer=P.ArticlePage,
+        params=(text("cursor", "next_cursor of the previous page"), limit(500)),
+    )
+    def list_articles(self, request: Request) -> P.ArticlePage:
+        cursor, page_size = request.args["cursor"], request.args["limit"]
+        return self.run(lambda: self.service.catalog.articles_changed(cursor, page_size))
 
-    def get_article(self, request: Request) -> Response:
-        number = request.params["number"]
+    @route("GET", "/v1/articles/{number}", "One article", answer=P.Article, params=(path("number"),))
+    def get_article(self, request: Request) -> P.Article:
+        number = request.args["number"]
         article = self.run(lambda: self.service.catalog.get_article(number))
         if article is None:
             raise HttpError(404, "not_found", "no such article")
-        return Response(200, article.to_dict())
+        return article
 
-    def put_article(self, request: Request) -> Response:
-        number, data = request.params["number"], P.ArticleInput.from_dict(request.json())
+    @route(
+        "PUT",
+        "/v1/articles/{number}",
+        "Create or update an article",
+        answer=P.Article,
+        params=(path("number", {"type": "string", **bounds.ARTICLE_NUMBER.schema()}),),
+        body=P.ArticleInput,
+    )
+    def put_article(self, request: Request) -> P.Article:
+        number, data = request.args["number"], request.record
         bounds.check_article(number, data)
-        article = self.run(lambda: self.service.catalog.put_article(number, data), write=True)
-        return Response(200, article.to_dict())
+        return self.run(lambda: self.service.catalog.put_article(number, data), write=True)
 
-    def stock(self, request: Request) -> Response:
-        after, limit = request.arg("after"), request.int_arg("limit", 1000, low=1, high=MAX_PAGE)
-        webshop_only = request.arg("webshop_only", "false") == "true"
-        page = self.read(
-            lambda odbc: odbc.stock(after, limit, webshop_only),
-            lambda: self.service.catalog.stock(after, limit, webshop_only),
+    @route(
+        "GET",
+        "/v1/stock",
+        "Stock figures by article number, paged",
+        answer=P.StockPage,
+        params=(
+            text("after", "next_after of the previous page"),
+            limit(1000),
+            flag("webshop_only", "only web-shop articles"),
+        ),
+    )
+    def stock(self, request: Request) -> P.StockPage:
+        after, page_size, webshop_only = (request.args[k] for k in ("after", "limit", "webshop_only"))
+        return self.read(
+            lambda odbc: odbc.stock(after, page_size, webshop_only),
+            lambda: self.service.catalog.stock(after, page_size, webshop_only),
         )
-        return Response(200, page.to_dict())
 
-    def price_lists(self, request: Request) -> Response:
-        lists = self.run(self.service.catalog.price_lists)
-        return Response(200, {"items": [p.to_dict() for p in lists]})
+    @route("GET", "/v1/price-lists", "Price lists", answer=P.PriceList, many=True)
+    def price_lists(self, request: Request) -> dict[str, Any]:
+        return {"items": self.run(self.service.catalog.price_lists)}
 
-    def prices(self, request: Request) -> Response:
-        code, after = request.params["code"], request.arg("after")
-        limit = request.int_arg("limit", 1000, low=1, high=MAX_PAGE)
-        page = self.run(lambda: self.service.catalog.prices(code, after, limit))
-        return Response(200, page.to_dict())
+    @route(
+        "GET",
+        "/v1/price-lists/{code}/prices",
+        "Prices of a list, quantity breaks included",
+        answer=P.PricePage,
+        params=(path("code"), text("after", "next_after"), limit(1000)),
+    )
+    def prices(self, request: Request) -> P.PricePage:
+        code, after, page_size = (request.args[k] for k in ("code", "after", "limit"))
+        return self.run(lambda: self.service.catalog.prices(code, after, page_size))
 
-    def customer_price(self, request: Request) -> Response:
-        customer, article = request.arg("customer") or "", request.arg("article") or ""
-        if not customer or not article:
-            raise P.ProtocolError("customer and article are required")
-        quantity = P.parse_decimal(request.arg("quantity", "1"), "quantity")
-        if problems := list(bounds.QUANTITY.problems("quantity", quantity)):
-            raise bounds.OutOfBounds(problems)
-        price = self.run(lambda: self.service.catalog.customer_price(customer, article, quantity))
-        return Response(200, price.to_dict())
+    @route(
+        "GET",
+        "/v1/customer-price",
+        "Effective price for a customer (AdkGetCustomerPrice)",
+        answer=P.CustomerPrice,
+        params=(
+            text("customer", "customer number", required=True),
+            text("article", "article number", required=True),
+            decimal("quantity", "quantity", bounds.QUANTITY, default="1"),
+        ),
+    )
+    def customer_price(self, request: Request) -> P.CustomerPrice:
+        customer, article, quantity = (request.args[k] for k in ("customer", "article", "quantity"))
+        return self.run(lambda: self.service.catalog.customer_price(customer, article, quantity))
 
-    def vat_codes(self, request: Request) -> Response:
+    @route("GET", "/v1/vat-codes", "VAT codes and their rates in percent", answer=P.VatCode, many=True)
+    def vat_codes(self, request: Request) -> dict[str, Any]:
         rates = self.run(self.service.backend.vat_rates)
         items = [
             P.VatCode(code=code, rate=P.parse_decimal(str(rate), "rate")) for code, rate in rates.items()
         ]
-        return Response(200, {"items": [item.to_dict() for item in sorted(items, key=lambda i: i.code)]})
+        return {"items": sorted(items, key=lambda i: i.code)}
 
     # --- customers --------------------------------------------------------------------------------
 
-    def find_customers(self, request: Request) -> Response:
-        number, email, org = (request.arg(k) or "" for k in ("number", "email", "org_number"))
+    @route(
+        "GET",
+        "/v1/customers",
+        "Find customers by number, e-mail or organisation number",
+        answer=P.Customer,
+        many=True,
+        params=(
+            text("number", "customer number"),
+            text("email", "e-mail"),
+            text("org_number", "organisation number"),
+        ),
+    )
+    def find_customers(self, request: Request) -> dict[str, Any]:
+        number, email, org = (request.args[k] or "" for k in ("number", "email", "org_number"))
         if not (number or email or org):
             raise P.ProtocolError("give number, email or org_number")
         found = self.run(
             lambda: self.service.catalog.find_customers(number=number, email=email, org_number=org)
         )
-        return Response(200, {"items": [c.to_dict() for c in found]})
+        return {"items": found}
 
-    def create_customer(self, request: Request) -> Response:
-        data = P.CustomerInput.from_dict(request.json())
+    @route(
+        "POST",
+        "/v1/customers",
+        "Create a customer",
+        body=P.CustomerInput,
+        answer=P.Customer,
+        status=201,
+        answer_text="Created",
+    )
+    def create_customer(self, request: Request) -> P.Customer:
+        data = request.record
         bounds.check_customer(data)
-        customer = self.run(lambda: self.service.catalog.create_customer(data), write=True)
-        return Response(201, customer.to_dict())
+        return self.run(lambda: self.service.catalog.create_customer(data), write=True)
 
     # --- documents --------------------------------------------------------------------------------
 
+    @creates_once(
+        "/v1/documents",
+        "Create an order or invoice exactly once per Idempotency-Key (200 on a repeat)",
+        P.DocumentInput,
+        P.Document,
+    )
     def create_document(self, request: Request) -> Response:
-        key = request.headers.get(IDEMPOTENCY_HEADER, "").strip()
-        if not key or len(key) > 200 or not (key.isascii() and key.isprintable()):
-            raise P.ProtocolError(f"{IDEMPOTENCY_HEADER}: required, 1-200 printable ASCII characters")
-        data = P.DocumentInput.from_dict(request.json())
+        key, data = request.args[IDEMPOTENCY_HEADER], request.record
         bounds.check_document(data)
-        request_hash = hashlib.sha256(json.dumps(data.to_dict(), sort_keys=True).encode()).hexdigest()
         document, created = self.run(
-            lambda: self.service.documents.create(data, key, request_hash), write=True
+            lambda: self.service.documents.create(data, key, request_hash(data)), write=True
         )
-        return Response(201 if created else 200, document.to_dict())
+        return Response(201 if created else 200, document)
 
-    def find_documents(self, request: Request) -> Response:
-        reference = request.arg("reference") or ""
-        if not reference:
-            raise P.ProtocolError("reference is required")
-        found = self.run(lambda: self.service.documents.by_reference(reference))
-        return Response(200, {"items": [d.to_dict() for d in found]})
+    @route(
+        "GET",
+        "/v1/documents",
+        "Documents by the shop's order reference",
+        answer=P.Document,
+        many=True,
+        params=(text("reference", "ADK_OOI_HEAD_CUSTOMER_ORDER_NUMBER", required=True),),
+    )
+    def find_documents(self, request: Request) -> dict[str, Any]:
+        reference = request.args["reference"]
+        return {"items": self.run(lambda: self.service.documents.by_reference(reference))}
 
-    def document_status(self, request: Request) -> Response:
-        reference = request.arg("reference") or ""
-        if not reference:
-            raise P.ProtocolError("reference is required")
-        found = self.read(
+    @route(
+        "GET",
+        "/v1/document-status",
+        "Head-only status of the documents with the shop's reference (ODBC when enabled)",
+        answer=P.DocumentStatusList,
+        params=(text("reference", "ADK_OOI_HEAD_CUSTOMER_ORDER_NUMBER", required=True),),
+    )
+    def document_status(self, request: Request) -> P.DocumentStatusList:
+        reference = request.args["reference"]
+        return self.read(
             lambda odbc: odbc.document_status(reference), lambda: self.service.documents.status(reference)
         )
-        return Response(200, found.to_dict())
 
-    def get_document(self, request: Request) -> Response:
-        kind, number = request.params["kind"], request.params["number"]
+    @route(
+        "GET",
+        "/v1/documents/{kind}/{number}",
+        "One document",
+        answer=P.Document,
+        params=(path("kind"), path("number")),
+    )
+    def get_document(self, request: Request) -> P.Document:
+        kind, number = request.args["kind"], request.args["number"]
         if kind not in P.DOCUMENT_KINDS or not re.fullmatch(r"[0-9]{1,9}", number):
             raise HttpError(404, "not_found", "no such document")
         document = self.run(lambda: self.service.documents.get(kind, int(number)))
         if document is None:
             raise HttpError(404, "not_found", "no such document")
-        return Response(200, document.to_dict())
+        return document
 
-    def document_events(self, request: Request) -> Response:
-        after = request.int_arg("after", 0, high=10**9 - 1)
-        limit = request.int_arg("limit", 500, low=1, high=MAX_PAGE)
-        page = self.run(lambda: self.service.events.page(after, limit), write=False)
-        return Response(200, page.to_dict())
+    @route(
+        "GET",
+        "/v1/document-events",
+        "Delivered/invoiced/paid/cancelled events after a cursor",
+        answer=P.EventPage,
+        params=(cursor("last event id seen"), limit(500)),
+    )
+    def document_events(self, request: Request) -> P.EventPage:
+        after, page_size = request.args["after"], request.args["limit"]
+        return self.run(lambda: self.service.events.page(after, page_size), write=False)
 
-    def open_invoices(self, request: Request) -> Response:
-        customer = request.arg("customer") or None
-        after = request.int_arg("after", 0, high=10**9 - 1)
-        limit = request.int_arg("limit", 500, low=1, high=MAX_PAGE)
-        page = self.run(lambda: self.service.documents.open_invoices(customer, after, limit))
-        return Response(200, page.to_dict())
+    @route(
+        "GET",
+        "/v1/open-invoices",
+        "Unpaid invoices and their balances",
+        answer=P.OpenInvoicePage,
+        params=(text("customer", "customer number"), cursor("next_after"), limit(500)),
+    )
+    def open_invoices(self, request: Request) -> P.OpenInvoicePage:
+        customer = request.args["customer"] or None
+        after, page_size = request.args["after"], request.args["limit"]
+        return self.run(lambda: self.service.documents.open_invoices(customer, after, page_size))
+
+
+def request_hash(record: P.Record) -> str:
+    """What an Idempotency-Key is bound to: a repeat with another body is refused (409)."""
+    return hashlib.sha256(json.dumps(record.to_dict(), sort_keys=True).encode()).hexdigest()
 
 
 def body_dict(request: Request) -> dict[str, Any]:

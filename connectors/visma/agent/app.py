@@ -71,14 +71,15 @@ def build_agent(config: AgentConfig, backend: CompanyBackend | None = None) -> A
     worker = CompanyWorker(service.open, service.close, maxsize=config.queue_size)
     api = Api(service, worker, timeout=config.request_timeout)
     router = Router()
-    api.register(router)
-    LedgerApi(api).register(router)  # reconciliation: invoices, payments, vouchers
+    router.include(api)
+    router.include(LedgerApi(api))  # reconciliation: invoices, payments, vouchers
+    router.describe("/v1/openapi.json")
     if config.sidedoor:
         from connectors.visma.agent.backends.simulated import SimulatedBackend
         from connectors.visma.agent.sidedoor import SideDoor
 
         if isinstance(backend, SimulatedBackend):  # the side door plays Visma's user: simulator only
-            SideDoor(api, backend).register(router)
+            router.include(SideDoor(api, backend))
     worker.start()
     try:
         # Open the company now so a wrong path or licence shows at start-up, not at the first order;

@@ -113,9 +113,9 @@ class LedgerDesk:
         for number in dict.fromkeys(lookup.numbers):
             if number in found or not 0 < number < 10**9:
                 continue
-            head = self.backend.find("ADK_DB_INVOICE_HEAD", {f"{H}DOCUMENT_NUMBER": number})
-            if head is not None:
-                found[number] = self._invoice(head)
+            one = self.backend.find("ADK_DB_INVOICE_HEAD", {f"{H}DOCUMENT_NUMBER": number})
+            if one is not None:
+                found[number] = self._invoice(one)
         return L.InvoiceList(items=[found[n] for n in sorted(found)])
 
     # --- payments ---------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ import ssl
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import unquote, urlsplit
 
 from connectors.visma.gateway import wire
@@ -112,7 +112,7 @@ class OutboundLink:
         self._ws: Any = None
         self._send_lock = threading.Lock()
 
-    def _proxy_setting(self) -> str | bool | None:
+    def _proxy_setting(self) -> str | Literal[True] | None:
         # "" → the system's settings (HTTPS_PROXY, or Internet Options on Windows); "direct" → none.
         if not self.proxy:
             return True

@@ -8,16 +8,19 @@ the company is busy, locked, unavailable or the queue is full (transient).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, quote
 
 from connectors.visma import protocol as P
+from connectors.visma.agent import openapi
 from connectors.visma.agent.auth import Authenticator, Unauthorized
+from connectors.visma.agent.declare import Route, declared
 from connectors.visma.agent.errors import AdkError, CompanyUnavailable, Conflict, adke_name
 from connectors.visma.agent.worker import QueueFull, WorkerTimeout
 from connectors.visma.bounds import OutOfBounds
@@ -56,8 +59,10 @@ class Request:
     query: dict[str, str]
     headers: dict[str, str]
     body: bytes
-    params: dict[str, str] = field(default_factory=dict)
+    params: dict[str, str] = field(default_factory=dict)  # the path's parameters, raw
     remote_addr: str = ""
+    args: dict[str, Any] = field(default_factory=dict)  # the declared parameters, read and bounded
+    record: Any = None  # the declared body record, decoded
 
     def json(self) -> Any:
         try:
@@ -67,47 +72,71 @@ class Request:
         except RecursionError as exc:  # e.g. 100,000 nested arrays: no record of ours is that deep
             raise P.ProtocolError("the body is nested too deeply") from exc
 
-    def arg(self, name: str, default: str | None = None) -> str | None:
-        return self.query.get(name, default)
-
-    def int_arg(self, name: str, default: int, *, low: int = 0, high: int = 10_000) -> int:
-        raw = self.query.get(name)
-        if raw is None or raw == "":
-            return default
-        if not re.fullmatch(r"[0-9]{1,9}", raw) or not low <= int(raw) <= high:
-            raise P.ProtocolError(f"{name}: an integer from {low} to {high}")
-        return int(raw)
-
 
 @dataclass
 class Response:
     status: int
-    body: Any = None
+    body: Any = None  # records (nested in dicts and lists too) are encoded by their own codec
     headers: dict[str, str] = field(default_factory=dict)
 
 
-Handler = Callable[[Request], Response]
+Handler = Callable[[Request], Any]  # a Response, or the answer's body for the route's own status
 
 
 class Router:
+    """Serves declared routes (``declare.py``): reads their parameters and body, then calls the handler."""
+
     def __init__(self) -> None:
-        self.routes: list[tuple[str, re.Pattern[str], Handler]] = []
+        self.routes: list[tuple[re.Pattern[str], Route]] = []
 
-    def add(self, method: str, pattern: str, handler: Handler) -> None:
-        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
-        self.routes.append((method, re.compile(f"^{regex}$"), handler))
+    def include(self, handlers: object) -> None:
+        """Serve every route declared on ``handlers``' methods."""
+        for declared_route in declared(handlers):
+            self.serve(declared_route)
 
-    def match(self, method: str, path: str) -> tuple[Handler, dict[str, str]]:
+    def add(self, method: str, pattern: str, handler: Handler, summary: str = "", **declaration: Any) -> None:
+        """Serve one route; ``declaration`` as for ``declare.route``."""
+        self.serve(Route(method, pattern, summary, handler, **declaration))
+
+    def describe(self, path: str) -> None:
+        """Serve, at ``path``, the OpenAPI document of every documented route (this one included)."""
+        self.add(
+            "GET", path, lambda request: self.document, "This document", answer_text="OpenAPI 3 document"
+        )
+
+    @functools.cached_property
+    def document(self) -> dict[str, Any]:
+        return openapi.document(route for _, route in self.routes)  # built once all routes are in
+
+    def serve(self, declared_route: Route) -> None:
+        regex = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", declared_route.path)
+        self.routes.append((re.compile(f"^{regex}$"), declared_route))
+
+    @property
+    def public(self) -> set[str]:
+        return {r.path for _, r in self.routes if r.public}
+
+    def match(self, method: str, path: str) -> tuple[Route, dict[str, str]]:
         allowed = False
-        for route_method, regex, handler in self.routes:
+        for regex, declared_route in self.routes:
             found = regex.match(path)
             if found:
-                if route_method == method:
-                    return handler, found.groupdict()
+                if declared_route.method == method:
+                    return declared_route, found.groupdict()
                 allowed = True
         if allowed:
             raise HttpError(405, "bad_request", "method not allowed")
         raise HttpError(404, "not_found", "no such endpoint")
+
+    def dispatch(self, request: Request) -> Response:
+        declared_route, request.params = self.match(request.method, request.path)
+        request.args = declared_route.read(
+            {"path": request.params, "query": request.query, "header": request.headers}
+        )
+        if declared_route.body is not None:
+            request.record = declared_route.body.from_dict(request.json())
+        answer = declared_route.handler(request)
+        return answer if isinstance(answer, Response) else Response(declared_route.status, answer)
 
 
 def error_body(category: str, message: str, exc: AdkError | None = None, *, transient: bool = False) -> dict:
@@ -162,21 +191,18 @@ def map_exception(exc: BaseException) -> Response:
 
 
 class AgentApp:
-    """WSGI callable. ``public`` paths skip authentication (only the liveness probe)."""
+    """WSGI callable. Routes declared ``public`` skip authentication (only the liveness probe)."""
 
-    def __init__(
-        self, router: Router, auth: Authenticator, *, public: Iterable[str] = ("/v1/health",)
-    ) -> None:
+    def __init__(self, router: Router, auth: Authenticator) -> None:
         self.router = router
         self.auth = auth
-        self.public = set(public)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         try:
             response = self.handle(environ)
         except BaseException as exc:  # every failure becomes a JSON answer, never a stack trace
             response = map_exception(exc)
-        payload = b"" if response.body is None else json.dumps(response.body).encode("utf-8")
+        payload = b"" if response.body is None else json.dumps(P.encode(response.body)).encode("utf-8")
         headers = [("Content-Type", JSON_TYPE), ("Content-Length", str(len(payload)))]
         headers.extend(response.headers.items())
         start_response(f"{response.status} {STATUS_TEXT.get(response.status, 'Status')}", headers)
@@ -199,11 +225,10 @@ class AgentApp:
             for key, value in environ.items()
             if key.startswith("HTTP_")
         }
-        if path not in self.public:
+        if path not in self.router.public:
             self.auth.verify(method, raw_uri, headers, body)
         query = {
             k: v[-1] for k, v in parse_qs(query_string, keep_blank_values=True, errors="replace").items()
         }
-        handler, params = self.router.match(method, path)
-        request = Request(method, path, query, headers, body, params, environ.get("REMOTE_ADDR", ""))
-        return handler(request)
+        request = Request(method, path, query, headers, body, remote_addr=environ.get("REMOTE_ADDR", ""))
+        return self.router.dispatch(request)

@@ -20,6 +20,7 @@ API, so it exercises the same rules as a real user's action in the program would
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -28,10 +29,15 @@ from connectors.visma.agent import fields as F
 from connectors.visma.agent.api import Api, body_dict
 from connectors.visma.agent.backends.simulated import SimulatedBackend
 from connectors.visma.agent.backends.simulated.faults import Fault
+from connectors.visma.agent.declare import route
 from connectors.visma.agent.mapping import to_adk, to_date_long
-from connectors.visma.agent.server import HttpError, Request, Response, Router
+from connectors.visma.agent.server import HttpError, Request, Response
 
 H = "ADK_OOI_HEAD_"
+
+
+def side_door(method: str, path: str, summary: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    return route(method, path, summary, documented=False)
 
 
 def _number(value: str) -> int:
@@ -45,25 +51,13 @@ class SideDoor:
         self.api = api
         self.backend = backend
 
-    def register(self, router: Router) -> None:
-        router.add("POST", "/_sim/orders/{number}/deliver", self.deliver)
-        router.add("POST", "/_sim/orders/{number}/invoice", self.invoice)
-        router.add("POST", "/_sim/invoices/{number}/payments", self.payment)
-        router.add("POST", "/_sim/documents/{kind}/{number}/cancel", self.cancel)
-        router.add("POST", "/_sim/stock/{article}", self.stock)
-        router.add("PUT", "/_sim/prices", self.price)
-        router.add("POST", "/_sim/articles", self.articles)
-        router.add("GET", "/_sim/counts", self.counts)
-        router.add("GET", "/_sim/faults", self.faults)
-        router.add("POST", "/_sim/faults", self.inject)
-        router.add("DELETE", "/_sim/faults", self.clear)
-
     def _document(self, kind: str, number: int) -> Response:
         document = self.api.run(lambda: self.api.service.documents.get(kind, number))
         if document is None:
             raise HttpError(404, "not_found", "no such document")
         return Response(200, document.to_dict())
 
+    @side_door("POST", "/_sim/orders/{number}/deliver", "Deliver an order (all rows, or the rows given)")
     def deliver(self, request: Request) -> Response:
         number, data = _number(request.params["number"]), body_dict(request)
         values: dict[str, Any] = {f"{H}ORDER_DELIVERED": True}
@@ -83,6 +77,7 @@ class SideDoor:
         )
         return self._document("order", number)
 
+    @side_door("POST", "/_sim/orders/{number}/invoice", "Invoice an order")
     def invoice(self, request: Request) -> Response:
         number = _number(request.params["number"])
         # §3.3: an invoice head naming the order, with no rows, is filled from the order.
@@ -90,6 +85,7 @@ class SideDoor:
         head = self.api.run(lambda: self.backend.add("ADK_DB_INVOICE_HEAD", {link: number}), write=True)
         return self._document("invoice", int(head[f"{H}DOCUMENT_NUMBER"]))
 
+    @side_door("POST", "/_sim/invoices/{number}/payments", "Pay an invoice")
     def payment(self, request: Request) -> Response:
         number, data = _number(request.params["number"]), body_dict(request)
         values = {
@@ -101,6 +97,7 @@ class SideDoor:
         self.api.run(lambda: self.backend.add("ADK_DB_CUSTOMERPAYMENT", values), write=True)
         return self._document("invoice", number)
 
+    @side_door("POST", "/_sim/documents/{kind}/{number}/cancel", "Cancel a document")
     def cancel(self, request: Request) -> Response:
         kind, number = request.params["kind"], _number(request.params["number"])
         if kind not in F.HEAD_TABLES:
@@ -114,6 +111,7 @@ class SideDoor:
         )
         return self._document(kind, number)
 
+    @side_door("POST", "/_sim/stock/{article}", "Deliver stock in or out by hand")
     def stock(self, request: Request) -> Response:
         article, data = request.params["article"], body_dict(request)
         delta = P.parse_decimal(data.get("delta"), "delta")
@@ -124,6 +122,7 @@ class SideDoor:
         article_record = self.api.run(lambda: self.api.service.catalog.get_article(article))
         return Response(200, article_record.to_dict() if article_record else None)
 
+    @side_door("PUT", "/_sim/prices", "Set a price")
     def price(self, request: Request) -> Response:
         data = body_dict(request)
         values = to_adk(
@@ -139,6 +138,7 @@ class SideDoor:
         self.api.run(lambda: self.backend.add("ADK_DB_PRICE", values), write=True)
         return Response(200, {"ok": True})
 
+    @side_door("POST", "/_sim/articles", "Add articles")
     def articles(self, request: Request) -> Response:
         items = body_dict(request).get("items") or []
         records = []
@@ -160,6 +160,7 @@ class SideDoor:
 
         return Response(201, {"added": self.api.run(add_all, write=True)})
 
+    @side_door("GET", "/_sim/counts", "Rows per table")
     def counts(self, request: Request) -> Response:
         def count() -> dict[str, int]:
             conn = self.backend.conn
@@ -169,9 +170,11 @@ class SideDoor:
 
         return Response(200, self.api.run(count))
 
+    @side_door("GET", "/_sim/faults", "Active faults")
     def faults(self, request: Request) -> Response:
         return Response(200, {"items": self.backend.faults.active()})
 
+    @side_door("POST", "/_sim/faults", "Inject a fault")
     def inject(self, request: Request) -> Response:
         data = body_dict(request)
         fault = Fault(
@@ -183,6 +186,7 @@ class SideDoor:
         self.backend.faults.inject(fault)
         return Response(201, {"items": self.backend.faults.active()})
 
+    @side_door("DELETE", "/_sim/faults", "Clear the faults")
     def clear(self, request: Request) -> Response:
         self.backend.faults.clear()
         return Response(200, {"items": []})

@@ -56,7 +56,7 @@ def service_class(modules: dict[str, ModuleType]) -> type:
     with that shape)."""
     util, service = modules["win32serviceutil"], modules["win32service"]
 
-    class AgentWindowsService(util.ServiceFramework):  # type: ignore[misc,name-defined]
+    class AgentWindowsService(util.ServiceFramework):  # type: ignore[name-defined]
         _svc_name_ = SERVICE_NAME
         _svc_display_name_ = DISPLAY_NAME
         _svc_description_ = DESCRIPTION

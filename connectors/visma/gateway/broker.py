@@ -25,7 +25,7 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, cast
 
 ANSWER_TTL = 120  # an answer nobody collected is dropped after this many seconds
 TAKEN_TTL = 3600
@@ -78,8 +78,9 @@ class RedisBroker:
     def _queue(key: str) -> str:
         return f"{PREFIX}q:{key}"
 
+    # decode_responses=True: Redis answers text, though its client's types also allow bytes.
     def owner(self, key: str) -> str | None:
-        return self.redis.get(f"{PREFIX}owner:{key}")
+        return cast(str | None, self.redis.get(f"{PREFIX}owner:{key}"))
 
     def submit(self, key: str, rid: str, payload: str) -> None:
         self.redis.rpush(self._queue(key), payload)
@@ -88,11 +89,11 @@ class RedisBroker:
         return bool(self.redis.lrem(self._queue(key), 1, payload))
 
     def taken_by(self, rid: str) -> str | None:
-        return self.redis.get(f"{PREFIX}taken:{rid}")
+        return cast(str | None, self.redis.get(f"{PREFIX}taken:{rid}"))
 
     def wait_answer(self, rid: str, timeout: float) -> str | None:
         found = self.redis.blpop([f"{PREFIX}a:{rid}"], timeout=max(timeout, 0.01))
-        return None if found is None else found[1]
+        return None if found is None else cast(str, found[1])
 
     def claim(self, key: str, conn: str, ttl: float) -> None:
         self.redis.set(f"{PREFIX}owner:{key}", conn, px=int(ttl * 1000))
@@ -108,7 +109,8 @@ class RedisBroker:
         found = self.redis.blpop([wake_key, *map(self._queue, keys)], timeout=max(timeout, 0.01))
         if found is None or found[0] == wake_key:
             return None
-        return found[0][len(PREFIX) + 2 :], found[1]
+        queue, payload = cast(tuple[str, str], found)
+        return queue[len(PREFIX) + 2 :], payload
 
     def wake(self, wake: str) -> None:
         pipe = self.redis.pipeline()

@@ -150,7 +150,8 @@ class Gateway:
                     log.warning("agent %r answered a request it was not sent", key)
                     continue
                 link.pending.discard(message.id)
-                await asyncio.to_thread(self.broker.answer, message.id, text)
+                answer = text if isinstance(text, str) else text.decode("utf-8")  # a binary frame
+                await asyncio.to_thread(self.broker.answer, message.id, answer)
         except ConnectionClosed:
             pass
         finally:

@@ -300,7 +300,7 @@ class Documents:
         head[f"{H}DOCUMENT_DATE1"] = values.get(f"{H}DOCUMENT_DATE1") or today_long()
         head[f"{H}DOCUMENT_DATE2"] = _long_plus_days(head[f"{H}DOCUMENT_DATE1"], self._days(head))
         head[link_in] = order_number
-        rows = []
+        rows: list[dict[str, Any]] = []
         for row in self.rows("ORDER", order_number):
             if row[f"{R}QUANTITY1"] <= 0:
                 continue

@@ -97,7 +97,8 @@ class MasterData:
 
     def add_article(self, values: Mapping[str, Any]) -> dict:
         validate(F.ARTICLE, values)
-        record = {f"{A}UNIT_CODE": "st", f"{A}ACCOUNTING_CODE": "1", f"{A}STOCK_GOODS": True} | dict(values)
+        record: dict[str, Any] = {f"{A}UNIT_CODE": "st", f"{A}ACCOUNTING_CODE": "1", f"{A}STOCK_GOODS": True}
+        record |= values
         number = record.get(f"{A}NUMBER", "")
         if not number.strip():
             raise AdkError(115, field=f"{A}NUMBER")

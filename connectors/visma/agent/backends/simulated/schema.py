@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 from connectors.visma.agent import fields as F
 
@@ -107,7 +108,7 @@ def create_company(
             " ADK_PRM2_DEFAULT_VATCODE_DISPATCH_FEE, ADK_PRM2_NEXT_CUSTOMER_NO, ADK_PRM2_NEXT_ARTICLE_NO)"
             " VALUES (25, 12, 6, 0, '1', '1', '1', '1001', '1')",
         )
-        seed_rows = {
+        seed_rows: dict[str, list[tuple[Any, ...]]] = {
             "code_of_currency": [("SEK", 1, 1, 1)],
             "code_of_unit": [("st", "Styck", 0), ("kg", "Kilo", 3), ("m", "Meter", 2)],
             "code_of_terms_of_payment": [
