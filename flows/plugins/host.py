@@ -62,6 +62,11 @@ class Step:
     plugin: Plugin | None = None
     problem: str = ""  # why the plugin cannot run (not installed, settings no longer valid)
 
+    @property
+    def label(self) -> str:
+        """A plugin's name and version, as "plugin <label> failed: …" names it."""
+        return self.name.removeprefix("plugin ")
+
     def hooks(self) -> list[Hook]:
         return type(self.plugin).hooks() if self.plugin is not None else []
 
@@ -165,10 +170,10 @@ class Alterations:
             if order_record is None:
                 order_record = dump(order)
             answer = self._call(step, Hook.ORDER_MAPPED, (order_record, current.to_dict()))
-            changed = sandbox.check(step.name, answer, P.DocumentInput.from_dict, "document")
+            changed = sandbox.check(step.label, answer, P.DocumentInput.from_dict, "document")
             moved = [k for k in DOCUMENT_KEYS if getattr(changed, k) != getattr(current, k)]
             if moved:
-                raise sandbox.PluginFailed(step.name, f"it changed {', '.join(moved)}, which it may not")
+                raise sandbox.PluginFailed(step.label, f"it changed {', '.join(moved)}, which it may not")
             return changed
 
         steps = self._for(Hook.ORDER_MAPPED, ORDER_RULES)
@@ -181,7 +186,7 @@ class Alterations:
             if step.rule is not None:
                 return rules.apply_to_article(step.rule, current)
             answer = self._call(step, Hook.PRODUCT_TO_VISMA, (dump(product), current.to_dict()))
-            return sandbox.check(step.name, answer, P.ArticleInput.from_dict, "article")
+            return sandbox.check(step.label, answer, P.ArticleInput.from_dict, "article")
 
         steps = self._for(Hook.PRODUCT_TO_VISMA, (Rule.Kind.PRODUCT_FIELD,), Rule.Direction.TO_VISMA)
         return self._through(steps, article, run, P.ArticleInput.to_dict)
@@ -195,7 +200,7 @@ class Alterations:
             if step.rule is not None:
                 return rules.apply_to_rows(step.rule, current)
             answer = self._call(step, Hook.PRODUCT_TO_SHOP, (article.to_dict(), dump(current)))
-            return sandbox.check(step.name, answer, lambda value: _rows(value, current), "list of rows")
+            return sandbox.check(step.label, answer, lambda value: _rows(value, current), "list of rows")
 
         steps = self._for(Hook.PRODUCT_TO_SHOP, (Rule.Kind.PRODUCT_FIELD,), Rule.Direction.TO_SHOP)
         return self._through(steps, rows, run, dump)
@@ -215,8 +220,8 @@ class Alterations:
 
     def _call(self, step: Step, hook: Hook, records: tuple[Any, ...]) -> Any:
         if step.plugin is None:
-            raise sandbox.PluginFailed(step.name, step.problem)
-        return sandbox.call(step.name, getattr(step.plugin, hook.value), records, self.time_limit)
+            raise sandbox.PluginFailed(step.label, step.problem)
+        return sandbox.call(step.label, getattr(step.plugin, hook.value), records, self.time_limit)
 
     @staticmethod
     def _through(steps: list[Step], record: Any, run: Callable[[Step, Any], Any], plain: Callable) -> Any:

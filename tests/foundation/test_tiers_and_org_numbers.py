@@ -102,14 +102,29 @@ GATED_CHANGES = {
     "reconciliation": {"changes": {"reconciliation_enabled": "on"}},
     "plugins": {
         "inlines": {
-            "rules": [{"position": "1", "kind": "set_field", "enabled": "on", "source": "payment_method",
-                       "target": "text2", "when_operator": "equals", "row_price": "fixed"}]  # fmt: skip
+            "rules": [
+                {
+                    "position": "1",
+                    "kind": "set_field",
+                    "enabled": "on",
+                    "source": "payment_method",
+                    "target": "text2",
+                    "when_operator": "equals",
+                    "row_price": "fixed",
+                }
+            ]  # fmt: skip
         }
     },
     "code_plugins": {
         "inlines": {
-            "plugin_settings": [{"position": "1", "plugin": "order_note", "enabled": "on",
-                                 "settings": '{"template": "Webborder {order_number}"}'}]  # fmt: skip
+            "plugin_settings": [
+                {
+                    "position": "1",
+                    "plugin": "order_note",
+                    "enabled": "on",
+                    "settings": '{"template": "Webborder {order_number}"}',
+                }
+            ]  # fmt: skip
         }
     },
 }
@@ -131,7 +146,7 @@ def _saved(feature: str, integration: Integration) -> bool:
         "order_status": lambda: StatusRule.objects.filter(integration=integration).exists(),
         "reconciliation": lambda: Integration.objects.get(pk=integration.pk).reconciliation_enabled,
         "plugins": lambda: Rule.objects.filter(integration=integration, target="text2").exists(),
-        "code_plugins": lambda: PluginSetting.objects.filter(integration=integration, plugin="order_note").exists(),
+        "code_plugins": lambda: PluginSetting.objects.filter(integration=integration).exists(),
     }[feature]()
 
 

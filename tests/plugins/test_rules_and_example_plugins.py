@@ -8,13 +8,13 @@ import pytest
 
 from connectors.jetshop.records import Product, ProductInput
 from connectors.visma import protocol as P
+from flows.customers import Decision
 from flows.engine import MappingError
 from flows.models import Rule
 from flows.plugins import discovery
 from flows.plugins.api import Hook, SettingsError, validate_settings
 from flows.plugins.host import Alterations, SkipOrder, Step
 from flows.shop_orders_to_visma import Facts, ShopOrdersToVisma
-from flows.customers import Decision
 from tests.flows.test_order_mapping import COMPANY, LOOKUPS, order, row
 
 FACTS = dict(kind="order", channel=None, customer=Decision("1001", "known", ""), lookups=LOOKUPS)
@@ -30,6 +30,12 @@ def rule(**fields) -> Step:
 def plugin(name: str, settings: dict, dry_run: bool = False) -> Step:
     cls = discovery.available()[name]
     return Step(f"plugin {name}", "plugin", dry_run, 1, plugin=cls(validate_settings(cls, settings)))
+
+
+def shop_product(name: str) -> Product:
+    return Product(
+        "1001", "sv-SE", 1, name, "", "", "", D(1), None, D("0.25"), False, None, None, "", None, None
+    )
 
 
 def mapped(*steps: Step, o=ORDER):
@@ -78,7 +84,8 @@ def test_translate_with_a_table_for_the_company_group():
 
 def test_an_invoice_fee_row_for_a_payment_method_keeps_the_totals():
     step = rule(kind="add_row", article_number="AVG", row_text="Fakturaavgift", row_price="order_fee",
-                when_field="payment_method", when_operator="one_of", when_value="invoice, klarnacheckout")  # fmt: skip
+                when_field="payment_method", when_operator="one_of",
+                when_value="invoice, klarnacheckout")  # fmt: skip
     result = mapped(step)
     assert result.document.dispatch_fee is None
     fee_row = result.document.rows[-2 if result.rounding else -1]
@@ -97,8 +104,8 @@ def test_a_dry_run_rule_shows_its_change_and_changes_nothing():
     step = rule(kind="set_field", source="fixed", value="X", target="our_reference", dry_run=True)
     result = mapped(step)
     assert result.document.our_reference is None
-    assert result.trail == [{"name": step.name, "kind": "rule", "dry_run": True,
-                             "changes": [{"field": "our_reference", "before": "", "after": "X"}]}]  # fmt: skip
+    change = {"field": "our_reference", "before": "", "after": "X"}
+    assert result.trail == [{"name": step.name, "kind": "rule", "dry_run": True, "changes": [change]}]
 
 
 @pytest.mark.parametrize(
@@ -137,7 +144,8 @@ def test_the_example_plugins_are_found_through_their_entry_points():
 @pytest.mark.parametrize(
     "settings, texts",
     [
-        pytest.param({"template": "Webborder {order_number}"}, ["", "Webborder 1001"], id="default_text_case"),
+        pytest.param({"template": "Webborder {order_number}"}, ["", "Webborder 1001"],
+                     id="default_text_case"),
         pytest.param({"template": "{payment_method}/{email}", "text": "1"}, ["KlarnaCheckout/a@example.se"],
                      id="text_1_case"),
     ],
@@ -182,8 +190,7 @@ def test_gift_cards_rebook_the_card_rows_and_the_totals_still_agree():
 )
 def test_product_name_tidy_on_the_way_to_visma_and_to_the_shop(name, settings, tidy):
     alterations = Alterations([plugin("product_name_tidy", settings)])
-    product = Product("1001", "sv-SE", 1, name, "", "", "", D(1), None, D("0.25"), False, None, None, "", None,
-                      None)  # fmt: skip
+    product = shop_product(name)
     article, _trail = alterations.to_visma(product, P.ArticleInput(name=name))
     assert article.name == tidy
     rows, _trail = alterations.to_shop(P.Article.from_dict({"number": "1001", "name": name}),
@@ -193,11 +200,11 @@ def test_product_name_tidy_on_the_way_to_visma_and_to_the_shop(name, settings, t
 
 def test_product_rules_change_fields_on_their_way():
     alterations = Alterations([
-        rule(kind="product_field", direction="to_visma", product_field="name", operation="prefix", value="W-"),
+        rule(kind="product_field", direction="to_visma", product_field="name", operation="prefix",
+             value="W-"),
         rule(kind="product_field", direction="to_shop", product_field="name", operation="upper"),
     ])  # fmt: skip
-    product = Product("1001", "sv-SE", 1, "mössa", "", "", "", D(1), None, D("0.25"), False, None, None, "",
-                      None, None)  # fmt: skip
+    product = shop_product("mössa")
     assert alterations.to_visma(product, P.ArticleInput(name="mössa"))[0].name == "W-mössa"
     rows, trail = alterations.to_shop(P.Article.from_dict({"number": "1001", "name": "mössa"}),
                                       (ProductInput("1001", "sv-SE", name="mössa"),))  # fmt: skip
