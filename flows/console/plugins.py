@@ -78,11 +78,12 @@ class PluginSettingForm(forms.ModelForm):
         if self.instance.plugin and self.instance.plugin not in installed:
             choices.append((self.instance.plugin, gettext("%(name)s (not installed)") % {
                 "name": self.instance.plugin}))  # fmt: skip
-        self.fields["plugin"].choices = [("", "---------"), *choices]
+        self.fields["plugin"].choices = [("", "---------"), *choices]  # type: ignore[attr-defined]
         self.fields["settings"].help_text = schema_help()
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        super().clean()
+        cleaned = self.cleaned_data
         name = cleaned.get("plugin")
         if name and "settings" in cleaned:
             try:
@@ -106,7 +107,7 @@ class PluginSettingInline(admin.TabularInline):
     model = PluginSetting
     form = PluginSettingForm
     extra = 0
-    fields = PLUGIN_FIELDS
+    fields = tuple(PLUGIN_FIELDS)
 
 
 # --- the active set, as the integration page lists it ------------------------------------------------
@@ -167,6 +168,7 @@ def preview_orders(integration: Integration, count: int) -> list[Previewed]:
     results = []
     for item in items:
         order = load(Order, item.payload)
+        assert item.shop is not None  # excluded above
         try:
             channel = flow.channel_of(order, item.shop)
             name = channel.name if channel else ""

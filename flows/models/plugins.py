@@ -10,6 +10,7 @@ form and on import, ``flows.plugins.host``).
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -18,6 +19,9 @@ from django.utils.translation import gettext_lazy as _
 from flows.models.config import Integration
 from sharespine.customers.models import Customer
 from sharespine.customers.tiers import Feature
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class OrderField(models.TextChoices):
@@ -44,7 +48,8 @@ class DocumentField(models.TextChoices):
 
     TEXT1 = "text1", _("head text 1 (ADK_OOI_HEAD_TEXT1)")
     TEXT2 = "text2", _("head text 2 (ADK_OOI_HEAD_TEXT2)")
-    TEXT3 = "text3", _("head text 3 (ADK_OOI_HEAD_TEXT3)")
+    # The agent keeps tracking numbers in head text 3 unless it is configured otherwise.
+    TEXT3 = "text3", _("head text 3 (ADK_OOI_HEAD_TEXT3; not where the agent keeps tracking numbers)")
     OUR_REFERENCE = "our_reference", _("our reference (ADK_OOI_HEAD_OUR_REFERENCE_NAME)")
     CUSTOMER_REFERENCE = "customer_reference", _("customer reference (ADK_OOI_HEAD_CUSTOMER_REFERENCE_NAME)")
     LOCAL_REMARK = "local_remark", _("local remark (ADK_OOI_HEAD_LOCAL_REMARK)")
@@ -149,14 +154,14 @@ class Rule(models.Model):
     def describe(self) -> str:
         """The rule in one line, for the journey, the preview and the change log."""
         fixed = f" {self.value!r}" if self.value else ""
-        what = {
+        what: str = {
             self.Kind.SET_FIELD: f"{self.target} ← {self.source}{fixed}",
             self.Kind.TRANSLATE: f"{self.target} ← table({self.source})",
             self.Kind.SKIP: "skip",
             self.Kind.PARK: "park",
             self.Kind.ADD_ROW: f"row {self.article_number or self.row_text!r}",
             self.Kind.PRODUCT_FIELD: f"{self.direction} {self.product_field} {self.operation} {self.value!r}",
-        }.get(self.kind, self.kind)
+        }.get(self.Kind(self.kind), self.kind)
         if self.when_field:
             what += f" when {self.when_field} {self.when_operator} {self.when_value!r}"
         return what
@@ -171,9 +176,9 @@ class Rule(models.Model):
         return rows
 
     def clean(self) -> None:
-        errors: dict[str, str] = {}
+        errors: dict[str, StrOrPromise] = {}
 
-        def need(field: str, message: str) -> None:
+        def need(field: str, message: StrOrPromise) -> None:
             if not getattr(self, field) and field not in errors:
                 errors[field] = message
 

@@ -103,7 +103,7 @@ def set_field(document: P.DocumentInput, target: str, value: str | None) -> P.Do
         while texts and not texts[-1]:
             texts.pop()
         return dataclasses.replace(document, texts=texts)
-    return dataclasses.replace(document, **{target: value})
+    return dataclasses.replace(document, **{target: value})  # type: ignore[arg-type] # a text field
 
 
 def add_row(rule: Rule, document: P.DocumentInput) -> P.DocumentInput:
@@ -147,9 +147,12 @@ def apply_to_article(rule: Rule, article: P.ArticleInput) -> P.ArticleInput:
     changed = change_text(rule, getattr(article, name))
     if name == "name" and not changed:
         return article  # Visma's article name is required
-    return dataclasses.replace(article, **{name: changed})
+    return dataclasses.replace(article, **{name: changed})  # type: ignore[arg-type] # a text field
 
 
 def apply_to_rows(rule: Rule, rows: tuple[ProductInput, ...]) -> tuple[ProductInput, ...]:
     name = SHOP_FIELDS[rule.product_field]
-    return tuple(dataclasses.replace(row, **{name: change_text(rule, getattr(row, name))}) for row in rows)
+    return tuple(
+        dataclasses.replace(row, **{name: change_text(rule, getattr(row, name))})  # type: ignore[arg-type]
+        for row in rows
+    )
