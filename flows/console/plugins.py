@@ -26,16 +26,16 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.errors import ConnectorError
 from connectors.jetshop.records import Order
+from flows import customers
 from flows.engine import MappingError
 from flows.engine.connections import Connections
 from flows.engine.payloads import load
 from flows.models import Integration, JourneyStep, PluginSetting, Rule, SyncItem
 from flows.modes import Flow
-from flows.order_mapping import draft_order, finish_order
 from flows.plugins import discovery
 from flows.plugins.api import SettingsError
-from flows.plugins.host import Alterations, SkipOrder, diff, validate_plugin
-from flows.shop_orders_to_visma import ShopOrdersToVisma, routing_of
+from flows.plugins.host import Alterations, SkipOrder, validate_plugin
+from flows.shop_orders_to_visma import Facts, ShopOrdersToVisma, channel_name
 from sharespine.customers import audit
 
 EXPORT_FORMAT = "sharespine-rules-and-plugins"
@@ -145,7 +145,6 @@ class Previewed:
     item: SyncItem
     verdict: str
     trail: list[dict[str, Any]] = field(default_factory=list)
-    changed: list[dict[str, str]] = field(default_factory=list)  # the document, before → after in all
 
 
 def preview_orders(integration: Integration, count: int) -> list[Previewed]:
@@ -171,16 +170,10 @@ def preview_orders(integration: Integration, count: int) -> list[Previewed]:
         assert item.shop is not None  # excluded above
         try:
             channel = flow.channel_of(order, item.shop)
-            name = channel.name if channel else ""
-            trail = alterations.screen(order, name)
-            draft = draft_order(
-                order, kind=integration.document_type, reference=item.reference,
-                customer_number=customers_of.get(item.reference, "—"), lookups=flow.lookups,
-                routing=routing_of(channel),
-            )  # fmt: skip
-            document, more = alterations.order_mapped(order, name, draft.document)
-            trail += more
-            finish_order(order, draft, document, flow.lookups)
+            trail = alterations.screen(order, channel_name(channel))
+            customer = customers.Decision(customers_of.get(item.reference, "—"), "preview", "")
+            facts = Facts(integration.document_type, channel, customer, flow.lookups, alterations)
+            trail += ShopOrdersToVisma.map(order, item.reference, facts).trail
         except SkipOrder as exc:
             results.append(Previewed(item, gettext("would be skipped: %(why)s") % {"why": exc}))
             continue
@@ -188,7 +181,7 @@ def preview_orders(integration: Integration, count: int) -> list[Previewed]:
             results.append(Previewed(item, gettext("would be parked: %(why)s") % {"why": exc}))
             continue
         verdict = gettext("would go to Visma")
-        results.append(Previewed(item, verdict, trail, diff(draft.document.to_dict(), document.to_dict())))
+        results.append(Previewed(item, verdict, trail))
     return results
 
 
