@@ -12,6 +12,7 @@ import pytest
 
 from flows.plugins import discovery
 from tests.flows.conftest import _shop, agent, integration, prefix, shop  # noqa: F401
+from tests.flows.test_catalogue_flows import articles  # noqa: F401
 
 MISBEHAVING = '''
 import time

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from flows.engine import runner
 from flows.engine.reasons import explain
-from flows.models import MethodMapping, PluginSetting, Rule, SyncItem
+from flows.models import MethodMapping, PluginSetting, Rule, SyncItem, SyncRun
 from flows.modes import Flow
 from sharespine.customers.models import ConfigChange
 from sharespine.customers.tiers import Tier
@@ -217,3 +217,20 @@ def test_pages_per_role(request, client, db, role, preview, export, import_page,
     response = client.post(reverse("admin:flows_integration_import", args=[source.pk]),
                            {"file": SimpleUploadedFile("set.json", body)})  # fmt: skip
     assert response.status_code == import_post
+
+
+def test_product_rules_and_a_plugin_change_what_the_products_flow_writes_to_the_shop(
+    package_800, shop, agent, articles
+):
+    integration = package_800
+    Rule.objects.create(integration=integration, position=1, kind="product_field", direction="to_shop",
+                        product_field="name", operation="suffix", value="   (REA)")  # fmt: skip
+    PluginSetting.objects.create(integration=integration, position=2, plugin="product_name_tidy",
+                                 settings={"remove_words": ["(REA)"]})  # fmt: skip
+    Rule.objects.create(integration=integration, position=3, kind="product_field", direction="to_shop",
+                        product_field="name", operation="upper")  # fmt: skip
+
+    run = SyncRun.objects.get(pk=runner.run_flow(integration.pk, Flow.VISMA_PRODUCTS_TO_SHOP).run_id)
+
+    assert run.status == "succeeded", run.log
+    assert shop.side("GET", f"products/{articles[0]}")["texts"]["sv-SE"]["Name"] == "MÖSSA 0"
