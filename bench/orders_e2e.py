@@ -1,7 +1,7 @@
 """Benchmark the orders flow end to end against the simulators, with one worker process.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... python -m bench.orders_e2e [--orders 1000]
-        [--shops 2] [--pool solo|prefork] [--latency-ms 0] [--cprofile TOP]
+        [--shops 2] [--pool solo|prefork] [--latency-ms 0] [--cprofile TOP] [--plugins]
 
 Two measurements over the same N orders (1–4 rows, mixed VAT, some companies, row and order
 discounts, fees and freight; half from 40 registered customers who come back, with the same 40
@@ -60,6 +60,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 ORDERS_PER_MINUTE, RATIO = 600.0, 1.25
+# Throughput with five rules and one code plugin against without (issue 12, ``--plugins``).
+PLUGIN_SHARE = 0.90
 # Visma demo articles by VAT rate (connectors/visma/agent/backends/simulated/seed.py).
 ARTICLES = {"0.25": ["1001", "1002", "1003"], "0.12": ["2001", "2002"], "0.06": ["3001", "3002"],
             "0": ["4001"]}  # fmt: skip
@@ -310,7 +312,30 @@ def beat_entries(integration) -> list[dict]:  # type: ignore[no-untyped-def]
     return [entry for entry in entries if entry["queue"] == ORDERS_QUEUE]
 
 
-def measure_e2e(specs: list[list[dict]], folder: Path, args: argparse.Namespace) -> dict:
+def add_rules_and_plugin(integration) -> None:  # type: ignore[no-untyped-def]
+    """``--plugins``: five active rules and one code plugin, as a merchant with package 800 might have."""
+    from flows.models import PluginSetting, Rule
+    from sharespine.customers.tiers import Tier
+
+    integration.customer.tier = Tier.T800
+    integration.customer.save()
+    rules = [
+        dict(kind="set_field", source="order_number", value="Webb ", target="text1"),
+        dict(kind="set_field", source="fixed", value="Webbshop", target="our_reference"),
+        dict(kind="translate", source="payment_method", target="local_remark",
+             table="KlarnaCheckout = Klarna\nInvoice = Faktura\nDibs = Kort"),
+        dict(kind="add_row", row_text="Tack för din order!", price=Decimal(0)),
+        dict(kind="skip", when_field="country", when_value="XX"),
+    ]  # fmt: skip
+    for position, fields in enumerate(rules, start=1):
+        Rule.objects.create(integration=integration, position=position, **fields)
+    note = {"template": "Order {order_number}, {payment_method}", "text": "2"}
+    PluginSetting.objects.create(integration=integration, position=10, plugin="order_note", settings=note)
+
+
+def measure_e2e(
+    specs: list[list[dict]], folder: Path, args: argparse.Namespace, plugins: bool = False
+) -> dict:
     from django.db.models import Count, Max
 
     from connectors.visma.client import VismaClient
@@ -321,7 +346,9 @@ def measure_e2e(specs: list[list[dict]], folder: Path, args: argparse.Namespace)
 
     count = sum(len(s) for s in specs)
     with simulators(len(specs), folder) as world, ExitStack() as stack:
-        integration = configure_merchant(world, "e2e", args.shop_rate)
+        integration = configure_merchant(world, "e2e-plugins" if plugins else "e2e", args.shop_rate)
+        if plugins:
+            add_rules_and_plugin(integration)
         place_orders(world, specs)
         stats_file = folder / "worker-stats.json"
         worker = start_worker(args.pool, stats_file, folder / "worker.log", args.latency_ms)
@@ -581,6 +608,23 @@ def report(bare: dict, e2e: dict, args: argparse.Namespace) -> bool:
     return ok and complete and same_calls
 
 
+def report_plugins(plain: dict, altered: dict) -> bool:
+    """Throughput with the rules and the plugin against without: the same orders, fresh simulators."""
+    without = plain["orders"] / plain["seconds"] * 60
+    with_them = altered["orders"] / altered["seconds"] * 60
+    share = with_them / without
+    complete = altered["documents"] == altered["orders"] and altered["statuses"] == {
+        "done": altered["orders"]
+    }
+    print(f"\n{'':34}{'without':>12}{'with':>12}")
+    print(f"{'orders per minute':34}{without:>12.0f}{with_them:>12.0f}")
+    print(f"{'with ÷ without':34}{'':>12}{share:>12.2f}   target ≥ {PLUGIN_SHARE}")
+    if not complete:
+        print(f"NOT EVERY ORDER WENT THROUGH WITH THE RULES AND PLUGIN: {altered['statuses']}")
+    print("plugin target met" if share >= PLUGIN_SHARE else "PLUGIN TARGET MISSED")
+    return complete and share >= PLUGIN_SHARE
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -600,6 +644,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--latency-ms", type=float, default=0, help="added to every client call on both sides (a WAN)"
     )
+    parser.add_argument(
+        "--plugins", action="store_true",
+        help="also run end to end with five active rules and one code plugin (target ≥ 90 %% throughput)",
+    )  # fmt: skip
     parser.add_argument("--as-worker", metavar="STATS_FILE", help=argparse.SUPPRESS)
     parser.add_argument("--hostname", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -631,6 +679,12 @@ def main(argv: list[str] | None = None) -> None:
             print(f"end to end with one worker for {args.orders} orders …", flush=True)
             e2e = measure_e2e(specs, tmp / "e2e", args)
             ok = report(bare, e2e, args)
+            if args.plugins:
+                print(
+                    f"end to end with five rules and one code plugin for {args.orders} orders …", flush=True
+                )
+                altered = measure_e2e(specs, tmp / "e2e-plugins", args, plugins=True)
+                ok = report_plugins(e2e, altered) and ok
             if args.cprofile:
                 profile_in_process(specs, tmp / "profile", args.shop_rate, args.cprofile)
         finally:

@@ -43,7 +43,9 @@ ENGINE_STEPS = {
     ("flows.engine.runner", "process_claimed"): "step process_claimed",
     ("flows.engine", "ingest"): "step ingest (pull stored)",
     ("flows.engine", "complete"): "step complete",
-    ("flows.shop_orders_to_visma", "map_order"): "step map_order",
+    # The pure map: the draft document, then (after rules and plugins) its totals check.
+    ("flows.shop_orders_to_visma", "draft_order"): "step map_order",
+    ("flows.shop_orders_to_visma", "finish_order"): "step map_order",
     ("flows.customers", "resolve"): "step resolve customer",
 }
 _installed: set[str] = set()

@@ -17,7 +17,7 @@ Rules (DESIGN.md, peers-and-lessons.md C5):
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import ROUND_HALF_UP, Decimal
 
 from connectors.jetshop.records import Address, Order
@@ -78,6 +78,8 @@ class Mapped:
     breakdown: list[dict[str, str]]
     rounding: Decimal
     warnings: list[str] = field(default_factory=list)
+    # What rules and plugins changed, in their order (``flows.plugins.host``), for the journey.
+    trail: list[dict] = field(default_factory=list)
 
 
 def is_company(order: Order) -> bool:
@@ -141,6 +143,15 @@ def split_discount(discount: Decimal, amounts: dict[Decimal, Decimal]) -> dict[D
     return parts
 
 
+@dataclass
+class Draft:
+    """The document before its totals are checked: the point where rules and plugins change it."""
+
+    document: P.DocumentInput
+    lines: list[Line]  # the shop's amounts, per VAT rate, that the document must add up to
+    warnings: list[str] = field(default_factory=list)
+
+
 def map_order(
     order: Order,
     *,
@@ -150,6 +161,20 @@ def map_order(
     lookups: Lookups,
     routing: Routing = Routing(),
 ) -> Mapped:
+    draft = draft_order(order, kind=kind, reference=reference, customer_number=customer_number,
+                        lookups=lookups, routing=routing)  # fmt: skip
+    return finish_order(order, draft, draft.document, lookups)
+
+
+def draft_order(
+    order: Order,
+    *,
+    kind: str,
+    reference: str,
+    customer_number: str,
+    lookups: Lookups,
+    routing: Routing = Routing(),
+) -> Draft:
     including_vat = not is_company(order)
 
     def price(amount_inc_vat: Decimal, rate: Decimal) -> Decimal:
@@ -157,7 +182,6 @@ def map_order(
 
     rows: list[P.DocumentRowInput] = []
     lines: list[Line] = []
-    visma_amounts: dict[str, Decimal] = defaultdict(Decimal)  # VAT code → amount as Visma sums it
     if not order.rows:
         raise MappingError("the order has no rows", reason="invalid_order")
     for number, row in enumerate(order.rows, start=1):
@@ -183,7 +207,6 @@ def map_order(
                 vat_code=code,
             )
         )
-        visma_amounts[code] += money(row.quantity * unit - (discount or 0))
         gross = row.quantity * row.unit_price_inc_vat - row.discount_inc_vat
         lines.append(Line(label, row.vat, gross, units=row.quantity))
 
@@ -198,28 +221,18 @@ def map_order(
             P.DocumentRowInput(quantity=Decimal(1), text=f"Rabatt {percent(rate)} % moms", price=-amount,
                                vat_code=code)
         )  # fmt: skip
-        visma_amounts[code] -= amount
         lines.append(Line(f"discount {percent(rate)} %", rate, -part))
 
     freight = freight_code = None
     if order.freight_inc_vat:
         freight_code = vat_code(order.freight_vat, lookups, "freight")
         freight = price(order.freight_inc_vat, order.freight_vat)
-        visma_amounts[freight_code] += freight
         lines.append(Line("freight", order.freight_vat, order.freight_inc_vat))
     fee = fee_code = None
     if order.fee_inc_vat:
         fee_code = vat_code(order.fee_vat, lookups, "fee")
         fee = price(order.fee_inc_vat, order.fee_vat)
-        visma_amounts[fee_code] += fee
         lines.append(Line("fee", order.fee_vat, order.fee_inc_vat))
-
-    rates = {code: rate for rate, code in lookups.vat_codes.items()}
-    breakdown, rounding = check_totals(order, lines, visma_amounts, rates, including_vat=including_vat)
-    if rounding:
-        rows.append(
-            P.DocumentRowInput(quantity=Decimal(1), text=ROUNDING_ROW_TEXT, price=rounding, vat_code="0")
-        )
 
     bill, ship = order.bill_to, order.ship_to
     document = P.DocumentInput(
@@ -261,7 +274,45 @@ def map_order(
             f"the buyer's name {customer_name(bill)!r} cannot be written in Visma (Windows-1252): "
             f"named {document.customer_name!r} instead"
         )
-    return Mapped(document=document, breakdown=breakdown, rounding=rounding, warnings=warnings)
+    return Draft(document, lines, warnings)
+
+
+def finish_order(order: Order, draft: Draft, document: P.DocumentInput, lookups: Lookups) -> Mapped:
+    """``document`` (the draft's, or what rules and plugins made of it) checked against the shop's
+    amounts per VAT rate, with the öre row that rounding needs. Whatever changed the document,
+    this check runs on what will be written."""
+    rates = {code: rate for rate, code in lookups.vat_codes.items()}
+    amounts = document_amounts(document)
+    breakdown, rounding = check_totals(
+        order, draft.lines, amounts, rates, including_vat=document.including_vat
+    )
+    if rounding:
+        row = P.DocumentRowInput(quantity=Decimal(1), text=ROUNDING_ROW_TEXT, price=rounding, vat_code="0")
+        document = replace(document, rows=[*document.rows, row])
+    return Mapped(document=document, breakdown=breakdown, rounding=rounding, warnings=draft.warnings)
+
+
+def document_amounts(document: P.DocumentInput) -> dict[str, Decimal]:
+    """VAT code → the document's amount as Visma sums it (rows, freight, fee)."""
+    amounts: dict[str, Decimal] = defaultdict(Decimal)
+    for number, row in enumerate(document.rows, start=1):
+        if row.price is None:
+            raise MappingError(
+                f"row {number} has no price, so the order's totals cannot be checked",
+                reason="totals_mismatch",
+                detail={"breakdown": []},
+            )
+        amount = row.quantity * row.price
+        if row.discount_amount:
+            amount -= row.discount_amount
+        elif row.discount_percent:
+            amount -= money(amount * row.discount_percent / HUNDRED)
+        amounts[row.vat_code or ""] += money(amount)
+    if document.freight:
+        amounts[document.freight_vat_code or ""] += document.freight
+    if document.dispatch_fee:
+        amounts[document.dispatch_fee_vat_code or ""] += document.dispatch_fee
+    return amounts
 
 
 def check_totals(

@@ -22,7 +22,7 @@ import functools
 import logging
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,7 +35,7 @@ from connectors.jetshop.records import Order
 from connectors.visma import bounds
 from connectors.visma import protocol as P
 from flows import customers, engine
-from flows.engine import MappingError, Outcome, SourceRecord, throttle
+from flows.engine import MappingError, Outcome, Skipped, SourceRecord, throttle
 from flows.engine.base import ItemFlow, Page
 from flows.engine.connections import Connections
 from flows.engine.payloads import dump, load
@@ -50,7 +50,8 @@ from flows.models import (
     SyncRun,
 )
 from flows.modes import Flow
-from flows.order_mapping import Lookups, Mapped, Routing, map_order
+from flows.order_mapping import Lookups, Mapped, Routing, draft_order, finish_order
+from flows.plugins.host import Alterations, SkipOrder
 
 log = logging.getLogger("flows.orders")
 STOCKHOLM = ZoneInfo("Europe/Stockholm")
@@ -151,7 +152,7 @@ class ShopOrdersToVisma(ItemFlow):
 
     # --- process one order ----------------------------------------------------------------------
 
-    def process(self, item: SyncItem) -> Outcome:
+    def process(self, item: SyncItem) -> Outcome | Skipped:
         # The shop came with the claimed item.
         shop = item.shop
         if shop is None:  # as the look-up of pk=None did
@@ -163,9 +164,15 @@ class ShopOrdersToVisma(ItemFlow):
         if existing:
             step = (JourneyStep.Step.IN_VISMA, {**self.summary(existing[0]), "found_by_reference": True})
             return self.move_on(order, shop, existing[0], [step])
-        # 2. Look up (reads only), 3. map (pure), 4. push.
+        # 2. Skip and park rules, before anything is looked up for an order that will not go.
+        try:
+            screened = self.alterations.screen(order, channel_name(self.channel_of(order, shop)))
+        except SkipOrder as exc:
+            return Skipped("skipped_by_rule", str(exc))
+        # 3. Look up (reads only), 4. map (pure, rules and plugins included), 5. push.
         facts = self.look_up(item, order, shop)
         mapped = self.map(order, item.reference, facts)
+        mapped.trail[:0] = screened
         return self.push(item, order, shop, facts, mapped)
 
     def look_up(self, item: SyncItem, order: Order, shop: JetshopShop) -> Facts:
@@ -175,12 +182,13 @@ class ShopOrdersToVisma(ItemFlow):
             self.integration, self.connections.visma, order, source_id=item.source_id, shop_pk=shop.pk,
             channel=channel, retried=item.attempts > 1,
         )  # fmt: skip
-        return Facts(self.integration.document_type, channel, customer, self.lookups)
+        return Facts(self.integration.document_type, channel, customer, self.lookups, self.alterations)
 
     @staticmethod
     def map(order: Order, reference: str, facts: Facts) -> Mapped:
-        """Pure: the Visma document for the order, its totals checked per VAT rate."""
-        return map_order(
+        """Pure: the Visma document for the order, changed by the integration's rules and plugins,
+        then its totals checked per VAT rate (whatever they changed, the check runs after them)."""
+        draft = draft_order(
             order,
             kind=facts.kind,
             reference=reference,
@@ -188,6 +196,10 @@ class ShopOrdersToVisma(ItemFlow):
             lookups=facts.lookups,
             routing=routing_of(facts.channel),
         )
+        document, trail = facts.alterations.order_mapped(order, channel_name(facts.channel), draft.document)
+        mapped = finish_order(order, draft, document, facts.lookups)
+        mapped.trail = trail
+        return mapped
 
     def push(self, item: SyncItem, order: Order, shop: JetshopShop, facts: Facts, mapped: Mapped) -> Outcome:
         """Create the customer if it is new, the document under the item's idempotency key, and
@@ -267,6 +279,7 @@ class ShopOrdersToVisma(ItemFlow):
             "rounding_row": str(mapped.rounding),
             "totals": mapped.breakdown,
             "warnings": [*mapped.warnings, *customer.warnings],
+            **({"alterations": mapped.trail} if mapped.trail else {}),
         }
 
     def current_order(self, item: SyncItem, shop: JetshopShop) -> Order:
@@ -320,6 +333,10 @@ class ShopOrdersToVisma(ItemFlow):
             delivery_codes=codes["delivery"],
         )
 
+    @functools.cached_property
+    def alterations(self) -> Alterations:
+        return Alterations.of(self.integration)
+
     @staticmethod
     def summary(document: P.Document) -> dict:
         return {
@@ -341,6 +358,11 @@ class Facts:
     channel: Channel | None
     customer: customers.Decision
     lookups: Lookups
+    alterations: Alterations = field(default_factory=Alterations)
+
+
+def channel_name(channel: Channel | None) -> str:
+    return channel.name if channel else ""
 
 
 def throttle_key(shop: JetshopShop) -> str:

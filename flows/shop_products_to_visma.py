@@ -17,6 +17,7 @@ becomes a Visma article with the same article number.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,6 +33,7 @@ from flows.engine.base import BatchFlow, Change, Problem
 from flows.models import ArticleAccountMapping, ExternalRef, JetshopShop, SyncItem, SyncRun
 from flows.modes import Flow
 from flows.order_mapping import percent
+from flows.plugins.host import Alterations, altered
 
 OVERLAP = timedelta(minutes=65)
 # ADK_ARTICLE_NUMBER is 16 characters and a key: Visma refuses a longer one rather than cut it.
@@ -131,7 +133,16 @@ class ShopProductsToVisma(BatchFlow[ShopProduct, Accounts]):
                 context.newest[shop.pk] = newest
 
     def map(self, record: ShopProduct, shop: JetshopShop, context: Accounts) -> Change | Problem | None:
-        return article_change(record, shop, context.by_rate)
+        change = article_change(record, shop, context.by_rate)
+        if isinstance(change, Change) and self.alterations:
+            return altered(change, lambda article: self.alterations.to_visma(record.product, article),
+                           P.ArticleInput.to_dict)  # fmt: skip
+        return change
+
+    @functools.cached_property
+    def alterations(self) -> Alterations:
+        """The integration's product rules and plugins (read once per cycle)."""
+        return Alterations.of(self.integration)
 
     def send(self, shop: JetshopShop, changes: list[Change]) -> list[Problem]:
         return put_articles(self.connections.visma, changes)

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -27,6 +28,7 @@ from flows.engine.base import BatchFlow, Change, Problem
 from flows.engine.payloads import dump
 from flows.models import ExternalRef, Integration, JetshopShop, SyncItem, SyncRun
 from flows.modes import Flow
+from flows.plugins.host import Alterations, altered
 from flows.visma_prices_to_shop import convert
 
 PAGE = 500
@@ -126,9 +128,17 @@ class VismaProductsToShop(BatchFlow[P.Article, Changed]):
     def read(self, run: SyncRun, context: Changed, only: set[str] | None) -> Iterator[P.Article]:
         return iter(context.articles)
 
-    def map(self, record: P.Article, shop: JetshopShop, context: Changed) -> Change:
+    def map(self, record: P.Article, shop: JetshopShop, context: Changed) -> Change | Problem:
         rate = context.rates.get(record.vat_code, Decimal(0))
-        return product_change(record, shop, context.prices.get(record.number), rate)
+        change = product_change(record, shop, context.prices.get(record.number), rate)
+        if self.alterations:
+            return altered(change, lambda rows: self.alterations.to_shop(record, rows), dump)
+        return change
+
+    @functools.cached_property
+    def alterations(self) -> Alterations:
+        """The integration's product rules and plugins (read once per cycle)."""
+        return Alterations.of(self.integration)
 
     def send(self, shop: JetshopShop, changes: list[Change]) -> list[Problem]:
         return write_products(self.connections.jetshop(shop), shop, changes)

@@ -45,6 +45,8 @@ try:
     CELERY_WORKER_CONCURRENCY = env.int("CELERY_WORKER_CONCURRENCY", 2, minimum=1)
     # An item in processing longer than this was left by a dead worker and is re-queued.
     FLOWS_STUCK_AFTER_SECONDS = env.int("FLOWS_STUCK_AFTER_SECONDS", 300, minimum=5)
+    # A code plugin's hook that has not answered within this many milliseconds parks its item.
+    PLUGIN_TIME_LIMIT_MS = env.int("PLUGIN_TIME_LIMIT_MS", 2000, minimum=10)
     # Login throttling (django-axes): this many wrong passwords for one username, or from one
     # address, lock that username or address out for LOGIN_LOCKOUT_MINUTES.
     LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", 10, minimum=1)

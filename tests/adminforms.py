@@ -13,6 +13,8 @@ INTEGRATION_INLINES = (
     "status_rules",
     "price_list_mappings",
     "account_mappings",
+    "rules",
+    "plugin_settings",
 )
 SHOP_INLINES = ("channels", "order_triggers")
 

@@ -8,12 +8,13 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
-from django.urls import reverse
+from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from flows.console.plugins import AlterationsAdminMixin, PluginSettingInline, RuleInline, active_html
 from flows.engine.gating import is_multishop
 from flows.engine.schedules import drop_schedules, sync_schedules
 from flows.models import (
@@ -134,13 +135,13 @@ def mode_table_html():
 
 
 @admin.register(Integration)
-class IntegrationAdmin(AuditedModelAdmin):
+class IntegrationAdmin(AlterationsAdminMixin, AuditedModelAdmin):
     list_display = ["__str__", "flow_mode", "document_type", "live", "enabled", "agent_state", "attention"]
     list_filter = ["flow_mode", "live", "enabled", "customer__tier"]
     search_fields = ["name", "customer__name", "customer__org_number"]
     autocomplete_fields = ["customer"]
     list_select_related = ["customer", "agent"]
-    readonly_fields = ["flows_run", "mode_table"]
+    readonly_fields = ["flows_run", "mode_table", "alterations"]
     inlines = [
         AgentInline,
         ShopInline,
@@ -148,6 +149,8 @@ class IntegrationAdmin(AuditedModelAdmin):
         StatusRuleInline,
         PriceListMappingInline,
         ArticleAccountMappingInline,
+        RuleInline,
+        PluginSettingInline,
     ]
     fieldsets = [
         (None, {"fields": ["customer", "name", "enabled", "live"]}),
@@ -169,8 +172,22 @@ class IntegrationAdmin(AuditedModelAdmin):
             _("Catalogue"),
             {"fields": ["base_price_list", "product_price_includes_vat", "stock_safety_buffer"]},
         ),
-        (_("Extras"), {"fields": ["reconciliation_enabled", "plugins"]}),
+        (_("Extras"), {"fields": ["reconciliation_enabled"]}),
+        (_("Rules and plugins (package 800)"), {"fields": ["alterations"]}),
     ]
+
+    def get_urls(self):
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/preview/", view(self.preview_view), name="flows_integration_preview"),
+            path("<int:pk>/export/", view(self.export_view), name="flows_integration_export"),
+            path("<int:pk>/import/", view(self.import_view), name="flows_integration_import"),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("active, in their order"))
+    def alterations(self, obj):
+        return active_html(obj)
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)

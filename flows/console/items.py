@@ -218,7 +218,7 @@ class ReasonFilter(admin.SimpleListFilter):
              "customer_choice", "out_of_bounds", "rejected", "permanent_error", "gave_up", "internal_error",
              "agent_offline", "visma_locked", "visma_busy", "rate_limited", "transient", "no_rule",
              "not_a_shop_order", "already_applied", "not_transferable", "skipped_by_operator",
-             "resolved"]  # fmt: skip
+             "resolved", "plugin_failed", "parked_by_rule", "skipped_by_rule"]  # fmt: skip
 
     def lookups(self, request, model_admin):
         return [(code, code.replace("_", " ")) for code in self.CODES]
@@ -391,6 +391,7 @@ class SyncItemAdmin(ReadOnlyAdmin):
             "can_retry": self.has_retry_permission(request),
             "can_choose_customer": self.has_choose_customer_permission(request),
             "customer": how_customer_was_chosen(steps),
+            "alterations": alterations_of(steps),
         }
         return render(request, "admin/flows/order_journey.html", context)
 
@@ -444,6 +445,13 @@ def how_customer_was_chosen(steps: list[JourneyStep]) -> dict | None:
             if isinstance(c, dict)
         ],
     }
+
+
+def alterations_of(steps: list[JourneyStep]) -> list[dict]:
+    """The rules and plugins that ran at the latest mapping, each with what it changed."""
+    mapped = [s for s in steps if s.step == Step.MAPPED]
+    trail = (mapped[-1].detail or {}).get("alterations", []) if mapped else []
+    return [step for step in trail if isinstance(step, dict)]
 
 
 def breakdown(item: SyncItem) -> list[dict[str, str]]:

@@ -22,7 +22,7 @@ def is_multishop(shops: int, channels: int) -> bool:
 
 
 def features_in_use(customer) -> set[str]:
-    from flows.models import Integration, PriceListMapping, StatusRule
+    from flows.models import Integration, PluginSetting, PriceListMapping, Rule, StatusRule
 
     used: set[str] = set()
     integrations = Integration.objects.filter(customer=customer)
@@ -32,7 +32,10 @@ def features_in_use(customer) -> set[str]:
         used.add(Feature.ORDER_STATUS)
     if integrations.filter(reconciliation_enabled=True).exists():
         used.add(Feature.RECONCILIATION)
-    if integrations.exclude(plugins=[]).exists():
+    if (
+        Rule.objects.filter(integration__customer=customer).exists()
+        or PluginSetting.objects.filter(integration__customer=customer).exists()
+    ):
         used.add(Feature.PLUGINS)
     if any(is_multishop(*shop_and_channel_counts(integration)) for integration in integrations):
         used.add(Feature.MULTISHOP)

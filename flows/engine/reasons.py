@@ -99,6 +99,14 @@ def explain(item: SyncItem) -> str:
         return _("Already done earlier.")
     if reason == "not_transferable":
         return _("A quantity break the shop's price list cannot hold.")
+    if reason == "plugin_failed":
+        return _("Plugin %(value)s failed on it; the plugin must be fixed or switched off, then retry.") % {
+            "value": value or "?"
+        }
+    if reason == "parked_by_rule":
+        return _("A rule of this integration holds it back (%(value)s).") % {"value": value or "?"}
+    if reason == "skipped_by_rule":
+        return _("Not transferred: a rule of this integration skips it.")
     if reason == "skipped_by_operator":
         return _("Skipped by support.")
     if reason == "resolved":

@@ -11,6 +11,7 @@ from flows.models.config import (
 )
 from flows.models.engine import Cursor, CustomerChoice, ExternalRef, JourneyStep, SyncItem, SyncRun
 from flows.models.initial_sync import InitialSync, InitialSyncEntry
+from flows.models.plugins import PluginSetting, Rule
 
 __all__ = [
     "ArticleAccountMapping",
@@ -27,6 +28,8 @@ __all__ = [
     "JetshopShop",
     "MethodMapping",
     "OrderTrigger",
+    "PluginSetting",
+    "Rule",
     "PriceListMapping",
     "StatusRule",
     "VismaAgent",

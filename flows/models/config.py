@@ -94,12 +94,6 @@ class Integration(models.Model):
         help_text=_("Whether the shop's product price field holds prices including VAT."),
     )
     reconciliation_enabled = models.BooleanField(_("reconciliation of PSP payouts"), default=False)
-    plugins = models.JSONField(
-        _("plugins"),
-        default=list,
-        blank=True,
-        help_text=_("Names of the plugins that alter this merchant's flows."),
-    )
     enabled = models.BooleanField(_("enabled"), default=True)
 
     class Meta:
@@ -137,15 +131,9 @@ class Integration(models.Model):
         return getattr(self, field)
 
     def clean(self) -> None:
-        if not isinstance(self.plugins, list) or not all(
-            isinstance(name, str) and name for name in self.plugins
-        ):
-            raise ValidationError({"plugins": _('Enter a list of plugin names, e.g. ["gift_cards"].')})
         if not self.customer_id:
             return
         errors: dict[str, list[str]] = {}
-        if self.plugins:
-            _collect(errors, "plugins", self.customer, Feature.PLUGINS)
         if self.reconciliation_enabled:
             _collect(errors, "reconciliation_enabled", self.customer, Feature.RECONCILIATION)
         if errors:

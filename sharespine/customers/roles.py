@@ -37,6 +37,9 @@ CONFIGURATION = (
     "flows.pricelistmapping",
     "flows.methodmapping",
     "flows.articleaccountmapping",
+    # Rules and code plugins (package 800); preview and export need view, import change.
+    "flows.rule",
+    "flows.pluginsetting",
     # Reconciliation: the account plan (and watched folder), Klarna API credentials, the package.
     "reconciliation.accountplan",
     "reconciliation.klarnaaccount",

@@ -9,7 +9,16 @@ from django_celery_beat.models import PeriodicTask
 
 from flows.engine import runner
 from flows.engine.schedules import sync_schedules, task_name
-from flows.models import Channel, Integration, JetshopShop, PriceListMapping, StatusRule, SyncRun
+from flows.models import (
+    Channel,
+    Integration,
+    JetshopShop,
+    PluginSetting,
+    PriceListMapping,
+    Rule,
+    StatusRule,
+    SyncRun,
+)
 from flows.models.config import FLOW_FEATURES
 from flows.modes import FlowMode, flows_for
 from sharespine.customers.models import Customer
@@ -91,7 +100,33 @@ GATED_CHANGES = {
         "inlines": {"status_rules": [{"event": "delivered", "shop_status_id": "4", "send_email": "on"}]}
     },
     "reconciliation": {"changes": {"reconciliation_enabled": "on"}},
-    "plugins": {"changes": {"plugins": '["gift_cards"]'}},
+    "plugins": {
+        "inlines": {
+            "rules": [
+                {
+                    "position": "1",
+                    "kind": "set_field",
+                    "enabled": "on",
+                    "source": "payment_method",
+                    "target": "text2",
+                    "when_operator": "equals",
+                    "row_price": "fixed",
+                }
+            ]  # fmt: skip
+        }
+    },
+    "code_plugins": {
+        "inlines": {
+            "plugin_settings": [
+                {
+                    "position": "1",
+                    "plugin": "order_note",
+                    "enabled": "on",
+                    "settings": '{"template": "Webborder {order_number}"}',
+                }
+            ]  # fmt: skip
+        }
+    },
 }
 NEEDED = {
     "price_lists": "400",
@@ -99,6 +134,7 @@ NEEDED = {
     "order_status": "400",
     "reconciliation": "400",
     "plugins": "800",
+    "code_plugins": "800",
 }
 BELOW = {"400": Tier.T200, "800": Tier.T400}
 
@@ -109,7 +145,8 @@ def _saved(feature: str, integration: Integration) -> bool:
         "multishop": lambda: JetshopShop.objects.filter(integration=integration).count() == 2,
         "order_status": lambda: StatusRule.objects.filter(integration=integration).exists(),
         "reconciliation": lambda: Integration.objects.get(pk=integration.pk).reconciliation_enabled,
-        "plugins": lambda: Integration.objects.get(pk=integration.pk).plugins == ["gift_cards"],
+        "plugins": lambda: Rule.objects.filter(integration=integration, target="text2").exists(),
+        "code_plugins": lambda: PluginSetting.objects.filter(integration=integration).exists(),
     }[feature]()
 
 
