@@ -266,6 +266,9 @@ def openapi_document() -> dict[str, Any]:
     from connectors.visma.agent.ledger_openapi import add_ledger  # reconciliation endpoints
 
     add_ledger(paths, schemas, op=_op, json=_json, ref=_ref, record_schema=record_schema, idem=idem, query=_q)
+    from connectors.visma.agent.codes_api import add_codes  # code lists
+
+    add_codes(paths, op=_op, json=_json, ref=_ref, path_param=_p)
     return {
         "openapi": "3.0.3",
         "info": {"title": "Visma agent", "version": VERSION, "description": AUTH_TEXT},
