@@ -246,7 +246,7 @@ def test_a_refused_signature_is_red_with_the_fix(client, consultant, integration
     assert lines["agent-signature"]["ok"] is False and lines["agent-clock"]["ok"] is None
     html = client.get(golive_url(integration)).content.decode()
     signature = row(html, "Visma agent accepts our signature")
-    assert "Refused: Visma agent: request refused" in signature and "key id and secret" in signature
+    assert "Refused: " in signature and "request refused" in signature and "key id and secret" in signature
     assert "clock right" in signature
 
 
@@ -316,7 +316,7 @@ def test_old_orders_are_shown_and_fetched_once_through_the_orders_flow(
     integration.save()
     client.force_login(merchant)
     dashboard = client.get(reverse("dashboard:integration", args=[integration.pk])).content.decode()
-    assert "2 orders wait in the shop since before the 30-day look-back and are not fetched" in dashboard
+    assert "Demobutiken: 2 order(s) wait in the shop since before the 30-day look-back and are not fetched" in dashboard
     assert "Everything is flowing" not in dashboard
 
     client.force_login(consultant)
@@ -385,6 +385,7 @@ def test_consultant_and_support_run_the_check_a_merchant_cannot(
     assert not OlderOrders.objects.filter(fetch_since__isnull=False).exists()
     run_check(client, integration)
 
+    client = english(client)
     client.force_login(consultant)
     run_check(client, integration)
     assert GoLiveCheck.objects.filter(integration=integration).count() == 2
