@@ -361,17 +361,18 @@ class Check:
         }
         used: dict[tuple[str, str], list[str]] = defaultdict(list)
         for order in orders:
-            for kind, value in (
-                (MethodMapping.Kind.PAYMENT, order.payment_method),
-                (MethodMapping.Kind.DELIVERY, order.delivery_method),
+            for method_kind, value in (
+                (MethodMapping.Kind.PAYMENT.value, order.payment_method),
+                (MethodMapping.Kind.DELIVERY.value, order.delivery_method),
             ):
                 if value:
-                    used[(kind, value)].append(order.order_number)
-        lists = {
+                    used[(method_kind, value)].append(order.order_number)
+        lists: dict[str, LiveList | None] = {
             MethodMapping.Kind.PAYMENT: visma.get(Kind.TERMS_OF_PAYMENT),
             MethodMapping.Kind.DELIVERY: visma.get(Kind.WAY_OF_DELIVERY),
         }
-        wrong, unknown_codes = [], []
+        wrong: list[str] = []
+        unknown_codes: list[str] = []
         for (kind, value), numbers in sorted(used.items()):
             if (kind, value) not in mapped:
                 wrong.append(f"{value} ({_names(sorted(set(numbers)))})")

@@ -47,7 +47,7 @@ def record(shop: JetshopShop, orders: Iterable[Order]) -> OlderOrders:
             }
             for o in {o.order_id: o for o in orders}.values()
         ),
-        key=lambda r: r["placed"],
+        key=lambda r: str(r["placed"]),
     )
     found, _ = OlderOrders.objects.update_or_create(
         shop=shop, defaults={"checked_at": timezone.now(), "orders": rows}

@@ -205,6 +205,7 @@ class IntegrationAdmin(GoLiveAdmin, AuditedModelAdmin):
         if not obj.pk:
             return _("Save first, then run the go-live check.")
         check = obj.golive_checks.first()
+        state: StrOrPromise
         if check is None:
             state = _("not run yet")
         elif check.ok:

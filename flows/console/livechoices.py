@@ -87,7 +87,7 @@ class LiveChoicesForm(forms.ModelForm):
         return [spec] if isinstance(spec, str) else list(spec[1].values())
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         for name, spec in self._live_fields().items():
             value = _code(cleaned.get(name))
             if not value or name not in self.changed_data:

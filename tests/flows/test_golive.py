@@ -316,7 +316,8 @@ def test_old_orders_are_shown_and_fetched_once_through_the_orders_flow(
     integration.save()
     client.force_login(merchant)
     dashboard = client.get(reverse("dashboard:integration", args=[integration.pk])).content.decode()
-    assert "Demobutiken: 2 order(s) wait in the shop since before the 30-day look-back and are not fetched" in dashboard
+    warning = "Demobutiken: 2 order(s) wait in the shop since before the 30-day look-back and are not fetched"
+    assert warning in dashboard
     assert "Everything is flowing" not in dashboard
 
     client.force_login(consultant)

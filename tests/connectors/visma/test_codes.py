@@ -11,7 +11,8 @@ from connectors.visma import protocol as P
 def test_each_code_list_comes_with_codes_and_names(client):
     payment = {c.code: c.text for c in client.codes("terms-of-payment")}
     assert payment["30"] == "30 dagar netto" and payment["K"] == "Kort"
-    assert {c.code: c.text for c in client.codes("way-of-delivery")} == {"B": "Bud", "H": "Hämtas", "P": "Post"}
+    delivery = {c.code: c.text for c in client.codes("way-of-delivery")}
+    assert delivery == {"B": "Bud", "H": "Hämtas", "P": "Post"}
     assert [c.code for c in client.codes("terms-of-delivery")] == ["FVL"]
     accounts = {c.code: (c.text, c.vat_code) for c in client.codes("article-account")}
     assert accounts["2"] == ("Livsmedel 12 %", "2") and accounts["4"] == ("Momsfri", "0")
