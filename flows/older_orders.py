@@ -32,7 +32,7 @@ def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=STOCKHOLM)
 
 
-def check_due(shop: JetshopShop, found: OlderOrders | None) -> bool:
+def check_due(found: OlderOrders | None) -> bool:
     return found is None or found.checked_at is None or timezone.now() - found.checked_at >= CHECK_EVERY
 
 
@@ -53,11 +53,6 @@ def record(shop: JetshopShop, orders: Iterable[Order]) -> OlderOrders:
         shop=shop, defaults={"checked_at": timezone.now(), "orders": rows}
     )
     return found
-
-
-def pending(shop: JetshopShop) -> OlderOrders | None:
-    found = OlderOrders.objects.filter(shop=shop).first()
-    return found if found is not None and found.fetch_pending else None
 
 
 def mark_fetched(found: OlderOrders, fetched: int) -> bool:

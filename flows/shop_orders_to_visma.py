@@ -93,7 +93,8 @@ class ShopOrdersToVisma(ItemFlow):
                 continue
             since = older_orders.lookback_start(shop)
             # A consultant asked for the orders placed before the window, since a date: this once.
-            fetch = older_orders.pending(shop)
+            found = OlderOrders.objects.filter(shop=shop).first()
+            fetch = found if found is not None and found.fetch_pending else None
             if fetch is not None and fetch.fetch_since is not None:
                 since = min(since, older_orders.day_start(fetch.fetch_since))
             client = self.connections.jetshop(shop)
@@ -114,7 +115,7 @@ class ShopOrdersToVisma(ItemFlow):
                 if older_orders.mark_fetched(fetch, older):
                     page.log.append(f"{shop}: {older} order(s) placed before the look-back window fetched")
             else:
-                page.log += self.look_before_window(shop, client, triggers, since)
+                page.log += self.look_before_window(shop, client, triggers, since, found)
             for status_id, orders in pulled:
                 page.log.append(f"{shop}: {len(orders)} order(s) in status {status_id}")
                 page.records += [
@@ -129,9 +130,11 @@ class ShopOrdersToVisma(ItemFlow):
                 ]
             yield page
 
-    def look_before_window(self, shop: JetshopShop, client, triggers: list[int], since) -> list[str]:
+    def look_before_window(
+        self, shop: JetshopShop, client, triggers: list[int], since, found: OlderOrders | None
+    ) -> list[str]:
         """Now and then, the orders in a trigger status that the window leaves out (kept, shown)."""
-        if not older_orders.check_due(shop, OlderOrders.objects.filter(shop=shop).first()):
+        if not older_orders.check_due(found):
             return []
         try:
             with throttle.respect(throttle_key(shop)):
