@@ -117,8 +117,10 @@ class GoLiveAdmin:
             ),
         ]
 
-    def _integration(self, request, pk: int) -> Integration:
-        if not self.has_view_permission(request):  # type: ignore[attr-defined]
+    def _integration(self, request, pk: int, permission: str = "") -> Integration:
+        """The integration, for a user who may see it (and has ``permission`` when one is named)."""
+        may_see = self.has_view_permission(request)  # type: ignore[attr-defined]
+        if not may_see or (permission and not request.user.has_perm(permission)):
             raise PermissionDenied
         return get_object_or_404(Integration, pk=pk)
 
@@ -154,9 +156,7 @@ class GoLiveAdmin:
     def golive_run(self, request, pk: int):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not request.user.has_perm(RUN):
-            raise PermissionDenied
-        integration = self._integration(request, pk)
+        integration = self._integration(request, pk, RUN)
         check = golive.run_check(integration, request.user)
         level = messages.SUCCESS if check.ok else messages.WARNING
         red = sum(1 for line in check.lines if line["ok"] is not True)
@@ -171,15 +171,13 @@ class GoLiveAdmin:
     def refresh_choices(self, request, pk: int):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not request.user.has_perm(REFRESH):
-            raise PermissionDenied
-        integration = self._integration(request, pk)
+        integration = self._integration(request, pk, REFRESH)
         problems = livechoices.refresh(integration)
         for problem in problems:
             messages.error(request, _("Not refreshed: %(problem)s") % {"problem": problem})
         if not problems:
             messages.success(request, _("Choices refreshed from Visma and the shop."))
-        back = request.POST.get("next") or reverse("admin:flows_integration_change", args=[integration.pk])
+        back = request.POST.get("next", "")
         return redirect(
             back if back.startswith("/admin/") else reverse("admin:flows_integration_change", args=[pk])
         )
@@ -187,9 +185,7 @@ class GoLiveAdmin:
     def fetch_older(self, request, pk: int):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        if not request.user.has_perm(FETCH):
-            raise PermissionDenied
-        integration = self._integration(request, pk)
+        integration = self._integration(request, pk, FETCH)
         form = FetchOlderForm(request.POST)
         if not form.is_valid():
             return self.golive_page(request, pk, fetch_form=form)
