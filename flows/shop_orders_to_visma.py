@@ -138,13 +138,13 @@ class ShopOrdersToVisma(ItemFlow):
             return []
         try:
             with throttle.respect(throttle_key(shop)):
-                found = [o for s in triggers for o in client.list_orders_by_status(s, until=since)]
+                older = [o for s in triggers for o in client.list_orders_by_status(s, until=since)]
         except ConnectorError as exc:
             return [f"{shop}: orders before the look-back window not checked ({exc})"]
-        older_orders.record(shop, found)
-        if not found:
+        older_orders.record(shop, older)
+        if not older:
             return []
-        return [f"{shop}: {len(found)} order(s) in a trigger status placed before the look-back window"]
+        return [f"{shop}: {len(older)} order(s) in a trigger status placed before the look-back window"]
 
     def parked_that_can_go(self) -> list[int]:
         """Orders waiting for a mapping or an article that exists now (read here, queued by the engine)."""
