@@ -245,6 +245,12 @@ class VismaClient:
         """``GET /v1/vat-codes``: the company's VAT codes with their rates in percent."""
         return [P.VatCode.from_dict(v) for v in self._call("GET", "/v1/vat-codes")["items"]]
 
+    def codes(self, kind: str) -> list[P.Code]:
+        """``GET /v1/codes/{kind}``: a code list, ``kind`` one of ``protocol.CODE_KINDS``."""
+        if kind not in P.CODE_KINDS:
+            raise ValueError(f"unknown code list {kind!r}")
+        return P.CodeList.from_dict(self._call("GET", f"/v1/codes/{kind}")).items
+
     # --- customers --------------------------------------------------------------------------------
 
     def find_customers(self, *, number: str = "", email: str = "", org_number: str = "") -> list[P.Customer]:

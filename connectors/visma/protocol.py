@@ -243,6 +243,31 @@ class VatCode(Record):
     rate: Decimal
 
 
+# The company's code lists a consultant picks from (``GET /v1/codes/{kind}``); price lists and VAT
+# codes have their own endpoints. Kind -> the ADK code table it is read from.
+CODE_KINDS = {
+    "terms-of-payment": "ADK_DB_CODE_OF_TERMS_OF_PAYMENT",
+    "way-of-delivery": "ADK_DB_CODE_OF_WAY_OF_DELIVERY",
+    "terms-of-delivery": "ADK_DB_CODE_OF_TERMS_OF_DELIVERY",
+    "article-account": "ADK_DB_CODE_OF_ARTICLE_ACCOUNT",
+}
+
+
+@dataclass
+class Code(Record):
+    """One row of a Visma code list. ``vat_code`` is an article account's VAT code, else empty."""
+
+    code: str
+    text: str
+    vat_code: str = ""
+
+
+@dataclass
+class CodeList(Record):
+    kind: str
+    items: list[Code]
+
+
 # --- customers ------------------------------------------------------------------------------------
 
 

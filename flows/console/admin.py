@@ -14,9 +14,12 @@ from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
 
+from flows.console.golive import GoLiveAdmin, older_orders_html
+from flows.console.livechoices import LiveChoicesForm, with_lists
 from flows.console.plugins import AlterationsAdminMixin, PluginSettingInline, RuleInline, active_html
 from flows.engine.gating import is_multishop
 from flows.engine.schedules import drop_schedules, sync_schedules
+from flows.livechoices import lists_for
 from flows.models import (
     ArticleAccountMapping,
     Channel,
@@ -64,6 +67,24 @@ class ChannelFormSet(BaseInlineFormSet):
             shop.integration.customer.require(Feature.MULTISHOP)
 
 
+def _live_lists(obj: Integration | JetshopShop):
+    if isinstance(obj, JetshopShop):
+        return lists_for(obj.integration, obj)
+    return lists_for(obj)
+
+
+class LiveChoicesInline(admin.TabularInline):
+    """An inline whose code fields offer the live systems' codes by name (flows.livechoices)."""
+
+    form = LiveChoicesForm
+    extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        if obj is not None and obj.pk:
+            kwargs["form"] = with_lists(self.form, _live_lists(obj))
+        return super().get_formset(request, obj, **kwargs)
+
+
 class ShopInline(admin.TabularInline):
     model = JetshopShop
     form = SecretFieldsForm
@@ -91,22 +112,22 @@ class AgentInline(admin.StackedInline):
     can_delete = False
 
 
-class StatusRuleInline(admin.TabularInline):
+class StatusRuleInline(LiveChoicesInline):
     model = StatusRule
     extra = 0
 
 
-class PriceListMappingInline(admin.TabularInline):
+class PriceListMappingInline(LiveChoicesInline):
     model = PriceListMapping
     extra = 0
 
 
-class ArticleAccountMappingInline(admin.TabularInline):
+class ArticleAccountMappingInline(LiveChoicesInline):
     model = ArticleAccountMapping
     extra = 0
 
 
-class MethodMappingInline(admin.TabularInline):
+class MethodMappingInline(LiveChoicesInline):
     model = MethodMapping
     extra = 0
 
@@ -135,13 +156,13 @@ def mode_table_html():
 
 
 @admin.register(Integration)
-class IntegrationAdmin(AlterationsAdminMixin, AuditedModelAdmin):
+class IntegrationAdmin(GoLiveAdmin, AlterationsAdminMixin, AuditedModelAdmin):
     list_display = ["__str__", "flow_mode", "document_type", "live", "enabled", "agent_state", "attention"]
     list_filter = ["flow_mode", "live", "enabled", "customer__tier"]
     search_fields = ["name", "customer__name", "customer__org_number"]
     autocomplete_fields = ["customer"]
     list_select_related = ["customer", "agent"]
-    readonly_fields = ["flows_run", "mode_table", "alterations"]
+    readonly_fields = ["go_live", "flows_run", "mode_table", "alterations"]
     inlines = [
         AgentInline,
         ShopInline,
@@ -153,7 +174,7 @@ class IntegrationAdmin(AlterationsAdminMixin, AuditedModelAdmin):
         PluginSettingInline,
     ]
     fieldsets = [
-        (None, {"fields": ["customer", "name", "enabled", "live"]}),
+        (None, {"fields": ["customer", "name", "enabled", "live", "go_live"]}),
         (_("Flows"), {"fields": ["flow_mode", "flows_run", "mode_table", "document_type"]}),
         (
             _("Poll intervals"),
@@ -178,7 +199,7 @@ class IntegrationAdmin(AlterationsAdminMixin, AuditedModelAdmin):
 
     def get_urls(self):
         view = self.admin_site.admin_view
-        return [
+        return self.golive_urls() + [
             path("<int:pk>/preview/", view(self.preview_view), name="flows_integration_preview"),
             path("<int:pk>/export/", view(self.export_view), name="flows_integration_export"),
             path("<int:pk>/import/", view(self.import_view), name="flows_integration_import"),
@@ -188,6 +209,35 @@ class IntegrationAdmin(AlterationsAdminMixin, AuditedModelAdmin):
     @admin.display(description=_("active, in their order"))
     def alterations(self, obj):
         return active_html(obj)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return with_lists(form, lists_for(obj)) if obj is not None else form
+
+    @admin.display(description=_("go-live"))
+    def go_live(self, obj):
+        if not obj.pk:
+            return _("Save first, then run the go-live check.")
+        check = obj.golive_checks.first()
+        state: StrOrPromise
+        if check is None:
+            state = _("not run yet")
+        elif check.ok:
+            state = _("all green, %(when)s") % {
+                "when": date_format(localtime(check.ran_at), "SHORT_DATETIME_FORMAT")
+            }
+        else:
+            state = _("not ready, %(when)s") % {
+                "when": date_format(localtime(check.ran_at), "SHORT_DATETIME_FORMAT")
+            }
+        url = reverse("admin:flows_integration_golive", args=[obj.pk])
+        return format_html(
+            '{}<a href="{}">{}</a> ({})',
+            older_orders_html(obj),
+            url,
+            _("go-live check and live choices"),
+            state,
+        )
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -270,15 +320,13 @@ def agent_connection_text(agent: VismaAgent) -> StrOrPromise:
     return ", ".join(str(p) for p in parts)
 
 
-class ChannelInline(admin.TabularInline):
+class ChannelInline(LiveChoicesInline):
     model = Channel
     formset = ChannelFormSet
-    extra = 0
 
 
-class OrderTriggerInline(admin.TabularInline):
+class OrderTriggerInline(LiveChoicesInline):
     model = OrderTrigger
-    extra = 0
 
 
 class JetshopShopForm(SecretFieldsForm):
@@ -298,6 +346,11 @@ class JetshopShopForm(SecretFieldsForm):
 @admin.register(JetshopShop)
 class JetshopShopAdmin(AuditedModelAdmin):
     form = JetshopShopForm
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return with_lists(form, _live_lists(obj)) if obj is not None else form
+
     list_display = ["name", "integration", "endpoint_url", "shop_id_header", "cultures"]
     search_fields = ["name", "integration__customer__name", "shop_id_header"]
     list_select_related = ["integration__customer"]

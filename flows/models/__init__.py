@@ -10,6 +10,7 @@ from flows.models.config import (
     VismaAgent,
 )
 from flows.models.engine import Cursor, CustomerChoice, ExternalRef, JourneyStep, SyncItem, SyncRun
+from flows.models.golive import GoLiveCheck, LiveChoices, OlderOrders
 from flows.models.initial_sync import InitialSync, InitialSyncEntry
 from flows.models.plugins import PluginSetting, Rule
 
@@ -20,6 +21,9 @@ __all__ = [
     "Cursor",
     "CustomerChoice",
     "ExternalRef",
+    "GoLiveCheck",
+    "LiveChoices",
+    "OlderOrders",
     "JourneyStep",
     "SyncItem",
     "SyncRun",

@@ -83,6 +83,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "flows.add_initialsync",
             "flows.change_initialsync",
             "flows.retry_syncitem",
+            # Run the integration's go-live check (its result is kept); fetch once the orders in a
+            # trigger status placed before the shop's look-back window.
+            "flows.run_golivecheck",
+            "flows.fetch_olderorders",
             # Choose the Visma customer of an order the flow would not guess (duplicate or invalid
             # organisation number).
             "flows.add_customerchoice",
@@ -102,6 +106,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
         # Retrying or skipping a failed item is first-line support's daily work; it changes no
         # configuration and every item keeps its own history.
         | {"flows.retry_syncitem"}
+        # The go-live check only reads the shop and Visma: support runs it when a merchant calls.
+        | {"flows.run_golivecheck"}
         # Matching a payout again changes nothing in Visma: support may do it.
         | {"reconciliation.rematch_payout"}
     ),

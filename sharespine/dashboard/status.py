@@ -7,7 +7,7 @@ aggregate over the integration's order items, and the latest ``NEEDS_ACTION_SHOW
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
@@ -16,7 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from flows.engine.reasons import ORDER_FLOWS, explain, subject
-from flows.models import Integration, SyncItem, SyncRun
+from flows.models import Integration, OlderOrders, SyncItem, SyncRun
 from flows.modes import Flow
 
 if TYPE_CHECKING:
@@ -67,12 +67,15 @@ class Status:
     orders_waiting: int
     agent_offline_since: datetime | None = None
     agent_error: str = ""
+    # Shops with orders in a trigger status placed before the look-back window (never fetched).
+    older_orders: list[OlderOrders] = field(default_factory=list)
 
     @property
     def all_well(self) -> bool:
         return (
             not self.needs_action_count
             and self.agent_offline_since is None
+            and not self.older_orders
             and all(f.state == "ok" for f in self.flows)
         )
 
@@ -133,4 +136,9 @@ def integration_status(integration: Integration, now: datetime | None = None) ->
         ).count(),
         agent_offline_since=agent.offline_since if agent else None,
         agent_error=agent.last_error if agent else "",
+        older_orders=[
+            o
+            for o in OlderOrders.objects.filter(shop__integration=integration).select_related("shop")
+            if o.orders and not o.fetch_pending
+        ],
     )

@@ -10,6 +10,7 @@ from connectors.visma.agent import fields as F
 from connectors.visma.agent.api import Api
 from connectors.visma.agent.auth import Authenticator
 from connectors.visma.agent.backends.base import CompanyBackend
+from connectors.visma.agent.codes_api import CodesApi
 from connectors.visma.agent.config import AgentConfig
 from connectors.visma.agent.errors import CompanyUnavailable
 from connectors.visma.agent.ledger_api import LedgerApi
@@ -73,6 +74,7 @@ def build_agent(config: AgentConfig, backend: CompanyBackend | None = None) -> A
     router = Router()
     router.include(api)
     router.include(LedgerApi(api))  # reconciliation: invoices, payments, vouchers
+    router.include(CodesApi(api))  # code lists the consultant picks from
     router.describe("/v1/openapi.json")
     if config.sidedoor:
         from connectors.visma.agent.backends.simulated import SimulatedBackend

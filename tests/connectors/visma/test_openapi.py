@@ -18,6 +18,7 @@ from schemathesis.checks import (
 from connectors.visma import bounds
 from connectors.visma import protocol as P
 from connectors.visma.agent.api import Api
+from connectors.visma.agent.codes_api import CodesApi
 from connectors.visma.agent.ledger_api import LedgerApi
 from connectors.visma.agent.server import Router
 from connectors.visma.client import HmacAuth
@@ -29,6 +30,7 @@ def declared_document() -> dict:
     router = Router()
     router.include(Api)
     router.include(LedgerApi)
+    router.include(CodesApi)
     router.describe("/v1/openapi.json")
     return router.document
 
