@@ -21,6 +21,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.visma import ledger as L
+from sharespine.metering import usage
+from sharespine.metering.models import Kind as UsageKind
 
 from .models import AccountPlan, Payout, PayoutLine, Posting
 from .parsing.records import Kind
@@ -224,10 +226,13 @@ def post_payout(payout_id: int, ledger) -> Posting:
         )
         raise
     now = timezone.now()
-    Posting.objects.filter(pk=posting.pk).update(
-        results=results, status=Posting.Status.DONE, error="", finished_at=now
-    )
-    Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.POSTED, posted_at=now)
+    with transaction.atomic():
+        Posting.objects.filter(pk=posting.pk).update(
+            results=results, status=Posting.Status.DONE, error="", finished_at=now
+        )
+        Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.POSTED, posted_at=now)
+        # One payout reconciled for the price model, with the posting that makes it true.
+        usage.record(payout.integration.customer_id, UsageKind.PAYOUT, [f"{payout.pk}"], now)
     posting.refresh_from_db()
     return posting
 
