@@ -182,7 +182,11 @@ def test_the_usage_page_shows_this_month_the_months_before_the_tier_and_the_proj
         previous, 40, "S", Decimal("195.00"),
     )  # fmt: skip
     page = response.content.decode()
-    assert "Kaffebutiken AB" in page and str(current.projected_fee).replace(".", ",") in page and previous.strftime("%Y-%m") in page
+    assert (
+        "Kaffebutiken AB" in page
+        and str(current.projected_fee).replace(".", ",") in page
+        and previous.strftime("%Y-%m") in page
+    )
 
     listing = client.get(reverse("admin:metering_merchantusage_changelist"))
     row = next(r for r in listing.context["cl"].result_list if r.pk == customer.pk)
