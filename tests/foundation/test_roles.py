@@ -28,8 +28,8 @@ from sharespine.customers.models import ConfigChange, Customer
 from sharespine.customers.roles import ACTIONS as ROLE_ACTIONS
 from sharespine.customers.roles import CONSULTANT, MERCHANT, ROLES, SUPPORT
 from sharespine.customers.roles import PERMISSIONS as ROLE_PERMISSIONS
-from sharespine.metering.models import PackagePrice, UsageWarning
 from sharespine.dashboard import urls as dashboard_urls
+from sharespine.metering.models import PackagePrice, UsageWarning
 from tests.adminforms import integration_post
 from tests.factories import ChannelFactory, CustomerFactory, IntegrationFactory, VismaAgentFactory
 

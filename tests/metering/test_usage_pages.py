@@ -123,8 +123,14 @@ def tier_rows(*rows) -> dict:
     data = {"tiers-TOTAL_FORMS": str(len(rows)), "tiers-INITIAL_FORMS": "0", "tiers-MIN_NUM_FORMS": "0",
             "tiers-MAX_NUM_FORMS": "1000"}  # fmt: skip
     for i, (name, up_to, fee) in enumerate(rows):
-        data.update({f"tiers-{i}-name": name, f"tiers-{i}-orders_up_to": up_to, f"tiers-{i}-articles_up_to": "",
-                     f"tiers-{i}-payouts_up_to": "", f"tiers-{i}-monthly_fee": fee})  # fmt: skip
+        row = {
+            "name": name,
+            "orders_up_to": up_to,
+            "articles_up_to": "",
+            "payouts_up_to": "",
+            "monthly_fee": fee,
+        }
+        data.update({f"tiers-{i}-{field}": value for field, value in row.items()})
     return data
 
 
