@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
-from sharespine.customers.adminbase import AuditedModelAdmin
+from sharespine.customers.adminbase import AuditedModelAdmin, ReadOnlyModelAdmin
 from sharespine.metering import export, usage
 from sharespine.metering.models import Kind, MerchantUsage, PackagePrice, PriceTier, UsageWarning
 
@@ -65,7 +65,7 @@ class UsageChangeList(ChangeList):
 
 
 @admin.register(MerchantUsage)
-class MerchantUsageAdmin(admin.ModelAdmin):
+class MerchantUsageAdmin(ReadOnlyModelAdmin):
     list_display = [
         "name",
         "tier",
@@ -80,15 +80,6 @@ class MerchantUsageAdmin(admin.ModelAdmin):
     search_fields = ["name", "org_number"]
     actions = None
     change_list_template = "admin/metering/merchantusage/change_list.html"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_changelist(self, request, **kwargs):
         return UsageChangeList
@@ -188,7 +179,7 @@ def warning_text(bill: usage.Bill) -> str:
 
 
 @admin.register(UsageWarning)
-class UsageWarningAdmin(admin.ModelAdmin):
+class UsageWarningAdmin(ReadOnlyModelAdmin):
     """Read-only: written by the warning check, never edited."""
 
     list_display = [
@@ -206,12 +197,3 @@ class UsageWarningAdmin(admin.ModelAdmin):
     list_select_related = ["customer"]
     search_fields = ["customer__name"]
     actions = None
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
