@@ -73,7 +73,10 @@ class UploadForm(forms.Form):
         Integration.objects.filter(reconciliation_enabled=True).select_related("customer"),
         label=_("integration"),
     )
-    files = MultipleFileField(label=_("payout files"), help_text=_("Klarna, Nets or Svea; several at once."))
+    # Not "files": that name is the uploaded-files mapping of every Django form.
+    payout_files = MultipleFileField(
+        label=_("payout files"), help_text=_("Klarna, Nets or Svea; several at once.")
+    )
 
 
 class BankForm(forms.Form):
@@ -102,11 +105,11 @@ class PayoutAdmin(admin.ModelAdmin):
     actions = ["rematch_selected", "post_selected", "export_selected"]
     change_form_template = "admin/reconciliation/payout/change_form.html"
     change_list_template = "admin/reconciliation/payout/change_list.html"
-    readonly_fields = [
+    readonly_fields = (
         "integration", "provider", "reference", "payout_date", "currency", "stated_total", "lines_total",
         "bank_amount", "bank_date", "duplicates", "dropped", "status", "held_text", "difference", "file",
         "created_at", "posted_at",
-    ]  # fmt: skip
+    )  # fmt: skip
     fields = readonly_fields
 
     @admin.display(description=_("amount"), ordering="stated_total")
@@ -265,7 +268,7 @@ class PayoutAdmin(admin.ModelAdmin):
         form = UploadForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             files = []
-            for upload in form.cleaned_data["files"]:
+            for upload in form.cleaned_data["payout_files"]:
                 if upload.size > MAX_UPLOAD:
                     messages.error(request, _t("%(name)s: larger than 50 MB.") % {"name": upload.name})
                     continue
@@ -363,7 +366,7 @@ class BankLineAdmin(admin.ModelAdmin):
     list_display = ["booking_date", "text", "reference", "amount", "payout", "integration"]
     list_filter = [("payout", admin.EmptyFieldListFilter)]
     list_select_related = ["payout", "integration__customer"]
-    readonly_fields = ["integration", "booking_date", "text", "reference", "amount", "payout"]
+    readonly_fields = ("integration", "booking_date", "text", "reference", "amount", "payout")
     fields = readonly_fields
 
     def has_add_permission(self, request):

@@ -52,12 +52,13 @@ def import_bank(integration: Integration, name: str, data: bytes) -> BankResult:
     for number, cells in table.rows:
         if not any(c.strip() for c in cells):
             continue
+        booked = parse_date(table.get(cells, "booking_date"), file=name, row=number, column="date")
+        if booked is None:  # the line would not save; said, rather than the line silently left out
+            raise ParseError(name, _("row %(row)s: the booking date is empty") % {"row": number})
         parsed.append(
             BankLine(
                 integration=integration,
-                booking_date=parse_date(
-                    table.get(cells, "booking_date"), file=name, row=number, column="date"
-                ),
+                booking_date=booked,
                 text=table.get(cells, "text")[:200],
                 reference=table.get(cells, "reference")[:100],
                 amount=parse_amount(table.get(cells, "amount"), file=name, row=number, column="amount"),

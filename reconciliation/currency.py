@@ -39,24 +39,21 @@ def vouchers_in_sek(payout: Payout, accounts: AccountPlan | None = None) -> list
     booked = {
         line.invoice_number: line.invoice_rate for line in lines if line.invoice_number and line.invoice_rate
     }
-    vouchers = []
-    ver_a = (
-        Ver(plan.payments_voucher.date, plan.payments_voucher.text, series=accounts.voucher_series)
-        if plan.payments
-        else None
-    )
+    vouchers: list[Ver] = []
     cleared = Decimal("0.00")
-    for p in plan.payments:
-        paid = _sek(p.amount, rate)
-        settled = _sek(p.settles, booked.get(p.invoice_number) or rate)
-        cleared += paid
-        what = f"kredit {p.invoice_number}" if p.credit else f"fakt {p.invoice_number}"
-        text = f"{name} {p.order_ref} {what}"
-        ver_a.rows.append(Row(clearing, paid, text))
-        if settled != paid:
-            ver_a.rows.append(_fx_row(accounts, settled - paid, f"Kursdiff {what}"))
-        ver_a.rows.append(Row(accounts.receivables, -settled, text))
-    if ver_a:
+    source_a = plan.payments_voucher  # there when the payout pays invoices
+    if source_a is not None:
+        ver_a = Ver(source_a.date, source_a.text, series=accounts.voucher_series)
+        for p in plan.payments:
+            paid = _sek(p.amount, rate)
+            settled = _sek(p.settles, booked.get(p.invoice_number) or rate)
+            cleared += paid
+            what = f"kredit {p.invoice_number}" if p.credit else f"fakt {p.invoice_number}"
+            text = f"{name} {p.order_ref} {what}"
+            ver_a.rows.append(Row(clearing, paid, text))
+            if settled != paid:
+                ver_a.rows.append(_fx_row(accounts, settled - paid, f"Kursdiff {what}"))
+            ver_a.rows.append(Row(accounts.receivables, -settled, text))
         vouchers.append(ver_a)
     source = plan.payout_voucher
     ver_b = Ver(

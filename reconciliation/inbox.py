@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,7 +59,7 @@ def pull_folder(integration: Integration, result: PullResult) -> None:
     known = set(
         SettlementFile.objects.filter(integration=integration, source="folder").values_list("name", "size")
     )
-    batch = []
+    batch: list[tuple[Path, os.stat_result]] = []
     for path in sorted(folder.iterdir()):
         if len(batch) >= MAX_FILES_PER_RUN:
             break

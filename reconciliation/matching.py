@@ -124,8 +124,8 @@ def match_integration(
         return summary
     by_number = {i.number: i for i in invoices}
     by_reference: dict[str, list[LedgerInvoice]] = defaultdict(list)
-    for invoice in invoices:
-        by_reference[invoice.reference].append(invoice)
+    for known in invoices:
+        by_reference[known.reference].append(known)
 
     def candidates(line: PayoutLine) -> list[LedgerInvoice]:
         found = [by_number[n] for n in invoice_numbers_in(line.invoice_ref) if n in by_number]
@@ -162,7 +162,7 @@ def match_integration(
 
     # 2. What other unposted payouts already claim on these invoices (their payments are not in
     # Visma's balance yet).
-    claimed: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    claimed: dict[int | None, Decimal] = defaultdict(lambda: ZERO)
     mine = {line.pk for line in lines}
     for row in (
         PayoutLine.objects.filter(

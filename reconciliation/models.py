@@ -7,6 +7,7 @@ integration, a payout by (integration, provider, reference), a posting by its pa
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import TypedDict
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -15,7 +16,13 @@ from flows.models import Integration
 from sharespine.customers.models import Customer
 from sharespine.customers.secrets import EncryptedTextField
 
-MONEY = {"max_digits": 14, "decimal_places": 2}
+
+class _Money(TypedDict):
+    max_digits: int
+    decimal_places: int
+
+
+MONEY: _Money = {"max_digits": 14, "decimal_places": 2}
 ZERO = Decimal("0.00")
 
 

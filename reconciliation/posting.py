@@ -21,6 +21,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from connectors.visma import ledger as L
+from sharespine.metering import usage
+from sharespine.metering.models import Kind as UsageKind
 
 from .models import AccountPlan, Payout, PayoutLine, Posting
 from .parsing.records import Kind
@@ -51,9 +53,9 @@ class PlannedPayment:
 @dataclass
 class PostingPlan:
     payout: Payout
+    payout_voucher: Ver
     payments: list[PlannedPayment] = field(default_factory=list)
-    payments_voucher: Ver | None = None  # for SIE only
-    payout_voucher: Ver | None = None
+    payments_voucher: Ver | None = None  # for SIE only; None when there are no payments
 
     def to_dict(self) -> dict:
         return {
@@ -69,9 +71,7 @@ class PostingPlan:
             "voucher": [
                 {"account": r.account, "amount": str(r.amount), "text": r.text}
                 for r in self.payout_voucher.rows
-            ]
-            if self.payout_voucher
-            else [],
+            ],
         }
 
 
@@ -90,7 +90,11 @@ def build_plan(
     name = NAMES[payout.provider]
     clearing = plan.clearing(payout.provider)
     ref = payout.reference
-    result = PostingPlan(payout=payout)
+    pay_date = payout.payout_date or timezone.localdate()
+    bank_date = payout.bank_date or pay_date
+    # The payout voucher takes everything that is not an invoice payment (step 2 fills it).
+    ver_b = Ver(date=bank_date, text=f"{name} utbetalning {ref}", series=plan.voucher_series)
+    result = PostingPlan(payout=payout, payout_voucher=ver_b)
 
     # 1. Payments, one per invoice, sales first then refunds, in the order of the file.
     grouped: dict[int, list[PayoutLine]] = {}
@@ -109,7 +113,6 @@ def build_plan(
                 key=key_for(payout, f"pay-{number}"),
             )
         )
-    pay_date = payout.payout_date or timezone.localdate()
     ver_a = Ver(date=pay_date, text=f"{name} {ref} fakturaavräkning", series=plan.voucher_series)
     for p in result.payments:
         if p.credit:
@@ -124,8 +127,6 @@ def build_plan(
     result.payments_voucher = ver_a if ver_a.rows else None
 
     # 2. The payout voucher: everything else, against the clearing account.
-    bank_date = payout.bank_date or pay_date
-    ver_b = Ver(date=bank_date, text=f"{name} utbetalning {ref}", series=plan.voucher_series)
     net = sum((line.net for line in lines), ZERO)
     if net >= 0:
         ver_b.rows.append(Row(plan.bank, net, f"{name} utbet {ref}"))
@@ -158,7 +159,6 @@ def build_plan(
             ver_b.rows.append(Row(plan.exceptions, -line.amount, f"{name} {line.psp_type} {what}"))
     cleared = sum((p.amount for p in result.payments), ZERO)
     ver_b.rows.append(Row(clearing, -cleared, f"{name} clearing {ref}"))
-    result.payout_voucher = ver_b
     return result
 
 
@@ -224,10 +224,13 @@ def post_payout(payout_id: int, ledger) -> Posting:
         )
         raise
     now = timezone.now()
-    Posting.objects.filter(pk=posting.pk).update(
-        results=results, status=Posting.Status.DONE, error="", finished_at=now
-    )
-    Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.POSTED, posted_at=now)
+    with transaction.atomic():
+        Posting.objects.filter(pk=posting.pk).update(
+            results=results, status=Posting.Status.DONE, error="", finished_at=now
+        )
+        Payout.objects.filter(pk=payout.pk).update(status=Payout.Status.POSTED, posted_at=now)
+        # One payout reconciled for the price model, with the posting that makes it true.
+        usage.record(payout.integration.customer_id, UsageKind.PAYOUT, [f"{payout.pk}"], now)
     posting.refresh_from_db()
     return posting
 

@@ -60,6 +60,13 @@ try:
     if not REDIS_URL:
         for _sub in ("broker/queue", "broker/processed", "broker/control", "cache"):
             ensure_dir("VAR_DIR", VAR_DIR / _sub)
+    # Mail (usage warnings to the consultants): nothing is mailed until EMAIL_HOST is set.
+    EMAIL_HOST = env.str("EMAIL_HOST")
+    EMAIL_PORT = env.int("EMAIL_PORT", 587, minimum=1)
+    EMAIL_HOST_USER = env.str("EMAIL_HOST_USER")
+    EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD")
+    EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", True)
+    DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "sharespine@localhost")
 except ConfigError as exc:
     # A clean message naming the variable, then stop: no half-configured process.
     stop(exc)
@@ -77,6 +84,7 @@ INSTALLED_APPS = [
     "django_celery_beat",
     "axes",
     "sharespine.customers",
+    "sharespine.metering",
     "flows",
     "sharespine.dashboard",
     "reconciliation",
@@ -170,6 +178,11 @@ AXES_ENABLE_ADMIN = False  # registered in sharespine/loginlimits.py under the r
 AXES_VERBOSE = False
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard:home"
+EMAIL_BACKEND = (
+    "django.core.mail.backends.smtp.EmailBackend"
+    if EMAIL_HOST
+    else "django.core.mail.backends.dummy.EmailBackend"
+)
 
 # Every user-facing page exists in Swedish and English.
 LANGUAGE_CODE = "sv"
@@ -240,6 +253,12 @@ CELERY_BEAT_SCHEDULE = {
         "task": "flows.tasks.sweep_stuck",
         "schedule": 60.0,
         "options": {"queue": "orders", "expire_seconds": 55},
+    },
+    # Every ten minutes: warn the consultants about merchants at 80 % or 100 % of a price tier.
+    "usage-warnings": {
+        "task": "sharespine.metering.tasks.check_usage_warnings",
+        "schedule": 600.0,
+        "options": {"queue": "bulk", "expire_seconds": 590},
     },
     # Every minute: each queue proves a worker consumes it; the dashboard shows the age.
     "queue-heartbeat-orders": {

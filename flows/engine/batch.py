@@ -28,7 +28,7 @@ from connectors.errors import PermanentError
 from connectors.visma import protocol as P
 from connectors.visma.client import VismaClient
 from flows import engine
-from flows.engine import Outcome, payload_hash, run_log
+from flows.engine import Outcome, metered, payload_hash, run_log
 from flows.engine.base import BatchFlow, Change, Problem
 from flows.engine.connections import Connections
 from flows.models import ExternalRef, Integration, JetshopShop, SyncItem, SyncRun
@@ -179,7 +179,9 @@ def retry(flow: BatchFlow, item: SyncItem) -> Outcome:
     return Outcome(target_id="", result={"retried": tally.line()})
 
 
+@transaction.atomic
 def record_sent(integration: Integration, kind: str, changes: Sequence[Change]) -> None:
+    """What was sent is remembered (its hash) and its articles counted, in one transaction."""
     if not changes:
         return
     now = timezone.now()
@@ -200,6 +202,7 @@ def record_sent(integration: Integration, kind: str, changes: Sequence[Change]) 
         update_fields=["last_hash", "last_synced_at"],
         batch_size=1000,
     )
+    metered.count_sent(integration, changes)
 
 
 def link(integration: Integration, kind: str, keys: Iterable[str], last_hash: str = "") -> None:

@@ -29,6 +29,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from flows.engine import metered
 from flows.models import Cursor, ExternalRef, Integration, JourneyStep, SyncItem, SyncRun
 
 if TYPE_CHECKING:  # base imports this module (through flows.engine)
@@ -340,9 +341,10 @@ def add_step(item: SyncItem, step: str, detail: dict | None = None, order_ref: s
 
 @transaction.atomic
 def complete(item: SyncItem, outcome: Outcome) -> None:
-    """Step 3 on success: ExternalRef upsert, item done and journey steps, in one transaction.
+    """Step 3 on success: ExternalRef upsert, item done, usage counted and journey steps, in one
+    transaction.
 
-    Three statements, whatever the number of steps: the upsert is one INSERT … ON CONFLICT (shop
+    Four statements, whatever the number of steps: the upsert is one INSERT … ON CONFLICT (shop
     side) DO UPDATE, and the steps go in one INSERT, in their order.
     """
     if outcome.ref_kind:
@@ -361,6 +363,7 @@ def complete(item: SyncItem, outcome: Outcome) -> None:
             update_fields=["erp_id", "last_hash", "last_synced_at"],
         )
     _finish(item, SyncItem.Status.DONE, target_id=outcome.target_id, result=outcome.result)
+    metered.count_completed(item, outcome)
     JourneyStep.objects.bulk_create(
         JourneyStep(
             integration_id=item.integration_id, order_ref=item.reference, step=step, detail=detail or {},

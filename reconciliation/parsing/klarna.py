@@ -72,7 +72,9 @@ SFTP_NAME = re.compile(r"^(?P<ref>[0-9A-Za-z-]+)\.(?P<date>\d{8})T\d{6}")
 
 def looks_like(header: set[str]) -> bool:
     return (
-        "type" in header and "amount" in header and ({"orderid", "captureid", "merchantreference1"} & header)
+        "type" in header
+        and "amount" in header
+        and bool({"orderid", "captureid", "merchantreference1"} & header)
     ) or ("totalsettlementamount" in header)
 
 

@@ -58,7 +58,7 @@ def _kind(action: str, *, file: str, row: int) -> str:
 
 
 def parse_json(doc: dict, *, file: str) -> list[ParsedPayout]:
-    payouts = doc.get("payouts") if isinstance(doc.get("payouts"), list) else [doc]
+    payouts = doc["payouts"] if isinstance(doc.get("payouts"), list) else [doc]
     result = []
     for payout in payouts:
         for key in ("reference", "amount", "paymentActions"):

@@ -44,7 +44,7 @@ def sniff_delimiter(line: str) -> str:
         return csv.Sniffer().sniff(line, delimiters=DELIMITERS).delimiter
     except csv.Error:
         counts = {d: line.count(d) for d in DELIMITERS}
-        best = max(counts, key=counts.get)
+        best = max(counts, key=counts.__getitem__)
         return best if counts[best] else ","
 
 

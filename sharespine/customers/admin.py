@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from sharespine.customers.adminbase import AuditedModelAdmin
+from sharespine.customers.adminbase import AuditedModelAdmin, ReadOnlyModelAdmin
 from sharespine.customers.models import ConfigChange, Customer, Membership
 from sharespine.customers.signals import package_changed
 
@@ -29,7 +29,7 @@ class CustomerAdmin(AuditedModelAdmin):
 
 
 @admin.register(ConfigChange)
-class ConfigChangeAdmin(admin.ModelAdmin):
+class ConfigChangeAdmin(ReadOnlyModelAdmin):
     """Read-only: the log is written by saves in the admin, never edited."""
 
     list_display = [
@@ -47,12 +47,3 @@ class ConfigChangeAdmin(admin.ModelAdmin):
     search_fields = ["object_repr", "field", "user__username"]
     list_select_related = ["user", "customer"]
     date_hierarchy = "at"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

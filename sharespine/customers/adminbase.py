@@ -82,3 +82,16 @@ class AuditedAdminMixin(_AdminBase):
 
 class AuditedModelAdmin(AuditedAdminMixin, admin.ModelAdmin):
     pass
+
+
+class ReadOnlyModelAdmin(admin.ModelAdmin):
+    """A page to read: rows written by the system (a log, counts), never by hand."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

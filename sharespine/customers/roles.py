@@ -44,6 +44,9 @@ CONFIGURATION = (
     "reconciliation.accountplan",
     "reconciliation.klarnaaccount",
     "reconciliation.reconciliationpackage",
+    # The price matrix: start fee and volume tiers per package (tiers are edited inline).
+    "metering.packageprice",
+    "metering.pricetier",
 )
 # What both staff roles read and nobody edits in the admin.
 READ_ONLY = (
@@ -63,6 +66,9 @@ READ_ONLY = (
     # Payouts are what the PSP sent: nobody edits them (actions below post and match them).
     "reconciliation.payout",
     "reconciliation.bankline",
+    # Usage: counted by the work itself, warned about by the check; read by both staff roles.
+    "metering.merchantusage",
+    "metering.usagewarning",
 )
 
 
@@ -98,6 +104,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             "reconciliation.add_settlementfile",
             "reconciliation.post_payout",
             "reconciliation.rematch_payout",
+            # The monthly usage of every merchant as CSV, for invoicing.
+            "metering.export_usage",
         }
     ),
     SUPPORT: frozenset(
@@ -132,6 +140,7 @@ ACTIONS: dict[str, dict[str, frozenset[str]]] = {
         "reconciliation.accountplan": frozenset({"delete_selected"}),
         "reconciliation.klarnaaccount": frozenset({"delete_selected"}),
         "reconciliation.reconciliationpackage": frozenset({"delete_selected"}),
+        "metering.packageprice": frozenset({"delete_selected"}),
     },
     SUPPORT: {
         "flows.syncitem": frozenset({"retry_selected", "mark_skipped"}),

@@ -15,6 +15,10 @@ from flows.models import Integration
 from reconciliation.dashboard import payouts_section
 from sharespine.customers.models import Customer
 from sharespine.dashboard.status import integration_status
+from sharespine.metering import usage
+from sharespine.metering.models import Kind
+
+USAGE_MONTHS = 6
 
 
 def _integrations_visible_to(user):
@@ -36,7 +40,17 @@ def home(request):
 def customer_detail(request, pk: int):
     customer = get_object_or_404(Customer.objects.visible_to(request.user), pk=pk)
     integrations = _integrations_visible_to(request.user).filter(customer=customer)
-    return render(request, "dashboard/customer.html", {"customer": customer, "integrations": integrations})
+    return render(
+        request,
+        "dashboard/customer.html",
+        {
+            "customer": customer,
+            "integrations": integrations,
+            # What the price model bills, this month and the months before (the merchant's own).
+            "usage": usage.history(customer, USAGE_MONTHS),
+            "usage_kinds": [Kind(k).label for k in usage.KINDS],
+        },
+    )
 
 
 @login_required

@@ -29,6 +29,7 @@ from sharespine.customers.roles import ACTIONS as ROLE_ACTIONS
 from sharespine.customers.roles import CONSULTANT, MERCHANT, ROLES, SUPPORT
 from sharespine.customers.roles import PERMISSIONS as ROLE_PERMISSIONS
 from sharespine.dashboard import urls as dashboard_urls
+from sharespine.metering.models import PackagePrice, UsageWarning
 from tests.adminforms import integration_post
 from tests.factories import ChannelFactory, CustomerFactory, IntegrationFactory, VismaAgentFactory
 
@@ -63,8 +64,8 @@ def _admin_urls_for(customer: Customer) -> list[str]:
 
 def _objects_of(model, customer: Customer) -> list:
     """``customer``'s objects of ``model``; none for models that belong to no merchant (users, groups)."""
-    if model is Customer:
-        return [customer]
+    if issubclass(model, Customer):  # the merchant, and its usage page (a proxy)
+        return [model._default_manager.get(pk=customer.pk)]
     for path in ("customer", "integration__customer", "shop__integration__customer"):
         try:
             return list(model._default_manager.filter(**{path: customer}))
@@ -222,6 +223,11 @@ def every_admin_model(other_merchant_objects):
     AccountPlan.objects.create(integration=integration)
     KlarnaAccount.objects.create(integration=integration, username="K1")
     ReconciliationPackage.objects.create(customer=other_merchant_objects)
+    PackagePrice.objects.create(package="400").tiers.create(name="S", orders_up_to=100, monthly_fee=195)
+    UsageWarning.objects.create(
+        customer=other_merchant_objects, month=timezone.localdate().replace(day=1), tier="S", threshold=80,
+        kind="order", count=80, limit=100,
+    )  # fmt: skip
     ConfigChange.objects.create(
         customer=other_merchant_objects, model="flows.Integration", object_id=str(integration.pk),
         object_repr=str(integration), action=ConfigChange.Action.CHANGED, field="name",

@@ -64,7 +64,7 @@ def test_upload_several_files_at_once(client, consultant, integration):
     ]
     response = client.post(
         reverse("admin:reconciliation_payout_upload"),
-        {"integration": integration.pk, "files": files},
+        {"integration": integration.pk, "payout_files": files},
         follow=True,
     )
     text = response.content.decode().lower()  # the admin capitalises messages

@@ -61,3 +61,18 @@ def test_payout_not_in_the_bank_and_psp_line_without_payout(integration, ledger)
     assert [p.reference for p in overdue_payouts(integration, dt.date(2025, 3, 20))] == ["7360158214"]
     assert overdue_payouts(integration, dt.date(2025, 3, 14)) == []
     assert [line.reference for line in orphan_bank_lines(integration)] == ["8842999999"]
+
+
+def test_a_bank_line_without_a_booking_date_is_refused_by_row_and_nothing_is_half_imported(integration):
+    from reconciliation.models import BankLine
+    from reconciliation.parsing.errors import ParseError
+
+    statement = (
+        "Bokföringsdag;Text;Referens;Belopp\n"
+        "2025-03-12;KLARNA;7360158214;2 984,03\n"
+        ";NETS;8842931705;2 348,63\n"  # row 3: no date
+    )
+    with pytest.raises(ParseError) as refused:
+        import_bank(integration, "bank.csv", statement.encode("cp1252"))
+    assert refused.value.file == "bank.csv" and "3" in refused.value.problem
+    assert not BankLine.objects.filter(integration=integration).exists()

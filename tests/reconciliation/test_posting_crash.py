@@ -17,7 +17,8 @@ from django.db import connection
 from connectors.visma.ledger_client import LedgerClient
 from reconciliation import service
 from reconciliation.models import Posting
-from reconciliation.posting import post_payout
+from reconciliation.posting import NotPostable, post_payout
+from sharespine.metering.models import UsageEvent
 from tests.connectors.visma.processes import KEY_ID, SECRET
 from tests.factories import IntegrationFactory, VismaAgentFactory
 from tests.reconciliation.samples import sample
@@ -55,6 +56,7 @@ def test_killed_while_posting_then_posted_again_pays_each_invoice_once(sample_ag
     process.wait(timeout=10)
     assert process.returncode == -signal.SIGKILL
     assert Posting.objects.get(payout=payout).status == Posting.Status.STARTED
+    assert not UsageEvent.objects.exists(), "a payout half posted is not reconciled yet"
     client.sim("DELETE", "faults")
     posting = post_payout(payout.pk, ledger)  # what the retried task does
     assert posting.status == Posting.Status.DONE
@@ -63,3 +65,8 @@ def test_killed_while_posting_then_posted_again_pays_each_invoice_once(sample_ag
     assert {n: i.balance for n, i in invoices.items()} == dict.fromkeys(PAID, Decimal("0.00"))
     counts = client.sim("GET", "counts")
     assert counts["customerpayment"] - 4 == len(PAID)  # 4 paid earlier by the sample's set-up
+    # Reconciled once for the price model, and posting it again neither writes nor counts.
+    with pytest.raises(NotPostable):
+        post_payout(payout.pk, ledger)
+    [event] = UsageEvent.objects.all()
+    assert (event.customer_id, event.kind, event.key) == (integration.customer_id, "payout", str(payout.pk))

@@ -68,10 +68,7 @@ class Command(BaseCommand):
                 files.append((name, path.read_bytes()))
             except OSError as exc:
                 unreadable.append(f"{name}: {exc.strerror or exc}")
-        try:
-            results = service.import_files(integration, files, source="cli")
-        except service.NotEnabled as exc:
-            raise CommandError(str(exc)) from None
+        results = service.import_files(integration, files, source="cli")
         reports = []
         for result in results:
             if result.error:

@@ -1,0 +1,31 @@
+"""What the engine's bookkeeping counts for the price model (``sharespine.metering``).
+
+Called inside the bookkeeping's own transaction, so a count commits with the work or not at all;
+the metering's unique keys make a retried order or a re-sent article count once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from flows.models import ExternalRef, Integration, SyncItem
+from flows.modes import Flow
+from sharespine.metering import usage
+from sharespine.metering.models import Kind
+
+if TYPE_CHECKING:  # base and bookkeeping import this module (through flows.engine)
+    from flows.engine.base import Change
+    from flows.engine.bookkeeping import Outcome
+
+
+def count_completed(item: SyncItem, outcome: Outcome) -> None:
+    """An order item completed with its Visma document: one order transferred (not in a dry run,
+    which completes without a reference)."""
+    if item.flow == Flow.SHOP_ORDERS_TO_VISMA and outcome.ref_kind == ExternalRef.Kind.ORDER:
+        usage.record(item.integration.customer_id, Kind.ORDER, [f"{item.integration_id}:{item.source_id}"])
+
+
+def count_sent(integration: Integration, changes: Sequence[Change]) -> None:
+    """Catalogue records written to a shop or to Visma: each distinct article once a month."""
+    usage.record(integration.customer_id, Kind.ARTICLE, [c.article for c in changes])
