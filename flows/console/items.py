@@ -30,8 +30,9 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.errors import ConnectorError
 from flows import customers, engine, tasks
+from flows.engine import attention
 from flows.engine.connections import Connections
-from flows.engine.reasons import ORDER_FLOWS, explain
+from flows.engine.reasons import ORDER_FLOWS, REASON_LABELS, explain, reason_label
 from flows.engine.registry import flow_class
 from flows.models import CustomerChoice, ExternalRef, Integration, JetshopShop, JourneyStep, SyncItem, SyncRun
 from flows.modes import Flow
@@ -214,14 +215,9 @@ class ReasonFilter(admin.SimpleListFilter):
 
     title = _("reason")
     parameter_name = "reason"
-    CODES = ["needs_mapping", "totals_mismatch", "invalid_quantity", "invalid_order", "article_number",
-             "customer_choice", "out_of_bounds", "rejected", "permanent_error", "gave_up", "internal_error",
-             "agent_offline", "visma_locked", "visma_busy", "rate_limited", "transient", "no_rule",
-             "not_a_shop_order", "already_applied", "not_transferable", "skipped_by_operator",
-             "resolved"]  # fmt: skip
 
     def lookups(self, request, model_admin):
-        return [(code, code.replace("_", " ")) for code in self.CODES]
+        return list(REASON_LABELS.items())
 
     def queryset(self, request, queryset):
         return queryset.filter(reason=self.value()) if self.value() else queryset
@@ -240,14 +236,19 @@ class SyncItemAdmin(ReadOnlyAdmin):
         "shop",
         "reference",
         "status",
-        "reason",
+        "reason_name",
         "attempts",
         "target_id",
         "updated_at",
         "order_link",
     ]
     list_filter = [NeedsAttentionFilter, HasErrorFilter, "status", "flow", "shop", ReasonFilter]
+    # The search box also finds the missing value ("Swish"), the buyer's e-mail and name, and an
+    # order number without the shop's prefix: see ``get_search_results``.
     search_fields = ["=reference", "=target_id", "=source_id"]
+    search_help_text = _(
+        "Order number, Visma document number, the missing value (for example Swish), e-mail or customer name."
+    )
     list_select_related = ["integration__customer", "shop"]
     raw_id_fields = ["run"]
     readonly_fields = ["explanation", "order_link", "payload_pretty", "result_pretty", "last_error"]
@@ -263,6 +264,10 @@ class SyncItemAdmin(ReadOnlyAdmin):
     def result_pretty(self, obj):
         return pretty_json(obj.result)
 
+    @admin.display(description=_("reason"), ordering="reason")
+    def reason_name(self, obj):
+        return reason_label(obj.reason) if obj.reason else ""
+
     @admin.display(description=_("why"))
     def explanation(self, obj):
         return explain(obj) or "—"
@@ -272,6 +277,12 @@ class SyncItemAdmin(ReadOnlyAdmin):
         if not obj.reference or obj.flow not in ORDER_FLOWS:
             return ""
         return format_html('<a href="{}">{}</a>', order_page_url(obj), _("path"))
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(search_match(term)), False
 
     def has_retry_permission(self, request) -> bool:
         return request.user.has_perm("flows.retry_syncitem")
@@ -299,6 +310,7 @@ class SyncItemAdmin(ReadOnlyAdmin):
                 name="flows_order_journey",
             ),
             path("lookup/", self.admin_site.admin_view(self.lookup), name="flows_order_lookup"),
+            path("queue/", self.admin_site.admin_view(self.queue), name="flows_attention_queue"),
             path(
                 "<int:item_id>/retry/",
                 self.admin_site.admin_view(self.retry_one),
@@ -394,6 +406,27 @@ class SyncItemAdmin(ReadOnlyAdmin):
         }
         return render(request, "admin/flows/order_journey.html", context)
 
+    # --- the work queue ------------------------------------------------------------------------------
+
+    def queue(self, request):
+        """Needs attention, one line per cause: how many, why, who must act, and the fix."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        items = SyncItem.objects.all()
+        integration = None
+        if request.GET.get("integration", "").isdigit():
+            integration = get_object_or_404(Integration, pk=int(request.GET["integration"]))
+            items = items.filter(integration=integration)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Needs attention"),
+            "integration": integration,
+            "groups": attention.groups(items),
+            "can_fix": request.user.has_perm("flows.add_methodmapping"),
+            "here": request.get_full_path(),
+        }
+        return render(request, "admin/flows/attention_queue.html", context)
+
     # --- look-up -----------------------------------------------------------------------------------------
 
     def lookup(self, request):
@@ -455,12 +488,8 @@ def breakdown(item: SyncItem) -> list[dict[str, str]]:
     ]
 
 
-def find_orders(query: str, limit: int = 50) -> list[tuple[SyncItem, str]]:
-    """Orders-flow items matching ``query``, one per (integration, order), with how they matched.
-
-    Only the orders flow: status items carry the order's reference too, and a shop status id as
-    their target. References are exact (indexed); the prefixes of all shops are few.
-    """
+def order_references(query: str) -> set[str]:
+    """``query`` as an order reference: as typed, and with each shop's prefix (the prefixes are few)."""
     prefixes = set(JetshopShop.objects.exclude(order_reference_prefix="").values_list(
         "order_reference_prefix", flat=True
     ))  # fmt: skip
@@ -469,6 +498,30 @@ def find_orders(query: str, limit: int = 50) -> list[tuple[SyncItem, str]]:
         references.add(prefix + query)
         if query.lower().startswith(prefix.lower()):
             references.add(prefix + query[len(prefix) :])
+    return references
+
+
+def search_match(term: str) -> Q:
+    """The item list's search: an order number (with or without prefix), a Visma number, the
+    missing value of a parked item, the buyer's e-mail, or the buyer's (company) name."""
+    match = Q(reference__in=order_references(term)) | Q(target_id=term) | Q(source_id=term)
+    match |= Q(result__value__iexact=term) | Q(payload__email__iexact=term)
+    match |= Q(payload__bill_to__company__icontains=term)
+    first, _space, last = term.partition(" ")
+    if last:
+        match |= Q(payload__bill_to__first_name__iexact=first, payload__bill_to__last_name__iexact=last)
+    else:
+        match |= Q(payload__bill_to__last_name__iexact=term) | Q(payload__bill_to__first_name__iexact=term)
+    return match
+
+
+def find_orders(query: str, limit: int = 50) -> list[tuple[SyncItem, str]]:
+    """Orders-flow items matching ``query``, one per (integration, order), with how they matched.
+
+    Only the orders flow: status items carry the order's reference too, and a shop status id as
+    their target. References are exact (indexed); the prefixes of all shops are few.
+    """
+    references = order_references(query)
     match = Q(reference__in=references)
     if query.isdigit():
         match |= Q(target_id=query)
