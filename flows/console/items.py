@@ -10,11 +10,12 @@ picked up by the flow's next poll.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django.contrib import admin, messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
@@ -74,12 +75,14 @@ def pretty_json(value) -> str:
     )
 
 
-def money(value) -> str:
-    """An amount from a journey step (a string) in the page's language: 637,00 or 637.00."""
+def money(value, currency: str = "") -> str:
+    """An amount from a journey step (a string) in the page's language, with the order's
+    currency: 637,00 SEK or 637.00 SEK (a NOK order's 558,00 is not kronor)."""
     try:
-        return number_format(Decimal(str(value)), 2)
+        text = number_format(Decimal(str(value)), 2)
     except (InvalidOperation, ValueError):
         return str(value)
+    return f"{text} {currency}" if currency else text
 
 
 # --- retry ----------------------------------------------------------------------------------------
@@ -251,8 +254,8 @@ class SyncItemAdmin(ReadOnlyAdmin):
     )
     list_select_related = ["integration__customer", "shop"]
     raw_id_fields = ["run"]
-    readonly_fields = ["explanation", "order_link", "payload_pretty", "result_pretty", "last_error"]
-    exclude = ["payload", "result"]
+    readonly_fields = ["explanation", "order_link", "payload_pretty", "result_pretty", "latest_error"]
+    exclude = ["payload", "result", "last_error"]
     actions = ["retry_selected", "mark_skipped"]
     change_form_template = "admin/flows/syncitem/change_form.html"
 
@@ -267,6 +270,11 @@ class SyncItemAdmin(ReadOnlyAdmin):
     @admin.display(description=_("reason"), ordering="reason")
     def reason_name(self, obj):
         return reason_label(obj.reason) if obj.reason else ""
+
+    @admin.display(description=_("latest error"))
+    def latest_error(self, obj):
+        # Written before the fix of an item that went through since: not shown as its error.
+        return "—" if obj.status == SyncItem.Status.DONE or not obj.last_error else obj.last_error
 
     @admin.display(description=_("why"))
     def explanation(self, obj):
@@ -388,17 +396,23 @@ class SyncItemAdmin(ReadOnlyAdmin):
             .order_by("id")
         )
         order_items = [i for i in items if i.flow == ORDERS]
+        for item in items:
+            item.reason_name = reason_label(item.reason) if item.reason else ""  # type: ignore[attr-defined]
         shop = order_items[-1].shop if order_items else None
+        payload = order_items[-1].payload if order_items else {}
+        currency = str(payload.get("currency_code", "") if isinstance(payload, dict) else "")
         context = {
             **self.admin_site.each_context(request),
             "title": _("Order %(ref)s") % {"ref": order_ref},
             "integration": integration,
             "order_ref": order_ref,
             "shop": shop,
-            "milestones": milestones(steps, shop),
+            "milestones": milestones(steps, Facts(shop, currency, shop_status_names(shop))),
             "steps": [(step, json.dumps(step.detail, indent=2, ensure_ascii=False)) for step in steps],
             "items": items,
-            "attention": [(i, explain(i), breakdown(i)) for i in items if i.status in SyncItem.ATTENTION],
+            "attention": [
+                (i, explain(i), breakdown(i, currency)) for i in items if i.status in SyncItem.ATTENTION
+            ],
             "waiting": [(i, explain(i)) for i in items if i.status == SyncItem.Status.QUEUED and i.reason],
             "can_retry": self.has_retry_permission(request),
             "can_choose_customer": self.has_choose_customer_permission(request),
@@ -479,11 +493,11 @@ def how_customer_was_chosen(steps: list[JourneyStep]) -> dict | None:
     }
 
 
-def breakdown(item: SyncItem) -> list[dict[str, str]]:
+def breakdown(item: SyncItem, currency: str = "") -> list[dict[str, str]]:
     """A parked order's totals per VAT rate (shop, Visma, difference), as amounts in the page's language."""
     rows = item.result.get("breakdown", []) if isinstance(item.result, dict) else []
     return [
-        {"vat": row.get("vat", ""), **{k: money(row.get(k, "")) for k in ("shop", "visma", "diff")}}
+        {"vat": row.get("vat", ""), **{k: money(row.get(k, ""), currency) for k in ("shop", "visma", "diff")}}
         for row in rows
     ]
 
@@ -565,11 +579,45 @@ CUSTOMER_HOW = {
 }
 
 
-def _received(d: dict, shop) -> str:
-    return gettext("from %(shop)s") % {"shop": shop} if shop else ""
+@dataclass(frozen=True)
+class Facts:
+    """What the path's texts need besides each step: the shop, the order's currency, and the
+    shop's status names (so a status reads "Skickad (3)", not a bare number)."""
+
+    shop: JetshopShop | None
+    currency: str = ""
+    status_names: dict[int, str] = field(default_factory=dict)
+
+    def status(self, status_id) -> str:
+        name = self.status_names.get(int(status_id)) if str(status_id).isdigit() else None
+        return f"{name} ({status_id})" if name else str(status_id)
 
 
-def _mapped(d: dict, shop) -> str:
+STATUS_NAMES_TTL_SECONDS = 3600
+
+
+def shop_status_names(shop: JetshopShop | None) -> dict[int, str]:
+    """The shop's order status names, read through the connector and kept for an hour; none when
+    the shop does not answer (the page then shows the number)."""
+    if shop is None:
+        return {}
+    key = f"jetshop-status-names-{shop.pk}"
+    names = cache.get(key)
+    if names is None:
+        try:
+            statuses = Connections(shop.integration).jetshop(shop).list_order_statuses()
+        except ConnectorError:
+            return {}
+        names = {status.status_id: status.name for status in statuses}
+        cache.set(key, names, STATUS_NAMES_TTL_SECONDS)
+    return names
+
+
+def _received(d: dict, facts: Facts) -> str:
+    return gettext("from %(shop)s") % {"shop": facts.shop} if facts.shop else ""
+
+
+def _mapped(d: dict, facts: Facts) -> str:
     how = d.get("customer_how", "")
     parts = [
         gettext("customer %(number)s (%(how)s)")
@@ -579,68 +627,74 @@ def _mapped(d: dict, shop) -> str:
         parts.append(gettext("channel %(channel)s") % {"channel": d["channel"]})
     parts.append(gettext("prices incl. VAT") if d.get("including_vat") else gettext("prices excl. VAT"))
     if d.get("rounding_row") and Decimal(d["rounding_row"]):
-        parts.append(gettext("öre row %(amount)s") % {"amount": money(d["rounding_row"])})
+        parts.append(gettext("öre row %(amount)s") % {"amount": money(d["rounding_row"], facts.currency)})
     return ", ".join(parts)
 
 
-def _in_visma(d: dict, shop) -> str:
+def _in_visma(d: dict, facts: Facts) -> str:
     text = gettext("%(kind)s %(number)s, total %(total)s (öresavrundning %(round_off)s)") % {
         "kind": dict(Integration.DocumentType.choices).get(d.get("kind", ""), d.get("kind", "")),
         "number": d.get("number", "?"),
-        "total": money(d.get("total", "")),
-        "round_off": money(d.get("round_off", "0")),
+        "total": money(d.get("total", ""), facts.currency),
+        "round_off": money(d.get("round_off", "0"), facts.currency),
     }
     if d.get("found_by_reference"):
         text += " · " + gettext("found in Visma by our reference, not written again")
     return text
 
 
-def _delivered(d: dict, shop) -> str:
+def _delivered(d: dict, facts: Facts) -> str:
     if d.get("tracking"):
         return gettext("%(document)s, tracking number %(tracking)s") % d
     return gettext("%(document)s, no tracking number") % {"document": d.get("document", "")}
 
 
-def _shop_status(d: dict, shop) -> str:
-    return gettext("shop status %(status)s") % {"status": d.get("status_id", "?")}
+def _shop_status(d: dict, facts: Facts) -> str:
+    return gettext("shop status %(status)s") % {"status": facts.status(d.get("status_id", "?"))}
 
 
-def _email(d: dict, shop) -> str:
+def _email(d: dict, facts: Facts) -> str:
     return gettext("to %(to)s") % {"to": d.get("to", "?")}
 
 
-def _captured(d: dict, shop) -> str:
-    return gettext("%(amount)s (%(method)s)") % {
-        "amount": money(d.get("amount", "")),
+def _capture(d: dict, facts: Facts) -> str:
+    # The shop's status call answers with success only: whether the payment provider charged
+    # anything (an invoice or Swish has nothing to capture) is not known here.
+    return gettext(
+        "%(amount)s (%(method)s) asked of the shop with status %(status)s; the shop does not confirm captures"
+    ) % {
+        "amount": money(d.get("amount", ""), facts.currency),
         "method": d.get("payment_method", ""),
+        "status": facts.status(d.get("status_id", "?")),
     }
 
 
-def _document(d: dict, shop) -> str:
+def _document(d: dict, facts: Facts) -> str:
     return str(d.get("document", ""))
 
 
-def _dry_run(d: dict, shop) -> str:
+def _dry_run(d: dict, facts: Facts) -> str:
     return gettext("dry run: nothing was written")
 
 
-# The summary's stages in order: (step, its text, listed even before it happens).
+# The summary's stages in order: (step, its label, its text, listed even before it happens).
 PATH = [
-    (Step.RECEIVED, _received, True),
-    (Step.MAPPED, _mapped, True),
-    (Step.WOULD_WRITE, _dry_run, False),
-    (Step.IN_VISMA, _in_visma, True),
-    (Step.DELIVERED, _delivered, True),
-    (Step.SHOP_STATUS, _shop_status, False),
-    (Step.EMAIL, _email, True),
-    (Step.CAPTURED, _captured, True),
-    (Step.INVOICED, _document, False),
-    (Step.PAID, _document, False),
-    (Step.CANCELLED, _document, False),
+    (Step.RECEIVED, None, _received, True),
+    (Step.MAPPED, None, _mapped, True),
+    (Step.WOULD_WRITE, None, _dry_run, False),
+    (Step.IN_VISMA, None, _in_visma, True),
+    (Step.DELIVERED, None, _delivered, True),
+    (Step.SHOP_STATUS, None, _shop_status, False),
+    (Step.EMAIL, None, _email, True),
+    # Listed only when a rule asked for it, and named for what we know: we asked, the shop acts.
+    (Step.CAPTURED, _("capture requested"), _capture, False),
+    (Step.INVOICED, None, _document, False),
+    (Step.PAID, None, _document, False),
+    (Step.CANCELLED, None, _document, False),
 ]
 
 
-def milestones(steps: list[JourneyStep], shop: JetshopShop | None) -> list[Milestone]:
+def milestones(steps: list[JourneyStep], facts: Facts) -> list[Milestone]:
     """The order's path, each stage with its latest step (the first for "received"); the main
     stages are listed without a time until the order gets there."""
     latest: dict[str, JourneyStep] = {}
@@ -648,18 +702,15 @@ def milestones(steps: list[JourneyStep], shop: JetshopShop | None) -> list[Miles
         if journey_step.step != Step.RECEIVED or journey_step.step not in latest:
             latest[journey_step.step] = journey_step
     summary = []
-    for step, text_of, always in PATH:
+    for step, label, text_of, always in PATH:
+        name = str(label or Step(step).label)
         found = latest.get(step)
         if found is None:
             if always:
-                summary.append(Milestone(str(Step(step).label)))
+                summary.append(Milestone(name))
             continue
         detail = found.detail or {}
-        summary.append(
-            Milestone(
-                str(Step(step).label), found.at, text_of(detail, shop), tuple(detail.get("warnings") or ())
-            )
-        )
+        summary.append(Milestone(name, found.at, text_of(detail, facts), tuple(detail.get("warnings") or ())))
     return summary
 
 

@@ -360,7 +360,8 @@ def complete(item: SyncItem, outcome: Outcome) -> None:
             unique_fields=["integration", "kind", "shop_id"],
             update_fields=["erp_id", "last_hash", "last_synced_at"],
         )
-    _finish(item, SyncItem.Status.DONE, target_id=outcome.target_id, result=outcome.result)
+    # An error of an earlier attempt is history once the item went through: not "the latest error".
+    _finish(item, SyncItem.Status.DONE, target_id=outcome.target_id, result=outcome.result, last_error="")
     JourneyStep.objects.bulk_create(
         JourneyStep(
             integration_id=item.integration_id, order_ref=item.reference, step=step, detail=detail or {},

@@ -57,15 +57,19 @@ def test_order_page_summarises_the_path_of_a_transferred_and_delivered_order(
     html = english(client).get(order_page(item)).content.decode()
     path = section(html, "Path")
     # Received → mapped → in Visma → delivered → e-mail → captured, in that order, each with a time.
-    labels = ["Received from the shop", "Mapped", "In Visma", "Delivered", "E-mail sent", "Payment captured"]
+    labels = ["Received from the shop", "Mapped", "In Visma", "Delivered", "E-mail sent", "Capture requested"]
     positions = [path.index(f"<strong>{label}</strong>") for label in labels]
     assert positions == sorted(positions)
     assert "not yet" not in path
     assert len(re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", path)) >= len(labels)
     # 2 × 249.00 + 89.90 + 49.00 = 636.90: Visma's total 637.00 with 0.10 öresavrundning.
-    assert f"order {item.target_id}, total 637.00 (öresavrundning 0.10)" in path
+    assert f"order {item.target_id}, total 637.00 SEK (öresavrundning 0.10 SEK)" in path
     assert f"order {item.target_id}, tracking number PN{prefix}77" in path
-    assert "to asa@example.se" in path and "636.90 (KlarnaCheckout)" in path
+    assert "to asa@example.se" in path
+    # The shop's status call does not say whether anything was charged: never "captured".
+    assert "636.90 SEK (KlarnaCheckout) asked of the shop with status Skickad (3)" in path
+    assert "Payment captured" not in path
+    assert "shop status Skickad (3)" in path
     assert "from Demobutiken" in path and "channel Sverige" in path
     # The detailed steps keep their payloads, folded.
     details = section(html, "Steps in detail")
@@ -77,7 +81,7 @@ def test_order_page_summarises_the_path_of_a_transferred_and_delivered_order(
     swedish = client
     swedish.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
     assert (
-        f"order {item.target_id}, summa 637,00 (öresavrundning 0,10)"
+        f"order {item.target_id}, summa 637,00 SEK (öresavrundning 0,10 SEK)"
         in swedish.get(order_page(item)).content.decode()
     )
 
