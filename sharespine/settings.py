@@ -259,12 +259,17 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {
-            "class": "sharespine.logredact.RedactingFormatter",
-            "format": "%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s",
+            "()": "sharespine.logredact.RedactingFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s",
+            "zone": TIME_ZONE,
         }
     },
+    "filters": {"no_traceback_for_403": {"()": "sharespine.logredact.NoTracebackForRefusals"}},
     # Web, worker and beat all log through this handler (sharespine/celery.py keeps Celery off it).
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["no_traceback_for_403"]},
+    },
 }

@@ -26,7 +26,7 @@ from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from connectors.errors import ConnectorError
@@ -135,8 +135,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "flow",
         "trigger",
         "status",
-        "pulled",
-        "queued",
+        "counts",
         "finished_at",
     ]
     list_filter = ["status", "flow", "trigger"]
@@ -157,6 +156,10 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("counts"))
     def counts(self, obj):
+        if obj.empty_polls > 1:
+            return ngettext(
+                "nothing new in %(count)d poll", "nothing new in %(count)d polls", obj.empty_polls
+            ) % {"count": obj.empty_polls}
         if hasattr(flow_class(obj.flow), "sync"):
             # Catalogue cycles read everything and send what differs; the log line has the batches.
             return _("%(read)d read, %(changed)d changed") % {"read": obj.pulled, "changed": obj.queued}

@@ -158,7 +158,38 @@ def finish_run(run: SyncRun, *, error: str = "") -> None:
     else:
         run.status = SyncRun.Status.PARTIAL if attention else SyncRun.Status.SUCCEEDED
     run.error = error
-    run.save(update_fields=["finished_at", "status", "error", "pulled", "queued", "cursor_after", "log"])
+    fields = ["finished_at", "status", "error", "pulled", "queued", "cursor_after", "log"]
+    if is_empty_poll(run) and not attention:
+        fields += roll_up(run)
+    run.save(update_fields=fields)
+
+
+def is_empty_poll(run: SyncRun) -> bool:
+    return (
+        run.trigger == SyncRun.Trigger.SCHEDULE
+        and run.status == SyncRun.Status.SUCCEEDED
+        and not run.pulled
+        and not run.queued
+    )
+
+
+def roll_up(run: SyncRun) -> list[str]:
+    """An empty scheduled poll joins the stretch of empty polls just before it: one row (from the
+    first poll's start to this one's end, with their number) instead of one per poll, so the
+    run list shows what happened, not 33 times nothing. Returns the fields it changed."""
+    previous = (
+        SyncRun.objects.filter(integration_id=run.integration_id, flow=run.flow, started_at__lte=run.started_at)
+        .exclude(pk=run.pk)
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    run.empty_polls = 1
+    if previous is None or not previous.empty_polls or not is_empty_poll(previous):
+        return ["empty_polls"]
+    run.empty_polls += previous.empty_polls
+    run.started_at = previous.started_at
+    previous.delete()
+    return ["empty_polls", "started_at"]
 
 
 def close_abandoned_runs(now: datetime | None = None) -> int:

@@ -37,6 +37,8 @@ class SyncRun(models.Model):
     queued = models.PositiveIntegerField(_("new items"), default=0)
     error = models.TextField(_("error"), blank=True)
     log = models.TextField(_("log"), blank=True)
+    # Scheduled polls that found nothing are one row per stretch: how many this row stands for.
+    empty_polls = models.PositiveIntegerField(_("empty polls"), default=0)
 
     class Meta:
         verbose_name = _("sync run")
