@@ -29,6 +29,7 @@ from zoneinfo import ZoneInfo
 
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from connectors.errors import ConnectorError, PermanentError, TransientError
 from connectors.jetshop.records import Order
@@ -92,7 +93,11 @@ class ShopOrdersToVisma(ItemFlow):
         for shop in self.shops():
             triggers = [t.status_id for t in shop.order_triggers.all()]
             if not triggers:
-                yield Page(log=[f"{shop}: no trigger statuses configured; nothing to pull"])
+                yield Page(
+                    log=[
+                        gettext("%(shop)s: no trigger statuses configured; nothing to pull") % {"shop": shop}
+                    ]
+                )
                 continue
             since = timezone.now().astimezone(STOCKHOLM) - timedelta(days=shop.order_lookback_days)
             client = self.connections.jetshop(shop)
@@ -106,7 +111,14 @@ class ShopOrdersToVisma(ItemFlow):
                 continue
             page = Page()
             for status_id, orders in pulled:
-                page.log.append(f"{shop}: {len(orders)} order(s) in status {status_id}")
+                page.log.append(
+                    ngettext(
+                        "%(shop)s: %(count)d order in status %(status)s",
+                        "%(shop)s: %(count)d orders in status %(status)s",
+                        len(orders),
+                    )
+                    % {"shop": shop, "count": len(orders), "status": status_id}
+                )
                 page.records += [
                     SourceRecord(
                         source_id=f"{shop.pk}:{order.order_id}",

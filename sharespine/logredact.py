@@ -34,7 +34,7 @@ class RedactingFormatter(logging.Formatter):
         super().__init__(*args, **kwargs)
         self.zone = ZoneInfo(zone)
 
-    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:  # noqa: N802
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
         at = datetime.fromtimestamp(record.created, self.zone)
         return at.strftime(datefmt) if datefmt else f"{at:%Y-%m-%d %H:%M:%S},{int(record.msecs):03d} {at:%Z}"
 

@@ -172,7 +172,8 @@ LOGIN_REDIRECT_URL = "dashboard:home"
 # Every user-facing page exists in Swedish and English.
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our catalogue first; then Swedish for third-party admin pages that ship none (celery-beat, axes).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "vendor"]
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True

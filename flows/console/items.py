@@ -32,8 +32,9 @@ from django.utils.translation import gettext_lazy as _
 from connectors.errors import ConnectorError
 from flows import customers, engine, tasks
 from flows.engine import attention
+from flows.engine.base import BatchFlow
 from flows.engine.connections import Connections
-from flows.engine.reasons import ORDER_FLOWS, REASON_LABELS, explain, reason_label
+from flows.engine.reasons import ORDER_FLOWS, REASON_LABELS, explain, reason_label, status_count
 from flows.engine.registry import flow_class
 from flows.models import CustomerChoice, ExternalRef, Integration, JetshopShop, JourneyStep, SyncItem, SyncRun
 from flows.modes import Flow
@@ -124,6 +125,11 @@ def report_retry(request, done: Retried) -> None:
         messages.warning(request, gettext("Nothing to retry: done, or being processed right now."))
 
 
+def is_batch(flow: str) -> bool:
+    """Catalogue cycles read everything and keep no item for a record that went through."""
+    return issubclass(flow_class(flow), BatchFlow)
+
+
 # --- sync runs --------------------------------------------------------------------------------------
 
 
@@ -160,7 +166,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
             return ngettext(
                 "nothing new in %(count)d poll", "nothing new in %(count)d polls", obj.empty_polls
             ) % {"count": obj.empty_polls}
-        if hasattr(flow_class(obj.flow), "sync"):
+        if is_batch(obj.flow):
             # Catalogue cycles read everything and send what differs; the log line has the batches.
             return _("%(read)d read, %(changed)d changed") % {"read": obj.pulled, "changed": obj.queued}
         return _("%(pulled)d pulled, %(new)d new") % {"pulled": obj.pulled, "new": obj.queued}
@@ -169,15 +175,10 @@ class SyncRunAdmin(ReadOnlyAdmin):
     def items_by_status(self, obj):
         rows = obj.items.values_list("status").annotate(n=Count("id")).order_by("status")
         if not rows:
-            return (
-                _("none (records that went through are not kept as items)")
-                if hasattr(flow_class(obj.flow), "sync")
-                else "—"
-            )
-        labels = dict(SyncItem.Status.choices)
+            return _("none (records that went through are not kept as items)") if is_batch(obj.flow) else "—"
         url = reverse("admin:flows_syncitem_changelist") + f"?run__id__exact={obj.pk}"
         return format_html(
-            '<a href="{}">{}</a>', url, ", ".join(f"{n} {labels.get(status, status)}" for status, n in rows)
+            '<a href="{}">{}</a>', url, ", ".join(status_count(status, n) for status, n in rows)
         )
 
     @admin.display(description=_("log"))

@@ -30,7 +30,14 @@ MERCHANT = "merchant"
 CONSULTANT = "consultant"
 
 # Missing set-up the consultant adds in our configuration (or in the Visma codes they chose).
-CONSULTANT_KINDS = {"payment", "delivery", "channel", "terms-of-payment code", "way-of-delivery code", "price list"}
+CONSULTANT_KINDS = {
+    "payment",
+    "delivery",
+    "channel",
+    "terms-of-payment code",
+    "way-of-delivery code",
+    "price list",
+}
 # Reasons the merchant fixes at the source: the shop's order or article data, or their Visma.
 MERCHANT_REASONS = {"invalid_quantity", "invalid_order", "article_number"}
 # Parked items the orders flow takes up by itself once the missing piece exists.
@@ -81,7 +88,7 @@ class Group:
 
     @property
     def headline(self) -> str:
-        """"12 orders: Payment method Swish has no mapping to a Visma terms-of-payment code."."""
+        """ "12 orders: Payment method Swish has no mapping to a Visma terms-of-payment code."."""
         return f"{self.what}: {self.why}"
 
     @property

@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from flows.models import Cursor, ExternalRef, Integration, JourneyStep, SyncItem, SyncRun
 
@@ -178,7 +179,9 @@ def roll_up(run: SyncRun) -> list[str]:
     first poll's start to this one's end, with their number) instead of one per poll, so the
     run list shows what happened, not 33 times nothing. Returns the fields it changed."""
     previous = (
-        SyncRun.objects.filter(integration_id=run.integration_id, flow=run.flow, started_at__lte=run.started_at)
+        SyncRun.objects.filter(
+            integration_id=run.integration_id, flow=run.flow, started_at__lte=run.started_at
+        )
         .exclude(pk=run.pk)
         .order_by("-started_at", "-pk")
         .first()
@@ -226,7 +229,7 @@ def run_log(run: SyncRun, message: str) -> None:
 
 def run_error(run: SyncRun, message: str) -> None:
     """A part of the run failed (one shop of several): logged, and the run ends as failed."""
-    run_log(run, f"error: {message}")
+    run_log(run, gettext("error: %(message)s") % {"message": message})
     run.error = f"{run.error}; {message}" if run.error else message
 
 
@@ -261,7 +264,15 @@ def store_page(run: SyncRun, page: Page, *, journey: bool = False) -> list[int]:
             run.cursor_after = page.cursor
         if page.requeue:
             requeued = requeue(page.requeue)
-            run_log(run, f"{len(requeued)} parked item(s) can go now and were queued again")
+            run_log(
+                run,
+                ngettext(
+                    "%(count)d parked item can go now and was queued again",
+                    "%(count)d parked items can go now and were queued again",
+                    len(requeued),
+                )
+                % {"count": len(requeued)},
+            )
     return new_ids
 
 

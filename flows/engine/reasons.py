@@ -8,8 +8,7 @@ support; these sentences are what the dashboard and the top of the console's ord
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-
+from django.utils.translation import gettext_lazy, ngettext
 
 from flows.models import SyncItem
 from flows.modes import Flow
@@ -41,6 +40,19 @@ REASON_LABELS = {
     "skipped_by_operator": gettext_lazy("skipped by support"),
     "resolved": gettext_lazy("went through later"),
 }
+
+
+def status_count(status: str, count: int) -> str:
+    """ "9 skipped", with the plural the language needs ("9 överhoppade", not "9 överhoppad")."""
+    forms = {
+        SyncItem.Status.QUEUED: ngettext("%(count)d queued", "%(count)d queued", count),
+        SyncItem.Status.PROCESSING: ngettext("%(count)d processing", "%(count)d processing", count),
+        SyncItem.Status.DONE: ngettext("%(count)d done", "%(count)d done", count),
+        SyncItem.Status.SKIPPED: ngettext("%(count)d skipped", "%(count)d skipped", count),
+        SyncItem.Status.PARKED: ngettext("%(count)d needs attention", "%(count)d need attention", count),
+        SyncItem.Status.FAILED: ngettext("%(count)d failed", "%(count)d failed", count),
+    }
+    return forms.get(status, f"%(count)d {status}") % {"count": count}
 
 
 def reason_label(code: str) -> str:

@@ -89,7 +89,8 @@ def test_the_fix_link_opens_the_mapping_prefilled_and_the_group_drains_after_the
     assert re.search(rf'<option value="{integration.pk}" selected>', form)
 
     response = client.post(
-        fix.group(1), {"integration": integration.pk, "kind": "payment", "shop_value": "Swish", "visma_code": "K"}
+        fix.group(1),
+        {"integration": integration.pk, "kind": "payment", "shop_value": "Swish", "visma_code": "K"},
     )
     assert response.status_code == 302 and response.url == reverse(QUEUE)
     assert MethodMapping.objects.filter(integration=integration, shop_value="Swish", visma_code="K").exists()

@@ -43,7 +43,9 @@ def test_an_item_that_went_through_after_the_fix_shows_no_stale_error(
     item.refresh_from_db()
     assert item.status == "done" and item.last_error == ""
     assert "has no Visma code" not in read(client, support, page)
-    journey = read(client, support, reverse("admin:flows_order_journey", args=[integration.pk, item.reference]))
+    journey = read(
+        client, support, reverse("admin:flows_order_journey", args=[integration.pk, item.reference])
+    )
     # The steps keep the parking in the order's history; the items table shows no current error.
     items_table = journey[journey.index("<h2>Sync items</h2>") :]
     assert "has no Visma code" not in items_table and 'id="attention-' not in journey
@@ -85,7 +87,9 @@ def test_a_refused_page_is_logged_without_a_traceback(client, integration, caplo
     assert client.get(reverse("admin:flows_methodmapping_add")).status_code == 403
     client.force_login(merchant)
     assert client.get(reverse("admin:flows_attention_queue")).status_code in (302, 403)
-    refused = [r for r in caplog.records if r.name == "django.request" and getattr(r, "status_code", 0) == 403]
+    refused = [
+        r for r in caplog.records if r.name == "django.request" and getattr(r, "status_code", 0) == 403
+    ]
     assert refused, "the refusal is still logged"
     assert all(r.exc_info is None for r in refused)
     assert "Traceback" not in caplog.text

@@ -14,10 +14,12 @@ from django_celery_beat.models import ClockedSchedule, CrontabSchedule, Periodic
 
 from flows.engine.schedules import sync_schedules, task_name
 from flows.models import (
+    ArticleAccountMapping,
     ExternalRef,
     InitialSync,
     Integration,
     JetshopShop,
+    MethodMapping,
     SyncItem,
     SyncRun,
     VismaAgent,
@@ -201,6 +203,8 @@ def every_admin_model(other_merchant_objects):
         status=SyncItem.Status.FAILED,
     )
     ExternalRef.objects.create(integration=integration, kind="order", shop_id="1001", erp_id="5001")
+    MethodMapping.objects.create(integration=integration, kind="payment", shop_value="Swish", visma_code="K")
+    ArticleAccountMapping.objects.create(integration=integration, vat_rate=25, account_code="1")
     InitialSync.objects.create(
         integration=integration,
         shop=shop,
