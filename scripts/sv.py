@@ -1,7 +1,8 @@
 """Fill Swedish msgstr for the given msgids (a consultant-facing helper for translators).
 
 Usage: python scripts/sv.py FILE.json — a JSON object {msgid: Swedish}, or {msgid: [singular,
-plural]} for an entry with plural forms; clears the fuzzy flag of each entry it fills. Needs polib (pip install polib); not used at run time.
+plural]} for an entry with plural forms; clears the fuzzy flag of each entry it fills. Needs polib
+(pip install polib); not used at run time.
 """
 
 import json

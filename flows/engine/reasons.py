@@ -44,7 +44,7 @@ REASON_LABELS = {
 
 def status_count(status: str, count: int) -> str:
     """ "9 skipped", with the plural the language needs ("9 överhoppade", not "9 överhoppad")."""
-    forms = {
+    forms: dict[str, str] = {
         SyncItem.Status.QUEUED: ngettext("%(count)d queued", "%(count)d queued", count),
         SyncItem.Status.PROCESSING: ngettext("%(count)d processing", "%(count)d processing", count),
         SyncItem.Status.DONE: ngettext("%(count)d done", "%(count)d done", count),
