@@ -61,8 +61,6 @@ class Group:
     def _item(self) -> SyncItem:
         """A stand-in item for ``explain``: what every item of the group has in common."""
         result = {"kind": self.kind, "value": self.value} if self.kind else {}
-        if self.is_account:
-            result = {"kind": "vat", "value": self.value}
         return SyncItem(flow=self.flow, reason=self.reason, result=result, status=SyncItem.Status.PARKED)
 
     @property
@@ -88,7 +86,7 @@ class Group:
 
     @property
     def headline(self) -> str:
-        """ "12 orders: Payment method Swish has no mapping to a Visma terms-of-payment code."."""
+        """For example "12 orders: Payment method Swish has no mapping to a Visma terms-of-payment code."."""
         return f"{self.what}: {self.why}"
 
     @property
