@@ -31,6 +31,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from connectors.errors import ConnectorError, TransientError
 from connectors.jetshop.records import ProductInput
@@ -351,6 +352,7 @@ def resume_in_flight(sync: InitialSync, direction: Direction, run: SyncRun) -> s
     rows = sync.entries.filter(article__in=sync.in_flight)
     arrived = [r for r in rows if direction.arrived(r.article, r.fields)]
     batch.record_sent(sync.integration, ExternalRef.Kind.ARTICLE, [change_of(direction, r) for r in arrived])
-    engine.run_log(run, f"resumed after {sync.checkpoint or 'the start'}: {len(arrived)} of "
-                        f"{len(sync.in_flight)} articles in flight had arrived")  # fmt: skip
+    text = gettext("resumed after %(checkpoint)s: %(arrived)d of %(sent)d articles in flight had arrived")
+    where = sync.checkpoint or gettext("the start")
+    engine.run_log(run, text % {"checkpoint": where, "arrived": len(arrived), "sent": len(sync.in_flight)})
     return {r.article for r in arrived}

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
+from django.utils.translation import gettext, ngettext
 
 from connectors.errors import ConnectorError, PermanentError, TransientError
 from connectors.jetshop.records import Order
@@ -90,7 +91,11 @@ class ShopOrdersToVisma(ItemFlow):
         for shop in self.shops():
             triggers = [t.status_id for t in shop.order_triggers.all()]
             if not triggers:
-                yield Page(log=[f"{shop}: no trigger statuses configured; nothing to pull"])
+                yield Page(
+                    log=[
+                        gettext("%(shop)s: no trigger statuses configured; nothing to pull") % {"shop": shop}
+                    ]
+                )
                 continue
             since = older_orders.lookback_start(shop)
             # A consultant asked for the orders placed before the window, since a date: this once.
@@ -114,11 +119,25 @@ class ShopOrdersToVisma(ItemFlow):
                     1 for _, orders in pulled for o in orders if o.order_date and o.order_date < window
                 )
                 if older_orders.mark_fetched(fetch, older):
-                    page.log.append(f"{shop}: {older} order(s) placed before the look-back window fetched")
+                    page.log.append(
+                        ngettext(
+                            "%(shop)s: %(count)d order placed before the look-back window fetched",
+                            "%(shop)s: %(count)d orders placed before the look-back window fetched",
+                            older,
+                        )
+                        % {"shop": shop, "count": older}
+                    )
             else:
                 page.log += self.look_before_window(shop, client, triggers, since, found)
             for status_id, orders in pulled:
-                page.log.append(f"{shop}: {len(orders)} order(s) in status {status_id}")
+                page.log.append(
+                    ngettext(
+                        "%(shop)s: %(count)d order in status %(status)s",
+                        "%(shop)s: %(count)d orders in status %(status)s",
+                        len(orders),
+                    )
+                    % {"shop": shop, "count": len(orders), "status": status_id}
+                )
                 page.records += [
                     SourceRecord(
                         source_id=f"{shop.pk}:{order.order_id}",
@@ -141,11 +160,21 @@ class ShopOrdersToVisma(ItemFlow):
             with throttle.respect(throttle_key(shop)):
                 older = [o for s in triggers for o in client.list_orders_by_status(s, until=since)]
         except ConnectorError as exc:
-            return [f"{shop}: orders before the look-back window not checked ({exc})"]
+            return [
+                gettext("%(shop)s: orders before the look-back window not checked (%(error)s)")
+                % {"shop": shop, "error": exc}
+            ]
         older_orders.record(shop, older)
         if not older:
             return []
-        return [f"{shop}: {len(older)} order(s) in a trigger status placed before the look-back window"]
+        return [
+            ngettext(
+                "%(shop)s: %(count)d order in a trigger status placed before the look-back window",
+                "%(shop)s: %(count)d orders in a trigger status placed before the look-back window",
+                len(older),
+            )
+            % {"shop": shop, "count": len(older)}
+        ]
 
     def parked_that_can_go(self) -> list[int]:
         """Orders waiting for a mapping or an article that exists now (read here, queued by the engine)."""

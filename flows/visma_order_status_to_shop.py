@@ -105,7 +105,8 @@ class VismaOrderStatusToShop(ItemFlow):
         if rule.capture_payment and not already:
             steps.append(
                 (JourneyStep.Step.CAPTURED, {"payment_method": current.payment_method,
-                                             "amount": str(current.total_inc_vat)})
+                                             "amount": str(current.total_inc_vat),
+                                             "status_id": rule.shop_status_id})
             )  # fmt: skip
         return Outcome(
             target_id=str(rule.shop_status_id),

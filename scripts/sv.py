@@ -1,7 +1,8 @@
 """Fill Swedish msgstr for the given msgids (a consultant-facing helper for translators).
 
-Usage: python scripts/sv.py FILE.json — a JSON object {msgid: Swedish}; clears the fuzzy flag of
-each entry it fills. Needs polib (pip install polib); not used at run time.
+Usage: python scripts/sv.py FILE.json — a JSON object {msgid: Swedish}, or {msgid: [singular,
+plural]} for an entry with plural forms; clears the fuzzy flag of each entry it fills. Needs polib
+(pip install polib); not used at run time.
 """
 
 import json
@@ -14,10 +15,15 @@ po = polib.pofile(PO)
 table = json.load(open(sys.argv[1], encoding="utf-8"))
 for entry in po:
     if entry.msgid in table:
-        entry.msgstr = table[entry.msgid]
+        swedish = table[entry.msgid]
+        if entry.msgid_plural:
+            forms = swedish if isinstance(swedish, list) else [swedish, swedish]
+            entry.msgstr_plural = dict(enumerate(forms))
+        else:
+            entry.msgstr = swedish
         if entry.fuzzy:
             entry.flags.remove("fuzzy")
             entry.previous_msgid = None
 po.save(PO)
-left = [e.msgid for e in po if e.msgid and (not e.msgstr or e.fuzzy) and not e.obsolete]
+left = [e.msgid for e in po if e.msgid and (not e.translated() or e.fuzzy) and not e.obsolete]
 print("untranslated or fuzzy:", left)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 import re
+from datetime import datetime
+from zoneinfo import ZoneInfo
 
 # key=value / "key": "value" pairs whose value must never be written out.
 _SECRET_PAIR = re.compile(
@@ -25,5 +27,27 @@ def redact(text: str) -> str:
 
 
 class RedactingFormatter(logging.Formatter):
+    """Also writes every time in one zone, named (``2026-12-02 18:04:33,988 CET``): a process that
+    logs before Django set the TZ variable would otherwise write UTC among Stockholm times."""
+
+    def __init__(self, *args, zone: str = "Europe/Stockholm", **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.zone = ZoneInfo(zone)
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        at = datetime.fromtimestamp(record.created, self.zone)
+        return at.strftime(datefmt) if datefmt else f"{at:%Y-%m-%d %H:%M:%S},{int(record.msecs):03d} {at:%Z}"
+
     def format(self, record: logging.LogRecord) -> str:
         return redact(super().format(record))
+
+
+class NoTracebackForRefusals(logging.Filter):
+    """A refused page (403) is an ordinary answer, not a fault: its warning stays, without the
+    traceback Django attaches to it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -187,7 +187,8 @@ EMAIL_BACKEND = (
 # Every user-facing page exists in Swedish and English.
 LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our catalogue first; then Swedish for third-party admin pages that ship none (celery-beat, axes).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "vendor"]
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True
@@ -280,12 +281,17 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {
         "plain": {
-            "class": "sharespine.logredact.RedactingFormatter",
-            "format": "%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s",
+            "()": "sharespine.logredact.RedactingFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(processName)s %(name)s %(message)s",
+            "zone": TIME_ZONE,
         }
     },
+    "filters": {"no_traceback_for_403": {"()": "sharespine.logredact.NoTracebackForRefusals"}},
     # Web, worker and beat all log through this handler (sharespine/celery.py keeps Celery off it).
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        "django.request": {"filters": ["no_traceback_for_403"]},
+    },
 }

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
+from django.shortcuts import redirect
 from django.urls import path, reverse
 from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timezone import localtime
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from flows.console.golive import GoLiveAdmin, older_orders_html
 from flows.console.livechoices import LiveChoicesForm, with_lists
 from flows.console.plugins import AlterationsAdminMixin, PluginSettingInline, RuleInline, active_html
+from flows.engine.attention import percent_of
 from flows.engine.gating import is_multishop
 from flows.engine.schedules import drop_schedules, sync_schedules
 from flows.livechoices import lists_for
@@ -281,7 +286,7 @@ class IntegrationAdmin(GoLiveAdmin, AlterationsAdminMixin, AuditedModelAdmin):
     def attention(self, obj):
         if not obj.attention_count:
             return "0"
-        url = reverse("admin:flows_syncitem_changelist") + f"?integration__id__exact={obj.pk}&attention=yes"
+        url = reverse("admin:flows_attention_queue") + f"?integration={obj.pk}"
         return format_html('<a href="{}" style="color:#ba2121">{}</a>', url, obj.attention_count)
 
 
@@ -416,3 +421,70 @@ class VismaAgentAdmin(AuditedModelAdmin):
         if obj.mode == VismaAgent.Mode.DIRECT:
             return agent_state_html(obj) if obj.offline_since else (obj.agent_url or "—")
         return agent_state_html(obj) if obj.offline_since else agent_connection_text(obj)
+
+
+class MappingFixAdmin(AuditedModelAdmin):
+    """A mapping on its own page, so the work queue can open it with the missing value filled in
+    (``?integration=…&kind=payment&shop_value=Swish``) and come back once it is saved."""
+
+    list_select_related = ["integration__customer"]
+    autocomplete_fields = ["integration"]
+
+    def response_add(self, request, obj, post_url_continue=None):
+        back = request.GET.get("next", "")
+        if "_addanother" not in request.POST and "_continue" not in request.POST and back:
+            if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+                super().response_add(request, obj, post_url_continue)  # its "added" message
+                return redirect(back)
+        return super().response_add(request, obj, post_url_continue)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        waiting = self.waiting_for(obj)
+        if waiting:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(count)d item waiting for this goes on by itself with the next poll.",
+                    "%(count)d items waiting for this go on by themselves with the next poll.",
+                    waiting,
+                )
+                % {"count": waiting},
+                messages.SUCCESS,
+            )
+
+    def waiting_for(self, obj) -> int:
+        """How many parked items this mapping lets go on."""
+        raise NotImplementedError
+
+
+@admin.register(MethodMapping)
+class MethodMappingAdmin(MappingFixAdmin):
+    list_display = ["integration", "kind", "shop_value", "visma_code"]
+    list_filter = ["kind"]
+    search_fields = ["shop_value", "visma_code", "integration__customer__name"]
+
+    def waiting_for(self, obj):
+        return SyncItem.objects.filter(
+            integration=obj.integration,
+            status=SyncItem.Status.PARKED,
+            reason="needs_mapping",
+            result__kind=obj.kind,
+            result__value=obj.shop_value,
+        ).count()
+
+
+@admin.register(ArticleAccountMapping)
+class ArticleAccountMappingAdmin(MappingFixAdmin):
+    list_display = ["integration", "vat_rate", "account_code"]
+    search_fields = ["account_code", "integration__customer__name"]
+
+    def waiting_for(self, obj):
+        # Parked products go on with the next catalogue cycle, which reads every article again.
+        rates = SyncItem.objects.filter(
+            integration=obj.integration,
+            flow=Flow.SHOP_PRODUCTS_TO_VISMA,
+            status=SyncItem.Status.PARKED,
+            reason="needs_mapping",
+        ).values_list("payload__vat", flat=True)
+        return sum(1 for rate in rates if percent_of(rate) == Decimal(obj.vat_rate))

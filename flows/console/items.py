@@ -10,11 +10,12 @@ picked up by the flow's next poll.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any, cast
 
 from django.contrib import admin, messages
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, QuerySet
@@ -25,13 +26,15 @@ from django.utils.formats import number_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from connectors.errors import ConnectorError
 from flows import customers, engine, tasks
+from flows.engine import attention
+from flows.engine.base import BatchFlow
 from flows.engine.connections import Connections
-from flows.engine.reasons import ORDER_FLOWS, explain
+from flows.engine.reasons import ORDER_FLOWS, REASON_LABELS, explain, reason_label, status_count
 from flows.engine.registry import flow_class
 from flows.models import CustomerChoice, ExternalRef, Integration, JetshopShop, JourneyStep, SyncItem, SyncRun
 from flows.modes import Flow
@@ -73,12 +76,14 @@ def pretty_json(value) -> str:
     )
 
 
-def money(value) -> str:
-    """An amount from a journey step (a string) in the page's language: 637,00 or 637.00."""
+def money(value, currency: str = "") -> str:
+    """An amount from a journey step (a string) in the page's language, with the order's
+    currency: 637,00 SEK or 637.00 SEK (a NOK order's 558,00 is not kronor)."""
     try:
-        return number_format(Decimal(str(value)), 2)
+        text = number_format(Decimal(str(value)), 2)
     except (InvalidOperation, ValueError):
         return str(value)
+    return f"{text} {currency}" if currency else text
 
 
 # --- retry ----------------------------------------------------------------------------------------
@@ -120,6 +125,11 @@ def report_retry(request, done: Retried) -> None:
         messages.warning(request, gettext("Nothing to retry: done, or being processed right now."))
 
 
+def is_batch(flow: str) -> bool:
+    """Catalogue cycles read everything and keep no item for a record that went through."""
+    return issubclass(flow_class(flow), BatchFlow)
+
+
 # --- sync runs --------------------------------------------------------------------------------------
 
 
@@ -131,8 +141,7 @@ class SyncRunAdmin(ReadOnlyAdmin):
         "flow",
         "trigger",
         "status",
-        "pulled",
-        "queued",
+        "counts",
         "finished_at",
     ]
     list_filter = ["status", "flow", "trigger"]
@@ -153,7 +162,11 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("counts"))
     def counts(self, obj):
-        if hasattr(flow_class(obj.flow), "sync"):
+        if obj.empty_polls > 1:
+            return ngettext(
+                "nothing new in %(count)d poll", "nothing new in %(count)d polls", obj.empty_polls
+            ) % {"count": obj.empty_polls}
+        if is_batch(obj.flow):
             # Catalogue cycles read everything and send what differs; the log line has the batches.
             return _("%(read)d read, %(changed)d changed") % {"read": obj.pulled, "changed": obj.queued}
         return _("%(pulled)d pulled, %(new)d new") % {"pulled": obj.pulled, "new": obj.queued}
@@ -162,15 +175,10 @@ class SyncRunAdmin(ReadOnlyAdmin):
     def items_by_status(self, obj):
         rows = obj.items.values_list("status").annotate(n=Count("id")).order_by("status")
         if not rows:
-            return (
-                _("none (records that went through are not kept as items)")
-                if hasattr(flow_class(obj.flow), "sync")
-                else "—"
-            )
-        labels = dict(SyncItem.Status.choices)
+            return _("none (records that went through are not kept as items)") if is_batch(obj.flow) else "—"
         url = reverse("admin:flows_syncitem_changelist") + f"?run__id__exact={obj.pk}"
         return format_html(
-            '<a href="{}">{}</a>', url, ", ".join(f"{n} {labels.get(status, status)}" for status, n in rows)
+            '<a href="{}">{}</a>', url, ", ".join(status_count(status, n) for status, n in rows)
         )
 
     @admin.display(description=_("log"))
@@ -214,14 +222,9 @@ class ReasonFilter(admin.SimpleListFilter):
 
     title = _("reason")
     parameter_name = "reason"
-    CODES = ["needs_mapping", "totals_mismatch", "invalid_quantity", "invalid_order", "article_number",
-             "customer_choice", "out_of_bounds", "rejected", "permanent_error", "gave_up", "internal_error",
-             "agent_offline", "visma_locked", "visma_busy", "rate_limited", "transient", "no_rule",
-             "not_a_shop_order", "already_applied", "not_transferable", "skipped_by_operator",
-             "resolved", "plugin_failed", "parked_by_rule", "skipped_by_rule"]  # fmt: skip
 
     def lookups(self, request, model_admin):
-        return [(code, code.replace("_", " ")) for code in self.CODES]
+        return list(REASON_LABELS.items())
 
     def queryset(self, request, queryset):
         return queryset.filter(reason=self.value()) if self.value() else queryset
@@ -240,18 +243,23 @@ class SyncItemAdmin(ReadOnlyAdmin):
         "shop",
         "reference",
         "status",
-        "reason",
+        "reason_name",
         "attempts",
         "target_id",
         "updated_at",
         "order_link",
     ]
     list_filter = [NeedsAttentionFilter, HasErrorFilter, "status", "flow", "shop", ReasonFilter]
+    # The search box also finds the missing value ("Swish"), the buyer's e-mail and name, and an
+    # order number without the shop's prefix: see ``get_search_results``.
     search_fields = ["=reference", "=target_id", "=source_id"]
+    search_help_text = _(
+        "Order number, Visma document number, the missing value (for example Swish), e-mail or customer name."
+    )
     list_select_related = ["integration__customer", "shop"]
     raw_id_fields = ["run"]
-    readonly_fields = ["explanation", "order_link", "payload_pretty", "result_pretty", "last_error"]
-    exclude = ["payload", "result"]
+    readonly_fields = ["explanation", "order_link", "payload_pretty", "result_pretty", "latest_error"]
+    exclude = ["payload", "result", "last_error"]
     actions = ["retry_selected", "mark_skipped"]
     change_form_template = "admin/flows/syncitem/change_form.html"
 
@@ -263,6 +271,15 @@ class SyncItemAdmin(ReadOnlyAdmin):
     def result_pretty(self, obj):
         return pretty_json(obj.result)
 
+    @admin.display(description=_("reason"), ordering="reason")
+    def reason_name(self, obj):
+        return reason_label(obj.reason) if obj.reason else ""
+
+    @admin.display(description=_("latest error"))
+    def latest_error(self, obj):
+        # Written before the fix of an item that went through since: not shown as its error.
+        return "—" if obj.status == SyncItem.Status.DONE or not obj.last_error else obj.last_error
+
     @admin.display(description=_("why"))
     def explanation(self, obj):
         return explain(obj) or "—"
@@ -272,6 +289,12 @@ class SyncItemAdmin(ReadOnlyAdmin):
         if not obj.reference or obj.flow not in ORDER_FLOWS:
             return ""
         return format_html('<a href="{}">{}</a>', order_page_url(obj), _("path"))
+
+    def get_search_results(self, request, queryset, search_term):
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        return queryset.filter(search_match(term)), False
 
     def has_retry_permission(self, request) -> bool:
         return request.user.has_perm("flows.retry_syncitem")
@@ -299,6 +322,7 @@ class SyncItemAdmin(ReadOnlyAdmin):
                 name="flows_order_journey",
             ),
             path("lookup/", self.admin_site.admin_view(self.lookup), name="flows_order_lookup"),
+            path("queue/", self.admin_site.admin_view(self.queue), name="flows_attention_queue"),
             path(
                 "<int:item_id>/retry/",
                 self.admin_site.admin_view(self.retry_one),
@@ -376,17 +400,23 @@ class SyncItemAdmin(ReadOnlyAdmin):
             .order_by("id")
         )
         order_items = [i for i in items if i.flow == ORDERS]
+        for item in items:
+            item.reason_name = reason_label(item.reason) if item.reason else ""  # type: ignore[attr-defined]
         shop = order_items[-1].shop if order_items else None
+        payload = order_items[-1].payload if order_items else {}
+        currency = str(payload.get("currency_code", "") if isinstance(payload, dict) else "")
         context = {
             **self.admin_site.each_context(request),
             "title": _("Order %(ref)s") % {"ref": order_ref},
             "integration": integration,
             "order_ref": order_ref,
             "shop": shop,
-            "milestones": milestones(steps, shop),
+            "milestones": milestones(steps, Facts(shop, currency, shop_status_names(shop))),
             "steps": [(step, json.dumps(step.detail, indent=2, ensure_ascii=False)) for step in steps],
             "items": items,
-            "attention": [(i, explain(i), breakdown(i)) for i in items if i.status in SyncItem.ATTENTION],
+            "attention": [
+                (i, explain(i), breakdown(i, currency)) for i in items if i.status in SyncItem.ATTENTION
+            ],
             "waiting": [(i, explain(i)) for i in items if i.status == SyncItem.Status.QUEUED and i.reason],
             "can_retry": self.has_retry_permission(request),
             "can_choose_customer": self.has_choose_customer_permission(request),
@@ -394,6 +424,27 @@ class SyncItemAdmin(ReadOnlyAdmin):
             "alterations": alterations_of(steps),
         }
         return render(request, "admin/flows/order_journey.html", context)
+
+    # --- the work queue ------------------------------------------------------------------------------
+
+    def queue(self, request):
+        """Needs attention, one line per cause: how many, why, who must act, and the fix."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        items = SyncItem.objects.all()
+        integration = None
+        if request.GET.get("integration", "").isdigit():
+            integration = get_object_or_404(Integration, pk=int(request.GET["integration"]))
+            items = items.filter(integration=integration)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Needs attention"),
+            "integration": integration,
+            "groups": attention.groups(items),
+            "can_fix": request.user.has_perm("flows.add_methodmapping"),
+            "here": request.get_full_path(),
+        }
+        return render(request, "admin/flows/attention_queue.html", context)
 
     # --- look-up -----------------------------------------------------------------------------------------
 
@@ -454,21 +505,17 @@ def alterations_of(steps: list[JourneyStep]) -> list[dict]:
     return [step for step in trail if isinstance(step, dict)]
 
 
-def breakdown(item: SyncItem) -> list[dict[str, str]]:
+def breakdown(item: SyncItem, currency: str = "") -> list[dict[str, str]]:
     """A parked order's totals per VAT rate (shop, Visma, difference), as amounts in the page's language."""
     rows = item.result.get("breakdown", []) if isinstance(item.result, dict) else []
     return [
-        {"vat": row.get("vat", ""), **{k: money(row.get(k, "")) for k in ("shop", "visma", "diff")}}
+        {"vat": row.get("vat", ""), **{k: money(row.get(k, ""), currency) for k in ("shop", "visma", "diff")}}
         for row in rows
     ]
 
 
-def find_orders(query: str, limit: int = 50) -> list[tuple[SyncItem, str]]:
-    """Orders-flow items matching ``query``, one per (integration, order), with how they matched.
-
-    Only the orders flow: status items carry the order's reference too, and a shop status id as
-    their target. References are exact (indexed); the prefixes of all shops are few.
-    """
+def order_references(query: str) -> set[str]:
+    """``query`` as an order reference: as typed, and with each shop's prefix (the prefixes are few)."""
     prefixes = set(JetshopShop.objects.exclude(order_reference_prefix="").values_list(
         "order_reference_prefix", flat=True
     ))  # fmt: skip
@@ -477,6 +524,30 @@ def find_orders(query: str, limit: int = 50) -> list[tuple[SyncItem, str]]:
         references.add(prefix + query)
         if query.lower().startswith(prefix.lower()):
             references.add(prefix + query[len(prefix) :])
+    return references
+
+
+def search_match(term: str) -> Q:
+    """The item list's search: an order number (with or without prefix), a Visma number, the
+    missing value of a parked item, the buyer's e-mail, or the buyer's (company) name."""
+    match = Q(reference__in=order_references(term)) | Q(target_id=term) | Q(source_id=term)
+    match |= Q(result__value__iexact=term) | Q(payload__email__iexact=term)
+    match |= Q(payload__bill_to__company__icontains=term)
+    first, _space, last = term.partition(" ")
+    if last:
+        match |= Q(payload__bill_to__first_name__iexact=first, payload__bill_to__last_name__iexact=last)
+    else:
+        match |= Q(payload__bill_to__last_name__iexact=term) | Q(payload__bill_to__first_name__iexact=term)
+    return match
+
+
+def find_orders(query: str, limit: int = 50) -> list[tuple[SyncItem, str]]:
+    """Orders-flow items matching ``query``, one per (integration, order), with how they matched.
+
+    Only the orders flow: status items carry the order's reference too, and a shop status id as
+    their target. References are exact (indexed); the prefixes of all shops are few.
+    """
+    references = order_references(query)
     match = Q(reference__in=references)
     if query.isdigit():
         match |= Q(target_id=query)
@@ -520,11 +591,45 @@ CUSTOMER_HOW = {
 }
 
 
-def _received(d: dict, shop) -> str:
-    return gettext("from %(shop)s") % {"shop": shop} if shop else ""
+@dataclass(frozen=True)
+class Facts:
+    """What the path's texts need besides each step: the shop, the order's currency, and the
+    shop's status names (so a status reads "Skickad (3)", not a bare number)."""
+
+    shop: JetshopShop | None
+    currency: str = ""
+    status_names: dict[int, str] = field(default_factory=dict)
+
+    def status(self, status_id) -> str:
+        name = self.status_names.get(int(status_id)) if str(status_id).isdigit() else None
+        return f"{name} ({status_id})" if name else str(status_id)
 
 
-def _mapped(d: dict, shop) -> str:
+STATUS_NAMES_TTL_SECONDS = 3600
+
+
+def shop_status_names(shop: JetshopShop | None) -> dict[int, str]:
+    """The shop's order status names, read through the connector and kept for an hour; none when
+    the shop does not answer (the page then shows the number)."""
+    if shop is None:
+        return {}
+    key = f"jetshop-status-names-{shop.pk}"
+    names = cache.get(key)
+    if names is None:
+        try:
+            statuses = Connections(shop.integration).jetshop(shop).list_order_statuses()
+        except ConnectorError:
+            return {}
+        names = {status.status_id: status.name for status in statuses}
+        cache.set(key, names, STATUS_NAMES_TTL_SECONDS)
+    return names
+
+
+def _received(d: dict, facts: Facts) -> str:
+    return gettext("from %(shop)s") % {"shop": facts.shop} if facts.shop else ""
+
+
+def _mapped(d: dict, facts: Facts) -> str:
     how = d.get("customer_how", "")
     parts = [
         gettext("customer %(number)s (%(how)s)")
@@ -534,68 +639,74 @@ def _mapped(d: dict, shop) -> str:
         parts.append(gettext("channel %(channel)s") % {"channel": d["channel"]})
     parts.append(gettext("prices incl. VAT") if d.get("including_vat") else gettext("prices excl. VAT"))
     if d.get("rounding_row") and Decimal(d["rounding_row"]):
-        parts.append(gettext("öre row %(amount)s") % {"amount": money(d["rounding_row"])})
+        parts.append(gettext("öre row %(amount)s") % {"amount": money(d["rounding_row"], facts.currency)})
     return ", ".join(parts)
 
 
-def _in_visma(d: dict, shop) -> str:
+def _in_visma(d: dict, facts: Facts) -> str:
     text = gettext("%(kind)s %(number)s, total %(total)s (öresavrundning %(round_off)s)") % {
         "kind": dict(Integration.DocumentType.choices).get(d.get("kind", ""), d.get("kind", "")),
         "number": d.get("number", "?"),
-        "total": money(d.get("total", "")),
-        "round_off": money(d.get("round_off", "0")),
+        "total": money(d.get("total", ""), facts.currency),
+        "round_off": money(d.get("round_off", "0"), facts.currency),
     }
     if d.get("found_by_reference"):
         text += " · " + gettext("found in Visma by our reference, not written again")
     return text
 
 
-def _delivered(d: dict, shop) -> str:
+def _delivered(d: dict, facts: Facts) -> str:
     if d.get("tracking"):
         return gettext("%(document)s, tracking number %(tracking)s") % d
     return gettext("%(document)s, no tracking number") % {"document": d.get("document", "")}
 
 
-def _shop_status(d: dict, shop) -> str:
-    return gettext("shop status %(status)s") % {"status": d.get("status_id", "?")}
+def _shop_status(d: dict, facts: Facts) -> str:
+    return gettext("shop status %(status)s") % {"status": facts.status(d.get("status_id", "?"))}
 
 
-def _email(d: dict, shop) -> str:
+def _email(d: dict, facts: Facts) -> str:
     return gettext("to %(to)s") % {"to": d.get("to", "?")}
 
 
-def _captured(d: dict, shop) -> str:
-    return gettext("%(amount)s (%(method)s)") % {
-        "amount": money(d.get("amount", "")),
+def _capture(d: dict, facts: Facts) -> str:
+    # The shop's status call answers with success only: whether the payment provider charged
+    # anything (an invoice or Swish has nothing to capture) is not known here.
+    return gettext(
+        "%(amount)s (%(method)s) asked of the shop with status %(status)s; the shop does not confirm captures"
+    ) % {
+        "amount": money(d.get("amount", ""), facts.currency),
         "method": d.get("payment_method", ""),
+        "status": facts.status(d.get("status_id", "?")),
     }
 
 
-def _document(d: dict, shop) -> str:
+def _document(d: dict, facts: Facts) -> str:
     return str(d.get("document", ""))
 
 
-def _dry_run(d: dict, shop) -> str:
+def _dry_run(d: dict, facts: Facts) -> str:
     return gettext("dry run: nothing was written")
 
 
-# The summary's stages in order: (step, its text, listed even before it happens).
+# The summary's stages in order: (step, its label, its text, listed even before it happens).
 PATH = [
-    (Step.RECEIVED, _received, True),
-    (Step.MAPPED, _mapped, True),
-    (Step.WOULD_WRITE, _dry_run, False),
-    (Step.IN_VISMA, _in_visma, True),
-    (Step.DELIVERED, _delivered, True),
-    (Step.SHOP_STATUS, _shop_status, False),
-    (Step.EMAIL, _email, True),
-    (Step.CAPTURED, _captured, True),
-    (Step.INVOICED, _document, False),
-    (Step.PAID, _document, False),
-    (Step.CANCELLED, _document, False),
+    (Step.RECEIVED, None, _received, True),
+    (Step.MAPPED, None, _mapped, True),
+    (Step.WOULD_WRITE, None, _dry_run, False),
+    (Step.IN_VISMA, None, _in_visma, True),
+    (Step.DELIVERED, None, _delivered, True),
+    (Step.SHOP_STATUS, None, _shop_status, False),
+    (Step.EMAIL, None, _email, True),
+    # Listed only when a rule asked for it, and named for what we know: we asked, the shop acts.
+    (Step.CAPTURED, _("capture requested"), _capture, False),
+    (Step.INVOICED, None, _document, False),
+    (Step.PAID, None, _document, False),
+    (Step.CANCELLED, None, _document, False),
 ]
 
 
-def milestones(steps: list[JourneyStep], shop: JetshopShop | None) -> list[Milestone]:
+def milestones(steps: list[JourneyStep], facts: Facts) -> list[Milestone]:
     """The order's path, each stage with its latest step (the first for "received"); the main
     stages are listed without a time until the order gets there."""
     latest: dict[str, JourneyStep] = {}
@@ -603,18 +714,15 @@ def milestones(steps: list[JourneyStep], shop: JetshopShop | None) -> list[Miles
         if journey_step.step != Step.RECEIVED or journey_step.step not in latest:
             latest[journey_step.step] = journey_step
     summary = []
-    for step, text_of, always in PATH:
+    for step, label, text_of, always in PATH:
+        name = str(label or Step(step).label)
         found = latest.get(step)
         if found is None:
             if always:
-                summary.append(Milestone(str(Step(step).label)))
+                summary.append(Milestone(name))
             continue
         detail = found.detail or {}
-        summary.append(
-            Milestone(
-                str(Step(step).label), found.at, text_of(detail, shop), tuple(detail.get("warnings") or ())
-            )
-        )
+        summary.append(Milestone(name, found.at, text_of(detail, facts), tuple(detail.get("warnings") or ())))
     return summary
 
 

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from connectors.errors import PermanentError
 from connectors.visma import protocol as P
@@ -73,14 +74,17 @@ class Tally:
 
     def line(self) -> str:
         parts = [
-            f"{self.read} read",
-            f"{self.changed} changed",
-            f"{self.written} written in {self.calls} batch(es)",
+            gettext("%(count)d read") % {"count": self.read},
+            gettext("%(count)d changed") % {"count": self.changed},
+            ngettext(
+                "%(count)d written in %(calls)d batch", "%(count)d written in %(calls)d batches", self.calls
+            )
+            % {"count": self.written, "calls": self.calls},
         ]
         if self.failed:
-            parts.append(f"{self.failed} failed")
+            parts.append(gettext("%(count)d failed") % {"count": self.failed})
         if self.would_write:
-            parts.append(f"dry run: {self.would_write} would be written")
+            parts.append(gettext("dry run: %(count)d would be written") % {"count": self.would_write})
         return ", ".join(parts)
 
 
@@ -125,7 +129,10 @@ class Target:
         if self.flow.dry_run:
             self.tally.would_write += len(batch)
             if self.tally.would_write == len(batch):
-                run_log(self.run, f"dry run, first would-be write: {batch[0].payload}")
+                run_log(
+                    self.run,
+                    gettext("dry run, first would-be write: %(payload)s") % {"payload": batch[0].payload},
+                )
             return
         problems = self.flow.send(self.shop, batch)
         self.tally.calls += 1

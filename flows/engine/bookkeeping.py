@@ -28,6 +28,7 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext, ngettext
 
 from flows.engine import metered
 from flows.models import Cursor, ExternalRef, Integration, JourneyStep, SyncItem, SyncRun
@@ -159,7 +160,40 @@ def finish_run(run: SyncRun, *, error: str = "") -> None:
     else:
         run.status = SyncRun.Status.PARTIAL if attention else SyncRun.Status.SUCCEEDED
     run.error = error
-    run.save(update_fields=["finished_at", "status", "error", "pulled", "queued", "cursor_after", "log"])
+    fields = ["finished_at", "status", "error", "pulled", "queued", "cursor_after", "log"]
+    if is_empty_poll(run) and not attention:
+        fields += roll_up(run)
+    run.save(update_fields=fields)
+
+
+def is_empty_poll(run: SyncRun) -> bool:
+    return (
+        run.trigger == SyncRun.Trigger.SCHEDULE
+        and run.status == SyncRun.Status.SUCCEEDED
+        and not run.pulled
+        and not run.queued
+    )
+
+
+def roll_up(run: SyncRun) -> list[str]:
+    """An empty scheduled poll joins the stretch of empty polls just before it: one row (from the
+    first poll's start to this one's end, with their number) instead of one per poll, so the
+    run list shows what happened, not 33 times nothing. Returns the fields it changed."""
+    previous = (
+        SyncRun.objects.filter(
+            integration_id=run.integration_id, flow=run.flow, started_at__lte=run.started_at
+        )
+        .exclude(pk=run.pk)
+        .order_by("-started_at", "-pk")
+        .first()
+    )
+    run.empty_polls = 1
+    if previous is None or not previous.empty_polls or not is_empty_poll(previous):
+        return ["empty_polls"]
+    run.empty_polls += previous.empty_polls
+    run.started_at = previous.started_at
+    previous.delete()
+    return ["empty_polls", "started_at"]
 
 
 def close_abandoned_runs(now: datetime | None = None) -> int:
@@ -196,7 +230,7 @@ def run_log(run: SyncRun, message: str) -> None:
 
 def run_error(run: SyncRun, message: str) -> None:
     """A part of the run failed (one shop of several): logged, and the run ends as failed."""
-    run_log(run, f"error: {message}")
+    run_log(run, gettext("error: %(message)s") % {"message": message})
     run.error = f"{run.error}; {message}" if run.error else message
 
 
@@ -231,7 +265,15 @@ def store_page(run: SyncRun, page: Page, *, journey: bool = False) -> list[int]:
             run.cursor_after = page.cursor
         if page.requeue:
             requeued = requeue(page.requeue)
-            run_log(run, f"{len(requeued)} parked item(s) can go now and were queued again")
+            run_log(
+                run,
+                ngettext(
+                    "%(count)d parked item can go now and was queued again",
+                    "%(count)d parked items can go now and were queued again",
+                    len(requeued),
+                )
+                % {"count": len(requeued)},
+            )
     return new_ids
 
 
@@ -362,7 +404,8 @@ def complete(item: SyncItem, outcome: Outcome) -> None:
             unique_fields=["integration", "kind", "shop_id"],
             update_fields=["erp_id", "last_hash", "last_synced_at"],
         )
-    _finish(item, SyncItem.Status.DONE, target_id=outcome.target_id, result=outcome.result)
+    # An error of an earlier attempt is history once the item went through: not "the latest error".
+    _finish(item, SyncItem.Status.DONE, target_id=outcome.target_id, result=outcome.result, last_error="")
     metered.count_completed(item, outcome)
     JourneyStep.objects.bulk_create(
         JourneyStep(

@@ -8,11 +8,58 @@ support; these sentences are what the dashboard and the top of the console's ord
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 
 from flows.models import SyncItem
 from flows.modes import Flow
 
 ORDER_FLOWS = (Flow.SHOP_ORDERS_TO_VISMA, Flow.VISMA_ORDER_STATUS_TO_SHOP)
+
+# The engine's reason codes, named for the console's lists and filter (the code stays in the URL).
+REASON_LABELS = {
+    "needs_mapping": gettext_lazy("missing mapping or article"),
+    "totals_mismatch": gettext_lazy("amounts differ"),
+    "invalid_quantity": gettext_lazy("invalid quantity"),
+    "invalid_order": gettext_lazy("order without rows"),
+    "article_number": gettext_lazy("article number too long"),
+    "customer_choice": gettext_lazy("customer to choose"),
+    "out_of_bounds": gettext_lazy("too large for Visma"),
+    "rejected": gettext_lazy("refused"),
+    "permanent_error": gettext_lazy("refused for good"),
+    "gave_up": gettext_lazy("gave up after many attempts"),
+    "internal_error": gettext_lazy("internal error"),
+    "agent_offline": gettext_lazy("Visma agent offline"),
+    "visma_locked": gettext_lazy("Visma company locked"),
+    "visma_busy": gettext_lazy("Visma agent busy"),
+    "rate_limited": gettext_lazy("shop asked us to slow down"),
+    "transient": gettext_lazy("temporary error"),
+    "no_rule": gettext_lazy("no status rule"),
+    "not_a_shop_order": gettext_lazy("not a shop order"),
+    "already_applied": gettext_lazy("already done"),
+    "not_transferable": gettext_lazy("cannot be transferred"),
+    "skipped_by_operator": gettext_lazy("skipped by support"),
+    "resolved": gettext_lazy("went through later"),
+    "plugin_failed": gettext_lazy("a plugin failed"),
+    "parked_by_rule": gettext_lazy("held back by a rule"),
+    "skipped_by_rule": gettext_lazy("skipped by a rule"),
+}
+
+
+def status_count(status: str, count: int) -> str:
+    """ "9 skipped", with the plural the language needs ("9 överhoppade", not "9 överhoppad")."""
+    forms: dict[str, str] = {
+        SyncItem.Status.QUEUED: ngettext("%(count)d queued", "%(count)d queued", count),
+        SyncItem.Status.PROCESSING: ngettext("%(count)d processing", "%(count)d processing", count),
+        SyncItem.Status.DONE: ngettext("%(count)d done", "%(count)d done", count),
+        SyncItem.Status.SKIPPED: ngettext("%(count)d skipped", "%(count)d skipped", count),
+        SyncItem.Status.PARKED: ngettext("%(count)d needs attention", "%(count)d need attention", count),
+        SyncItem.Status.FAILED: ngettext("%(count)d failed", "%(count)d failed", count),
+    }
+    return forms.get(status, f"%(count)d {status}") % {"count": count}
+
+
+def reason_label(code: str) -> str:
+    return str(REASON_LABELS.get(code, code.replace("_", " ")))
 
 
 def _missing(kind: str, value: str, flow: str) -> str:

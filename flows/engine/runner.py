@@ -13,13 +13,16 @@ import logging
 from collections import Counter
 from dataclasses import dataclass
 
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
+from django.utils.translation import gettext
 
 from connectors.errors import ConnectorError, PermanentError, RateLimited, TransientError
 from flows import engine
 from flows.engine import agent_status, batch
 from flows.engine.base import BatchFlow, ItemFlow
 from flows.engine.connections import Connections
+from flows.engine.reasons import status_count
 from flows.engine.registry import flow_class, implemented
 from flows.models import Integration, SyncItem, SyncRun
 
@@ -60,6 +63,13 @@ class RunResult:
 
 
 def run_flow(integration_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHEDULE) -> RunResult:
+    """A run's log is kept and read by everyone: it is written in the site's language, whoever
+    started the run (a worker, or a consultant's "run now" in English)."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _run_flow(integration_id, flow, trigger)
+
+
+def _run_flow(integration_id: int, flow: str, trigger: str) -> RunResult:
     """Pull new source records into items; process them in order, or return their ids to enqueue."""
     integration = Integration.objects.select_related("customer").filter(pk=integration_id).first()
     if integration is None or not (
@@ -82,7 +92,7 @@ def run_flow(integration_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHE
                 batch.run_cycle(handler, run)
             except ConnectorError as exc:
                 error = str(exc)
-                engine.run_log(run, f"cycle failed: {exc}")
+                engine.run_log(run, gettext("cycle failed: %(error)s") % {"error": exc})
             engine.finish_run(run, error=error or run.error)
             return RunResult(run.pk, [])
         try:
@@ -92,13 +102,14 @@ def run_flow(integration_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHE
                 engine.store_page(run, page, journey=handler.journey)
         except ConnectorError as exc:
             # What was stored is kept; the rest comes with the next poll (its cursor did not move).
-            engine.run_error(run, f"pull failed: {exc}")
+            engine.run_error(run, gettext("pull failed: %(error)s") % {"error": exc})
         left: list[int] = []
         more = False
         if handler.in_order:
             outcomes = process_in_order(ready_in_order(integration_id, flow), lock, handler)
             if outcomes:
-                engine.run_log(run, "processed: " + ", ".join(f"{n} {s}" for s, n in outcomes.items()))
+                counts = ", ".join(status_count(s, n) for s, n in outcomes.items())
+                engine.run_log(run, gettext("processed: %(counts)s") % {"counts": counts})
             more = sum(outcomes.values()) >= INLINE_BATCH
         else:
             left = ready_items(integration_id, flow)

@@ -25,7 +25,9 @@ class SyncRun(models.Model):
         PARTIAL = "partial", _("some records need attention")
         FAILED = "failed", _("failed")
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="runs")
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="runs", verbose_name=_("integration")
+    )
     flow = models.CharField(_("flow"), max_length=40, choices=Flow.choices)
     trigger = models.CharField(_("trigger"), max_length=10, choices=Trigger.choices, default=Trigger.SCHEDULE)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
@@ -37,6 +39,8 @@ class SyncRun(models.Model):
     queued = models.PositiveIntegerField(_("new items"), default=0)
     error = models.TextField(_("error"), blank=True)
     log = models.TextField(_("log"), blank=True)
+    # Scheduled polls that found nothing are one row per stretch: how many this row stands for.
+    empty_polls = models.PositiveIntegerField(_("empty polls"), default=0)
 
     class Meta:
         verbose_name = _("sync run")
@@ -61,10 +65,21 @@ class SyncItem(models.Model):
 
     ATTENTION = (Status.PARKED, Status.FAILED)
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="items")
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="items", verbose_name=_("integration")
+    )
     flow = models.CharField(_("flow"), max_length=40, choices=Flow.choices)
-    shop = models.ForeignKey(JetshopShop, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    run = models.ForeignKey(SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
+    shop = models.ForeignKey(
+        JetshopShop,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("shop"),
+    )
+    run = models.ForeignKey(
+        SyncRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="items", verbose_name=_("run")
+    )
     source_id = models.CharField(_("source id"), max_length=100)
     source_version = models.CharField(_("source version"), max_length=100, blank=True)
     reference = models.CharField(_("reference"), max_length=100, blank=True, db_index=True)
@@ -114,7 +129,9 @@ class ExternalRef(models.Model):
         PRICE_LIST = "price_list", _("price-list price")
         STATUS_EVENT = "status_event", _("status event")
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="refs")
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="refs", verbose_name=_("integration")
+    )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     shop_id = models.CharField(_("shop id"), max_length=120)
     erp_id = models.CharField(_("Visma id"), max_length=120)
@@ -138,7 +155,9 @@ class ExternalRef(models.Model):
 class Cursor(models.Model):
     """A watermark per (integration, flow, scope); scope is the shop for per-shop pulls."""
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="cursors")
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="cursors", verbose_name=_("integration")
+    )
     flow = models.CharField(_("flow"), max_length=40, choices=Flow.choices)
     scope = models.CharField(_("scope"), max_length=40, blank=True)
     value = models.TextField(_("value"), blank=True)
@@ -170,12 +189,21 @@ class JourneyStep(models.Model):
         EMAIL = "email", _("e-mail sent")
         CAPTURED = "captured", _("payment captured")
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="journey_steps")
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="journey_steps", verbose_name=_("integration")
+    )
     order_ref = models.CharField(_("shop order"), max_length=120, db_index=True)
     step = models.CharField(_("step"), max_length=20, choices=Step.choices)
     at = models.DateTimeField(_("when"), auto_now_add=True)
     detail = models.JSONField(_("detail"), default=dict, blank=True)
-    item = models.ForeignKey(SyncItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="steps")
+    item = models.ForeignKey(
+        SyncItem,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="steps",
+        verbose_name=_("sync item"),
+    )
 
     class Meta:
         verbose_name = _("order step")
@@ -191,7 +219,9 @@ class CustomerChoice(models.Model):
     two customers with the order's organisation number, or a number that fails its check digit.
     Blank ``customer_number``: create a new customer for the order."""
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="customer_choices")
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="customer_choices", verbose_name=_("integration")
+    )
     source_id = models.CharField(_("source id"), max_length=100)
     customer_number = models.CharField(_("Visma customer number"), max_length=20, blank=True)
     chosen_by = models.CharField(_("chosen by"), max_length=150)

@@ -29,7 +29,9 @@ class InitialSync(models.Model):
         DONE = "done", _("done")
         FAILED = "failed", _("failed")
 
-    integration = models.ForeignKey(Integration, on_delete=models.CASCADE, related_name="initial_syncs")
+    integration = models.ForeignKey(
+        Integration, on_delete=models.CASCADE, related_name="initial_syncs", verbose_name=_("integration")
+    )
     shop = models.ForeignKey(
         JetshopShop, on_delete=models.CASCADE, related_name="initial_syncs", verbose_name=_("shop")
     )
@@ -42,7 +44,12 @@ class InitialSync(models.Model):
     in_flight = models.JSONField(_("batch being written"), default=list, blank=True)
     error = models.TextField(_("error"), blank=True)
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("created by"),
     )
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
     applying_since = models.DateTimeField(_("applying since"), null=True, blank=True)
@@ -83,7 +90,9 @@ class InitialSyncEntry(models.Model):
         LINK = "link", _("link (equal on both sides)")
         REFUSE = "refuse", _("cannot be written")
 
-    sync = models.ForeignKey(InitialSync, on_delete=models.CASCADE, related_name="entries")
+    sync = models.ForeignKey(
+        InitialSync, on_delete=models.CASCADE, related_name="entries", verbose_name=_("initial sync")
+    )
     article = models.CharField(_("article number"), max_length=120)
     action = models.CharField(_("action"), max_length=6, choices=Action.choices)
     key = models.CharField(_("reference key"), max_length=120, blank=True)

@@ -1,6 +1,8 @@
 from django.contrib import admin
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
+from sharespine.customers import audit
 from sharespine.customers.adminbase import AuditedModelAdmin, ReadOnlyModelAdmin
 from sharespine.customers.models import ConfigChange, Customer, Membership
 from sharespine.customers.signals import package_changed
@@ -39,11 +41,21 @@ class ConfigChangeAdmin(ReadOnlyModelAdmin):
         "model",
         "object_repr",
         "action",
-        "field",
-        "old_value",
-        "new_value",
+        "what_changed",
     ]
     list_filter = ["action", "model", "customer"]
+    exclude = ["field", "old_value", "new_value"]
+    readonly_fields = ["what_changed"]
     search_fields = ["object_repr", "field", "user__username"]
     list_select_related = ["user", "customer"]
     date_hierarchy = "at"
+
+    @admin.display(description=_("changes"))
+    def what_changed(self, obj: ConfigChange):
+        rows = audit.changes(obj)
+        if not rows:
+            return "—"
+        return format_html(
+            "<table>{}</table>",
+            format_html_join("", "<tr><th>{}</th><td>{}</td><td>→</td><td>{}</td></tr>", rows),
+        )

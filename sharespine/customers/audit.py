@@ -1,14 +1,19 @@
-"""The configuration change log: who changed which field, when, from what to what.
+"""The configuration change log: who changed which fields, when, from what to what.
 
-The admin calls ``record`` around every save and delete. Secret fields are logged as changed or
-not, never with their values.
+The admin calls ``record`` around every save and delete: one row per save (a new merchant is a
+few rows, not one per field), its fields listed by name in ``field`` and their values as JSON
+objects in ``old_value`` and ``new_value``; ``changes`` reads them back with the fields' names in
+the reader's language. Secret fields are logged as changed or not, never with their values.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Collection
 
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django_celery_beat.models import PeriodicTask
 
@@ -86,7 +91,8 @@ def record(
         "object_repr": str(instance)[:200],
         "action": action,
     }
-    rows = []
+    old: dict[str, str] = {}
+    new: dict[str, str] = {}
     for name in sorted(set(before) | set(after)):
         old_key, old_display = before.get(name, ("", ""))
         new_key, new_display = after.get(name, ("", ""))
@@ -94,7 +100,48 @@ def record(
             continue
         if old_display == new_display == SECRET_DISPLAY:
             old_display, new_display = SECRET_DISPLAY, f"{SECRET_DISPLAY} (changed)"
-        rows.append(ConfigChange(field=name, old_value=old_display, new_value=new_display, **common))
-    if deleted and not rows:
-        rows.append(ConfigChange(**common))
-    return ConfigChange.objects.bulk_create(rows)
+        if action != ConfigChange.Action.CREATED:
+            old[name] = old_display
+        if action != ConfigChange.Action.DELETED:
+            new[name] = new_display
+    names = sorted(set(old) | set(new))
+    if not names and not deleted:
+        return []
+    field = ", ".join(names)
+    max_length = ConfigChange._meta.get_field("field").max_length or 100
+    row = ConfigChange(
+        field=field if len(field) <= max_length else field[: max_length - 1] + "…",
+        old_value=json.dumps(old, ensure_ascii=False) if old else "",
+        new_value=json.dumps(new, ensure_ascii=False) if new else "",
+        **common,
+    )
+    return ConfigChange.objects.bulk_create([row])
+
+
+def _values(text: str, field: str) -> dict[str, str]:
+    """One side of a row: a JSON object, or (rows from before one row per save) one bare value."""
+    if text.startswith("{"):
+        try:
+            value = json.loads(text)
+        except ValueError:
+            value = None
+        if isinstance(value, dict):
+            return {str(k): str(v) for k, v in value.items()}
+    return {field: text} if text or field else {}
+
+
+def _label(model_label: str, name: str) -> str:
+    try:
+        return str(apps.get_model(model_label)._meta.get_field(name).verbose_name)
+    except (LookupError, ValueError, FieldDoesNotExist):
+        return name
+
+
+def changes(change: ConfigChange) -> list[tuple[str, str, str]]:
+    """(the field's name in the reader's language, from, to) for each field of a row."""
+    old = _values(change.old_value, change.field)
+    new = _values(change.new_value, change.field)
+    return [
+        (_label(change.model, name), old.get(name, ""), new.get(name, ""))
+        for name in sorted(set(old) | set(new))
+    ]

@@ -135,6 +135,8 @@ ACTIONS: dict[str, dict[str, frozenset[str]]] = {
         "flows.integration": frozenset({"delete_selected"}),
         "flows.jetshopshop": frozenset({"delete_selected"}),
         "flows.vismaagent": frozenset({"delete_selected"}),
+        "flows.methodmapping": frozenset({"delete_selected"}),
+        "flows.articleaccountmapping": frozenset({"delete_selected"}),
         "axes.accessattempt": frozenset({"delete_selected", "cleanup_expired_attempts"}),
         "reconciliation.payout": frozenset({"rematch_selected", "post_selected", "export_selected"}),
         "reconciliation.accountplan": frozenset({"delete_selected"}),

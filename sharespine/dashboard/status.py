@@ -1,8 +1,9 @@
 """What the merchant's integration page says: is everything flowing, today's orders, what needs
-their action, and whether the Visma agent is reachable.
+their action (and what their consultant is fixing), and whether the Visma agent is reachable.
 
 Every query is bounded: one or two indexed look-ups per flow (at most seven flows), one
-aggregate over the integration's order items, and the latest ``NEEDS_ACTION_SHOWN`` problems.
+aggregate over the integration's order items, and one grouped aggregate over the items that
+need attention (one line per cause, not per item).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from flows.engine.reasons import ORDER_FLOWS, explain, subject
+from flows.engine import attention
 from flows.models import Integration, OlderOrders, SyncItem, SyncRun
 from flows.modes import Flow
 
@@ -23,7 +24,6 @@ if TYPE_CHECKING:
     from django_stubs_ext import StrOrPromise
 
 
-NEEDS_ACTION_SHOWN = 20
 # A flow is late when its last good run is older than this many poll intervals (plus a margin for
 # a busy worker): beat starts one every interval, so three missed in a row is not chance.
 LATE_AFTER_INTERVALS = 3
@@ -48,22 +48,11 @@ class FlowState:
 
 
 @dataclass
-class Problem:
-    item: SyncItem
-    subject: str
-    why: str
-
-    @property
-    def is_order(self) -> bool:
-        return self.item.flow in ORDER_FLOWS
-
-
-@dataclass
 class Status:
     flows: list[FlowState]
     orders_today: dict[str, int]
-    needs_action: list[Problem]
-    needs_action_count: int
+    needs_action: list[attention.Group]  # the merchant must act
+    consultant_fixing: list[attention.Group]  # only the consultant (or support) can fix these
     orders_waiting: int
     agent_offline_since: datetime | None = None
     agent_error: str = ""
@@ -71,9 +60,14 @@ class Status:
     older_orders: list[OlderOrders] = field(default_factory=list)
 
     @property
+    def needs_action_count(self) -> int:
+        return sum(group.count for group in self.needs_action)
+
+    @property
     def all_well(self) -> bool:
         return (
-            not self.needs_action_count
+            not self.needs_action
+            and not self.consultant_fixing
             and self.agent_offline_since is None
             and not self.older_orders
             and all(f.state == "ok" for f in self.flows)
@@ -123,14 +117,13 @@ def orders_today(integration: Integration, now: datetime) -> dict[str, int]:
 
 def integration_status(integration: Integration, now: datetime | None = None) -> Status:
     now = now or timezone.now()
-    attention = SyncItem.objects.filter(integration=integration, status__in=SyncItem.ATTENTION)
-    latest = list(attention.order_by("-id")[:NEEDS_ACTION_SHOWN])
+    groups = attention.groups(SyncItem.objects.filter(integration=integration))
     agent = getattr(integration, "agent", None)
     return Status(
         flows=flow_states(integration, now),
         orders_today=orders_today(integration, now),
-        needs_action=[Problem(item, subject(item), explain(item)) for item in latest],
-        needs_action_count=len(latest) if len(latest) < NEEDS_ACTION_SHOWN else attention.count(),
+        needs_action=[group for group in groups if group.actor == attention.MERCHANT],
+        consultant_fixing=[group for group in groups if group.actor == attention.CONSULTANT],
         orders_waiting=SyncItem.objects.filter(
             integration=integration, flow=Flow.SHOP_ORDERS_TO_VISMA, status=SyncItem.Status.QUEUED
         ).count(),

@@ -184,4 +184,4 @@ def test_shop_products_and_variants_become_visma_articles_and_bad_ones_park(inte
     cycle(integration, Flow.VISMA_STOCK_TO_SHOP)
     before = visma.get_article(f"{prefix}T").timestamp
     again = cycle(integration, Flow.SHOP_PRODUCTS_TO_VISMA)
-    assert "0 written" in again.log and visma.get_article(f"{prefix}T").timestamp == before
+    assert "0 skrivna" in again.log and visma.get_article(f"{prefix}T").timestamp == before

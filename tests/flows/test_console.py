@@ -57,27 +57,31 @@ def test_order_page_summarises_the_path_of_a_transferred_and_delivered_order(
     html = english(client).get(order_page(item)).content.decode()
     path = section(html, "Path")
     # Received → mapped → in Visma → delivered → e-mail → captured, in that order, each with a time.
-    labels = ["Received from the shop", "Mapped", "In Visma", "Delivered", "E-mail sent", "Payment captured"]
+    labels = ["Received from the shop", "Mapped", "In Visma", "Delivered", "E-mail sent", "Capture requested"]
     positions = [path.index(f"<strong>{label}</strong>") for label in labels]
     assert positions == sorted(positions)
     assert "not yet" not in path
     assert len(re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", path)) >= len(labels)
     # 2 × 249.00 + 89.90 + 49.00 = 636.90: Visma's total 637.00 with 0.10 öresavrundning.
-    assert f"order {item.target_id}, total 637.00 (öresavrundning 0.10)" in path
+    assert f"order {item.target_id}, total 637.00 SEK (öresavrundning 0.10 SEK)" in path
     assert f"order {item.target_id}, tracking number PN{prefix}77" in path
-    assert "to asa@example.se" in path and "636.90 (KlarnaCheckout)" in path
+    assert "to asa@example.se" in path
+    # The shop's status call does not say whether anything was charged: never "captured".
+    assert "636.90 SEK (KlarnaCheckout) asked of the shop with status Skickad (3)" in path
+    assert "Payment captured" not in path
+    assert "shop status Skickad (3)" in path
     assert "from Demobutiken" in path and "channel Sverige" in path
     # The detailed steps keep their payloads, folded.
     details = section(html, "Steps in detail")
     # received, mapped, in Visma, shop status; delivered, shop status, e-mail, captured
     assert details.count("<details>") == 8
     assert f"PN{prefix}77" in details and "&quot;round_off&quot;: &quot;0.10&quot;" in details
-    assert "Needs attention" not in html and placed["number"] in html
+    assert 'id="attention-' not in html and placed["number"] in html
 
     swedish = client
     swedish.cookies[settings.LANGUAGE_COOKIE_NAME] = "sv"
     assert (
-        f"order {item.target_id}, summa 637,00 (öresavrundning 0,10)"
+        f"order {item.target_id}, summa 637,00 SEK (öresavrundning 0,10 SEK)"
         in swedish.get(order_page(item)).content.decode()
     )
 
@@ -133,7 +137,7 @@ def test_support_retries_a_parked_order_from_its_page_and_a_merchant_cannot(
     assert item.status == "done", item.last_error
     [document] = agent.documents(item.reference)
     html = browser.get(page).content.decode()
-    assert "Needs attention" not in html and f"order {document.number}, total" in html
+    assert 'id="attention-' not in html and f"order {document.number}, total" in html
 
 
 def test_lookup_by_shop_order_number_with_or_without_prefix_and_by_visma_number(
@@ -229,10 +233,11 @@ def test_run_pages_show_counts_and_log_for_order_and_catalogue_runs(
     html = client.get(reverse("admin:flows_syncrun_change", args=[orders_run.pk])).content.decode()
     assert "1 pulled, 1 new" in html
     assert f"?run__id__exact={orders_run.pk}" in html and "1 needs attention" in html
-    assert "Demobutiken: 1 order(s) in status 1" in html
+    # The run's log is written in the site's language (Swedish), with the plural it needs.
+    assert "Demobutiken: 1 order med status 1" in html
 
     html = client.get(reverse("admin:flows_syncrun_change", args=[stock_run.pk])).content.decode()
     assert f"{stock_run.pulled} read, {stock_run.queued} changed" in html
-    [line] = [line for line in stock_run.log.splitlines() if "batch(es)" in line]
+    [line] = [line for line in stock_run.log.splitlines() if " skrivna i " in line]
     assert line in html
     assert client.get(reverse("admin:flows_syncrun_changelist")).status_code == 200

@@ -45,6 +45,11 @@ def needs_action(html: str) -> str:
     return html[start : html.index("</section>", start)]
 
 
+def consultant_fixing(html: str) -> str:
+    start = html.index('id="consultant-fixing"')
+    return html[start : html.index("</section>", start)]
+
+
 def test_the_merchant_sees_their_parked_order_and_why_and_another_merchant_does_not(
     client, owner, support, integration, shop, agent, prefix
 ):
@@ -55,10 +60,12 @@ def test_the_merchant_sees_their_parked_order_and_why_and_another_merchant_does_
 
     html = page(client, owner, integration)
     assert orders_today(html) == [2, 1, 0, 1]
-    problems = needs_action(html)
-    assert f"Order {parked.reference}" in problems and done.reference not in problems
-    assert "Payment method Swish has no mapping to a Visma terms-of-payment code." in problems
-    assert reverse("admin:flows_order_journey", args=[integration.pk, parked.reference]) not in html
+    # Only the consultant can add the mapping: the merchant is told, not asked to act.
+    assert "Nothing needs your action." in needs_action(html)
+    fixing = consultant_fixing(html)
+    assert "1 order: Payment method Swish has no mapping to a Visma terms-of-payment code." in fixing
+    assert done.reference not in html
+    assert reverse("admin:flows_syncitem_changelist") not in html
     flows = html[html.index('id="flows"') :]
     orders_row = flows[flows.index("orders (incl. customer) shop → Visma") :]
     assert orders_row.index("flowing") < orders_row.index("</tr>")
@@ -67,11 +74,10 @@ def test_the_merchant_sees_their_parked_order_and_why_and_another_merchant_does_
 
     swedish = page(client, owner, integration, "sv")
     assert "Betalsättet Swish är inte kopplat till någon kod för betalningsvillkor i Visma." in swedish
-    assert "Kräver din åtgärd (1)" in swedish and "Ordrar i dag" in swedish
+    assert "Din konsult åtgärdar" in swedish and "Ordrar i dag" in swedish
 
-    # Support, reading the same page, goes from the problem to the order's page in the console.
-    journey = reverse("admin:flows_order_journey", args=[integration.pk, parked.reference])
-    assert journey in page(client, support, integration)
+    # Support, reading the same page, goes from the problem to its items in the console.
+    assert reverse("admin:flows_syncitem_changelist") in page(client, support, integration)
 
     # Another merchant reaches neither the page nor anything of it from their own.
     stranger = user_in_group("Merchant", staff=False, username="stranger", customer=CustomerFactory())

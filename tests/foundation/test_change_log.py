@@ -1,18 +1,22 @@
-"""The change log records who changed which configuration field, when, from what to what."""
+"""The change log records who changed which configuration fields, when, from what to what: one
+entry per save, its fields named as the form names them."""
 
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
+from sharespine.customers.audit import changes
 from sharespine.customers.models import ConfigChange
 from tests.adminforms import integration_post
-from tests.factories import IntegrationFactory
+from tests.factories import CustomerFactory, IntegrationFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_admin_edit_is_logged_field_by_field(client, consultant):
+def test_an_admin_save_is_one_entry_with_each_changed_field_by_name(client, consultant):
     integration = IntegrationFactory(name="Webshop", poll_orders=60)
     client.force_login(consultant)
     url = reverse("admin:flows_integration_change", args=[integration.pk])
@@ -20,14 +24,33 @@ def test_admin_edit_is_logged_field_by_field(client, consultant):
     response = client.post(url, integration_post(integration, name="Webbutik", poll_orders="30"))
 
     assert response.status_code == 302
-    changes = {c.field: c for c in ConfigChange.objects.filter(object_id=str(integration.pk))}
-    assert set(changes) == {"name", "poll_orders"}
-    assert (changes["name"].old_value, changes["name"].new_value) == ("Webshop", "Webbutik")
-    assert (changes["poll_orders"].old_value, changes["poll_orders"].new_value) == ("60", "30")
-    assert changes["name"].user == consultant
-    assert changes["name"].customer == integration.customer
-    assert changes["name"].action == ConfigChange.Action.CHANGED
-    assert changes["name"].model == "flows.Integration"
+    [change] = ConfigChange.objects.filter(object_id=str(integration.pk))
+    with translation.override("en"):
+        poll_label = str(type(integration)._meta.get_field("poll_orders").verbose_name)
+        logged = changes(change)
+    assert sorted(logged) == sorted([("name", "Webshop", "Webbutik"), (poll_label, "60", "30")])
+    assert change.user == consultant
+    assert change.customer == integration.customer
+    assert change.action == ConfigChange.Action.CHANGED
+    assert change.model == "flows.Integration"
+
+    # The log page names the fields as the form does, in the reader's language.
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("admin:customers_configchange_changelist")).content.decode()
+    assert f"<th>{poll_label}</th><td>60</td><td>→</td><td>30</td>" in page
+    assert "poll_orders" not in page
+
+
+def test_a_new_merchant_is_one_entry_not_one_per_field(client, consultant):
+    client.force_login(consultant)
+    data = {"name": "Ny Handlare AB", "org_number": "5560360793", "tier": "100", "active": "on",
+            "memberships-TOTAL_FORMS": "0", "memberships-INITIAL_FORMS": "0"}  # fmt: skip
+    response = client.post(reverse("admin:customers_customer_add"), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    customer = CustomerFactory._meta.model.objects.get(name="Ny Handlare AB")
+    [created] = ConfigChange.objects.filter(model="customers.Customer", object_id=str(customer.pk))
+    assert created.action == ConfigChange.Action.CREATED
+    assert any("Ny Handlare AB" in new for _label, _old, new in changes(created))
 
 
 def test_inline_rows_added_and_deleted_are_logged(client, consultant):
@@ -36,8 +59,9 @@ def test_inline_rows_added_and_deleted_are_logged(client, consultant):
     url = reverse("admin:flows_integration_change", args=[integration.pk])
     rule = {"event": "delivered", "shop_status_id": "4", "send_email": "on"}
     assert client.post(url, integration_post(integration, {"status_rules": [rule]})).status_code == 302
-    created = ConfigChange.objects.get(model="flows.StatusRule", field="shop_status_id")
-    assert (created.action, created.new_value) == ("created", "4")
+    created = ConfigChange.objects.get(model="flows.StatusRule")
+    label = str(integration.status_rules.model._meta.get_field("shop_status_id").verbose_name)
+    assert created.action == "created" and (label, "", "4") in changes(created)
 
     rule_obj = integration.status_rules.get()
     data = integration_post(integration)
@@ -54,7 +78,8 @@ def test_inline_rows_added_and_deleted_are_logged(client, consultant):
     )
     assert client.post(url, data).status_code == 302
     assert not integration.status_rules.exists()
-    assert ConfigChange.objects.filter(model="flows.StatusRule", action="deleted", old_value="4").exists()
+    deleted = ConfigChange.objects.get(model="flows.StatusRule", action="deleted")
+    assert (label, "4", "") in changes(deleted)
 
 
 def test_support_can_read_the_change_log_but_not_alter_it(client, support, consultant):
@@ -66,6 +91,7 @@ def test_support_can_read_the_change_log_but_not_alter_it(client, support, consu
     )
     change = ConfigChange.objects.get(field="name")
     client.force_login(support)
+    assert client.get(reverse("admin:customers_configchange_change", args=[change.pk])).status_code == 200
     assert client.get(reverse("admin:customers_configchange_changelist")).status_code == 200
     assert (
         client.post(
