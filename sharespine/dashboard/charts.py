@@ -16,6 +16,7 @@ today's backlog, less the orders received after that hour, plus those that left 
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -94,7 +95,7 @@ class Chart:
     key: str
     title: str
     labels: list[str]
-    series: list[tuple[str, list[int | Decimal]]]
+    series: list[tuple[str, Sequence[int | Decimal]]]
     axis: str  # what the labels are: hour, day, flow
     kind: str = "bar"  # bar, line, stacked, hbar
     colours: Sequence[str] = (BLUE, GREEN)
@@ -111,6 +112,14 @@ class Chart:
         """The same numbers as a table: one row per x value."""
         return [(label, [values[i] for _n, values in self.series]) for i, label in enumerate(self.labels)]
 
+    def scale(self) -> list[int]:
+        """Whole-number ticks, about five, up to the highest bar or stack (pygal would say 0.2 orders)."""
+        columns = zip(*(values for _name, values in self.series), strict=True)
+        stacked = self.kind in ("stacked", "hbar")
+        top = max((sum(c) if stacked else max(c) for c in columns), default=0)
+        step = max(math.ceil(top / 5), 1)
+        return list(range(0, int(top) + step + 1, step)) if top else [0, 1]
+
     @cached_property
     def svg(self) -> SafeString:
         kinds = {
@@ -126,7 +135,8 @@ class Chart:
             height=300 if self.kind != "hbar" else 60 + 40 * max(len(self.labels), 1),
             show_legend=True,
             legend_at_bottom=True,
-            legend_at_bottom_columns=len(self.series),
+            legend_at_bottom_columns=len(self.series) if len(self.series) < 3 else 2,
+            truncate_legend=-1,
             show_minor_x_labels=self.every == 1,
             x_labels_major_every=self.every,
             truncate_label=-1,
@@ -142,6 +152,7 @@ class Chart:
             no_data_text=self.empty_text or _("No data"),
         )
         chart.x_labels = self.labels
+        chart.y_labels = self.scale()
         for name, values in self.series:
             chart.add(name, [float(v) if isinstance(v, Decimal) else v for v in values])
         drawn = chart.render(is_unicode=True)
@@ -150,7 +161,7 @@ class Chart:
         title = escape(self.title)
         drawn = drawn.replace("<svg ", f'<svg role="img" aria-label="{title}" ', 1)
         drawn = re.sub(r"(<svg\b[^>]*>)", rf"\1<title>{title}</title>", drawn, count=1)
-        return mark_safe(drawn)  # noqa: S308 - pygal's own SVG, our texts escaped above
+        return mark_safe(drawn)  # pygal's own SVG; our texts are escaped above
 
 
 def _counts_by(queryset: QuerySet, field_name: str, span: Span, **aggregates) -> dict[str, dict]:
@@ -260,7 +271,7 @@ def payouts_chart(integrations: QuerySet[Integration], now: datetime) -> Chart:
     )
     counts: dict[str, dict[str, int]] = {}
     for row in rows:
-        counts.setdefault(row["payout_date"].isoformat(), {})[row["status"]] = row["n"]
+        counts.setdefault(str(row["payout_date"]), {})[row["status"]] = row["n"]
     keys = [MONTH.key_of(start) for start in starts]
     statuses = (
         (Payout.Status.POSTED, _("Posted in Visma"), GREEN),

@@ -19,7 +19,7 @@ WAITING_SHOWN = 20
 
 
 def waiting_by_integration() -> list[dict]:
-    """The integrations with the most orders needing attention, then waiting (one GROUP BY over open orders)."""
+    """The integrations with the most orders needing attention, then waiting (one GROUP BY)."""
     rows = (
         SyncItem.objects.filter(flow=Flow.SHOP_ORDERS_TO_VISMA, status__in=OPEN)
         .values("integration")
@@ -40,9 +40,7 @@ def overview(request):
     context = {
         **admin.site.each_context(request),
         "title": _("Status overview"),
-        "pictures": pictures(
-            integrations, payouts=integrations.filter(reconciliation_enabled=True).exists()
-        ),
+        "pictures": pictures(integrations, payouts=integrations.filter(reconciliation_enabled=True).exists()),
         "waiting": waiting_by_integration(),
         "refresh_seconds": refresh_seconds(),
     }

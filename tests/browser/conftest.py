@@ -60,9 +60,11 @@ class Visitor:
                 for (const el of document.querySelectorAll('body *')) {
                     const style = getComputedStyle(el);
                     // Text that ends in a visible "…" (select2's chosen value) is shortened on purpose.
-                    if (['auto', 'scroll', 'hidden'].includes(style.overflowX) && style.textOverflow !== 'ellipsis'
+                    if (['auto', 'scroll', 'hidden'].includes(style.overflowX)
+                        && style.textOverflow !== 'ellipsis'
                         && el.clientWidth > 1 && el.scrollWidth > el.clientWidth + 1) {
-                        cut.push(`${el.tagName.toLowerCase()}#${el.id}.${el.className} ${el.scrollWidth}>${el.clientWidth}`);
+                        const name = `${el.tagName.toLowerCase()}#${el.id}.${el.className}`;
+                        cut.push(`${name} ${el.scrollWidth}>${el.clientWidth}`);
                     }
                 }
                 return {width: document.scrollingElement.scrollWidth, view: window.innerWidth, cut};
@@ -84,7 +86,11 @@ def visit(browser, live_server) -> Iterator:
         context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, locale=language)
         context.add_cookies(
             [
-                {"name": settings.SESSION_COOKIE_NAME, "value": client.cookies[settings.SESSION_COOKIE_NAME].value, "url": live_server.url},
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                },
                 {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url},
             ]
         )

@@ -16,7 +16,9 @@ CHARTS = ["orders-24h", "orders-30d", "backlog-24h", "backlog-30d", "flow-health
 LAST_HOUR_RECEIVED = "#numbers-orders-24h tbody tr:last-child td"
 
 
-def test_dashboard_draws_its_charts_and_refreshes_itself(visit, merchant, merchant_customer, consultant, settings):
+def test_dashboard_draws_its_charts_and_refreshes_itself(
+    visit, merchant, merchant_customer, consultant, settings
+):
     settings.DASHBOARD_REFRESH_SECONDS = 1
     integration = build(merchant_customer, consultant)
     tab = visit(merchant, "sv")
@@ -29,7 +31,10 @@ def test_dashboard_draws_its_charts_and_refreshes_itself(visit, merchant, mercha
         assert svg.locator("title").first.text_content() == chart.locator("figcaption").inner_text(), key
         # pygal draws bars as rects and line points as circles inside each series group.
         assert svg.locator(".series rect, .series circle, .series path").count() > 0, key
-    assert tab.page.locator("#chart-orders-24h figcaption").inner_text() == "Order per timme, senaste 24 timmarna"
+    assert (
+        tab.page.locator("#chart-orders-24h figcaption").inner_text()
+        == "Order per timme, senaste 24 timmarna"
+    )
 
     tab.page.click("#numbers-orders-24h summary")
     received_before = int(tab.page.locator(LAST_HOUR_RECEIVED).first.inner_text())
@@ -60,7 +65,10 @@ def test_error_pages_are_styled_and_translated(visit, merchant, language, title)
 
     response = tab.open(reverse("admin:overview"))
     assert response.status == 403
-    assert tab.page.locator(".error-page h1").inner_text() == {"sv": "Ingen åtkomst", "en": "No access"}[language]
+    assert (
+        tab.page.locator(".error-page h1").inner_text()
+        == {"sv": "Ingen åtkomst", "en": "No access"}[language]
+    )
 
     icon = tab.page.request.get(tab.base + "/favicon.ico")
     assert icon.ok and icon.headers["content-type"].startswith("image/svg")

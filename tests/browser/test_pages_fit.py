@@ -80,7 +80,9 @@ def check(visitor, paths: list[str], language: str) -> list[str]:
         problems += [f"{path} [{language}]: console: {e}" for e in visitor.errors]
         if language == "sv":
             text = visitor.text()
-            problems += [f"{path} [sv]: English {s!r}" for s in ENGLISH if re.search(rf"\b{re.escape(s)}\b", text)]
+            problems += [
+                f"{path} [sv]: English {s!r}" for s in ENGLISH if re.search(rf"\b{re.escape(s)}\b", text)
+            ]
     return problems
 
 

@@ -49,13 +49,20 @@ def build(customer: Customer, user) -> Integration:
     integration.price_list_mappings.create(
         visma_price_list="ÅF", jetshop_price_list_guid="0f8fad5b-d9cb-469f-a165-70867728950e"
     )
-    integration.method_mappings.create(kind="payment", shop_value="Klarna Checkout (faktura)", visma_code="KL")
+    integration.method_mappings.create(
+        kind="payment", shop_value="Klarna Checkout (faktura)", visma_code="KL"
+    )
     integration.account_mappings.create(vat_rate=Decimal("25.00"), account_code="3001")
     shop.order_triggers.create(status_id=1, name="Mottagen")
     sync_schedules(integration)
 
     now = timezone.now()
-    for hours_ago, status, target in [(1, "done", "5001"), (2, "done", "5002"), (2, "queued", ""), (3, "parked", "")]:
+    for hours_ago, status, target in [
+        (1, "done", "5001"),
+        (2, "done", "5002"),
+        (2, "queued", ""),
+        (3, "parked", ""),
+    ]:
         item = SyncItem.objects.create(
             integration=integration,
             flow=Flow.SHOP_ORDERS_TO_VISMA,
@@ -67,37 +74,84 @@ def build(customer: Customer, user) -> Integration:
             reason="needs_mapping" if status == "parked" else "",
             last_error=LONG_ERROR if status == "parked" else "",
         )
-        _at(item, created_at=now - timedelta(hours=hours_ago), updated_at=now - timedelta(hours=hours_ago - 0.5))
+        _at(
+            item,
+            created_at=now - timedelta(hours=hours_ago),
+            updated_at=now - timedelta(hours=hours_ago - 0.5),
+        )
     for flow, status in [(Flow.SHOP_ORDERS_TO_VISMA, "succeeded"), (Flow.SHOP_ORDERS_TO_VISMA, "failed")]:
         run = SyncRun.objects.create(
-            integration=integration, flow=flow, status=status, pulled=4, queued=2, finished_at=now,
-            error=LONG_ERROR if status == "failed" else "", log="4 order(s) in status 1",
+            integration=integration,
+            flow=flow,
+            status=status,
+            pulled=4,
+            queued=2,
+            finished_at=now,
+            error=LONG_ERROR if status == "failed" else "",
+            log="4 order(s) in status 1",
         )
         _at(run, started_at=now - timedelta(minutes=30))
     ExternalRef.objects.create(integration=integration, kind="order", shop_id="101done", erp_id="5001")
     JourneyStep.objects.create(integration=integration, order_ref="101done", step="received")
-    Cursor.objects.create(integration=integration, flow=Flow.SHOP_ORDERS_TO_VISMA, scope=str(shop.pk), value="2026-12-01T10:00:00")
-    InitialSync.objects.create(integration=integration, shop=shop, direction=InitialSync.Direction.SHOP_TO_VISMA, created_by=user)
-    CustomerChoice.objects.create(integration=integration, source_id="103parked", customer_number="1001", chosen_by=user.username)
+    Cursor.objects.create(
+        integration=integration,
+        flow=Flow.SHOP_ORDERS_TO_VISMA,
+        scope=str(shop.pk),
+        value="2026-12-01T10:00:00",
+    )
+    InitialSync.objects.create(
+        integration=integration, shop=shop, direction=InitialSync.Direction.SHOP_TO_VISMA, created_by=user
+    )
+    CustomerChoice.objects.create(
+        integration=integration, source_id="103parked", customer_number="1001", chosen_by=user.username
+    )
 
     ReconciliationPackage.objects.create(customer=customer)
     AccountPlan.objects.create(integration=integration)
     KlarnaAccount.objects.create(integration=integration, username="klarna-user", last_error=LONG_ERROR[:400])
     payout = Payout.objects.create(
-        integration=integration, provider="klarna", reference="KL-2026-12-01-0001", payout_date=timezone.localdate(),
-        stated_total=Decimal("12345.67"), lines_total=Decimal("12345.67"), status=Payout.Status.OPEN,
+        integration=integration,
+        provider="klarna",
+        reference="KL-2026-12-01-0001",
+        payout_date=timezone.localdate(),
+        stated_total=Decimal("12345.67"),
+        lines_total=Decimal("12345.67"),
+        status=Payout.Status.OPEN,
     )
     BankLine.objects.create(
-        integration=integration, booking_date=timezone.localdate(), text="KLARNA AB UTBETALNING " * 3,
-        reference="KL-2026-12-01-0001", amount=Decimal("12345.67"), fingerprint="f1", payout=payout,
+        integration=integration,
+        booking_date=timezone.localdate(),
+        text="KLARNA AB UTBETALNING " * 3,
+        reference="KL-2026-12-01-0001",
+        amount=Decimal("12345.67"),
+        fingerprint="f1",
+        payout=payout,
     )
     ConfigChange.objects.create(
-        user=user, customer=customer, model="flows.integration", object_id=str(integration.pk),
-        object_repr=str(integration), action="change", field="plugins", old_value="[]", new_value=LONG_ERROR,
+        user=user,
+        customer=customer,
+        model="flows.integration",
+        object_id=str(integration.pk),
+        object_repr=str(integration),
+        action="change",
+        field="plugins",
+        old_value="[]",
+        new_value=LONG_ERROR,
     )
     AccessAttempt.objects.create(
-        username="someone", ip_address="127.0.0.1", user_agent="Mozilla/5.0 " * 10, path_info="/accounts/login/",
-        failures_since_start=2, get_data="", post_data="", http_accept="*/*",
+        username="someone",
+        ip_address="127.0.0.1",
+        user_agent="Mozilla/5.0 " * 10,
+        path_info="/accounts/login/",
+        failures_since_start=2,
+        get_data="",
+        post_data="",
+        http_accept="*/*",
     )
-    AccessLog.objects.create(username="consultant", ip_address="127.0.0.1", user_agent="Mozilla/5.0 " * 10, path_info="/accounts/login/")
+    AccessLog.objects.create(
+        username="consultant",
+        ip_address="127.0.0.1",
+        user_agent="Mozilla/5.0 " * 10,
+        path_info="/accounts/login/",
+    )
     return integration

@@ -24,9 +24,22 @@ pytestmark = pytest.mark.django_db
 NOW = timezone.localtime().replace(minute=40, second=0, microsecond=0)
 
 
-def order(integration, ref: str, *, created: timedelta, status: str = "queued", left: timedelta | None = None, target: str = ""):
+def order(
+    integration,
+    ref: str,
+    *,
+    created: timedelta,
+    status: str = "queued",
+    left: timedelta | None = None,
+    target: str = "",
+):
     item = SyncItem.objects.create(
-        integration=integration, flow=Flow.SHOP_ORDERS_TO_VISMA, source_id=ref, reference=ref, status=status, target_id=target
+        integration=integration,
+        flow=Flow.SHOP_ORDERS_TO_VISMA,
+        source_id=ref,
+        reference=ref,
+        status=status,
+        target_id=target,
     )
     SyncItem.objects.filter(pk=item.pk).update(created_at=NOW - created, updated_at=NOW - (left or created))
     return item
@@ -75,9 +88,17 @@ def test_flow_health_counts_finished_runs_of_the_last_24_hours():
 def test_payouts_per_day_by_status():
     integration = IntegrationFactory()
     today = timezone.localdate()
-    for ref, status, day in [("P1", "posted", today), ("P2", "held", today), ("P3", "open", today - timedelta(days=40))]:
+    for ref, status, day in [
+        ("P1", "posted", today),
+        ("P2", "held", today),
+        ("P3", "open", today - timedelta(days=40)),
+    ]:
         Payout.objects.create(
-            integration=integration, provider="klarna", reference=ref, payout_date=day, status=status,
+            integration=integration,
+            provider="klarna",
+            reference=ref,
+            payout_date=day,
+            status=status,
             stated_total=Decimal("100.00"),
         )
 
@@ -96,7 +117,11 @@ def test_merchant_sees_charts_of_their_own_orders_only(client_for, merchant, mer
     page = client_for(merchant).get(reverse("dashboard:integration", args=[own.pk])).content.decode()
 
     assert 'id="chart-orders-24h" data-has-data="1"' in page
-    assert "<svg" in page and 'role="img"' in page and "<script" not in page.split('id="pictures"')[1].split("</section>")[0]
+    assert (
+        "<svg" in page
+        and 'role="img"' in page
+        and "<script" not in page.split('id="pictures"')[1].split("</section>")[0]
+    )
     assert "Order per timme, senaste 24 timmarna" in page
     assert client_for(merchant).get(reverse("admin:overview")).status_code == 403
 
