@@ -132,7 +132,7 @@ class Chart:
             style=Style(**STYLE, colors=tuple(self.colours)),
             js=[],
             width=560,
-            height=300 if self.kind != "hbar" else 60 + 40 * max(len(self.labels), 1),
+            height=300 if self.kind != "hbar" else 150 + 40 * max(len(self.labels), 1),
             show_legend=True,
             legend_at_bottom=True,
             legend_at_bottom_columns=len(self.series) if len(self.series) < 3 else 2,
