@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The system packages the test suite needs, installed when missing (Debian/Ubuntu, as root or with
 # sudo): the ODBC driver manager and the SQLite ODBC driver (the agent's ODBC read path is tested
-# against the simulator's SQLite company) and gettext for the translations. `make test` and `.ci/run` both call this, so a fresh machine needs nothing else.
+# against the simulator's SQLite company), gettext for the translations, and chromium for the browser
+# tests (Playwright drives this one; it downloads no browser of its own). `make test` and `.ci/run` both call this, so a fresh machine needs nothing else.
 set -euo pipefail
 
-packages=(unixodbc unixodbc-dev libsqliteodbc gettext)
+packages=(unixodbc unixodbc-dev libsqliteodbc gettext chromium)
 missing=()
 for pkg in "${packages[@]}"; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")

@@ -1,9 +1,12 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
 from django.views.generic import RedirectView
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="dashboard:home", permanent=False)),
+    # Browsers ask for /favicon.ico whatever the page says; the pages link the SVG itself.
+    path("favicon.ico", RedirectView.as_view(url=static("dashboard/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("dashboard/", include("sharespine.dashboard.urls")),
     path("reconciliation/", include("reconciliation.urls")),

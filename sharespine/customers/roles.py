@@ -151,6 +151,12 @@ ACTIONS: dict[str, dict[str, frozenset[str]]] = {
     MERCHANT: {},
 }
 
+# Console pages that belong to no model (URL name -> the permission that opens them).
+PAGES: dict[str, str] = {
+    # Every merchant's orders, backlog, flow health and payouts in pictures.
+    "admin:overview": "flows.view_syncitem",
+}
+
 
 def sync_groups(sender=None, using: str = "default", apps=None, **kwargs) -> None:
     """Make each role's group hold exactly ``PERMISSIONS`` (a ``post_migrate`` receiver)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, render
 
@@ -14,11 +15,17 @@ from flows.engine import heartbeats
 from flows.models import Integration
 from reconciliation.dashboard import payouts_section
 from sharespine.customers.models import Customer
+from sharespine.dashboard.charts import pictures
 from sharespine.dashboard.status import integration_status
 from sharespine.metering import usage
 from sharespine.metering.models import Kind
 
 USAGE_MONTHS = 6
+
+
+def refresh_seconds() -> int:
+    """How often a dashboard page fetches itself again (0: never)."""
+    return getattr(settings, "DASHBOARD_REFRESH_SECONDS", 60)
 
 
 def _integrations_visible_to(user):
@@ -30,7 +37,7 @@ def _integrations_visible_to(user):
 @login_required
 def home(request):
     customers = Customer.objects.visible_to(request.user).prefetch_related("integrations__agent")
-    context: dict[str, Any] = {"customers": customers}
+    context: dict[str, Any] = {"customers": customers, "refresh_seconds": refresh_seconds()}
     if request.user.is_staff:
         context["heartbeats"] = heartbeats.read_all()
     return render(request, "dashboard/home.html", context)
@@ -68,5 +75,9 @@ def integration_detail(request, pk: int):
             # Support (staff with the console) get a link from each problem to the order's page.
             "console": request.user.has_perm("flows.view_syncitem"),
             "payouts": payouts_section(integration),
+            "pictures": pictures(
+                Integration.objects.filter(pk=integration.pk), payouts=integration.reconciliation_enabled
+            ),
+            "refresh_seconds": refresh_seconds(),
         },
     )

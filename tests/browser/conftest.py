@@ -1,0 +1,105 @@
+"""Browser tests: the real server (pytest-django's ``live_server``) driven by Playwright in the
+Debian ``chromium`` package (scripts/system-packages.sh installs it; Playwright downloads nothing).
+
+One browser for the whole session; each role gets its own context (cookies) per test, and its pages
+are reused from URL to URL."""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.test import Client
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+WIDTH, HEIGHT = 1280, 900
+SCREENSHOTS = os.environ.get("BROWSER_SCREENSHOTS", "")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/system-packages.sh (it installs Debian's chromium)")
+    from playwright.sync_api import sync_playwright
+
+    # Playwright's synchronous API runs an event loop in this thread; the ORM calls the tests make
+    # between page visits are still synchronous and on their own connection.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        yield browser
+        browser.close()
+
+
+@dataclass
+class Visitor:
+    """One signed-in user's tab, with what its console said."""
+
+    page: object
+    base: str
+    errors: list[str] = field(default_factory=list)
+
+    def open(self, path: str):
+        self.errors.clear()
+        response = self.page.goto(self.base + path)
+        if SCREENSHOTS:  # to look at the pages: BROWSER_SCREENSHOTS=/some/dir
+            name = re.sub(r"[^a-z0-9]+", "-", f"{path}-{self.page.evaluate('document.documentElement.lang')}")
+            self.page.screenshot(path=str(Path(SCREENSHOTS) / f"{name.strip('-')}.png"), full_page=True)
+        return response
+
+    def overflow(self) -> dict:
+        """How far the page scrolls sideways, and any box that cuts its content off sideways."""
+        return self.page.evaluate(
+            """() => {
+                const cut = [];
+                for (const el of document.querySelectorAll('body *')) {
+                    const style = getComputedStyle(el);
+                    // Text that ends in a visible "…" (select2's chosen value) is shortened on purpose.
+                    if (['auto', 'scroll', 'hidden'].includes(style.overflowX)
+                        && style.textOverflow !== 'ellipsis'
+                        && el.clientWidth > 1 && el.scrollWidth > el.clientWidth + 1) {
+                        const name = `${el.tagName.toLowerCase()}#${el.id}.${el.className}`;
+                        cut.push(`${name} ${el.scrollWidth}>${el.clientWidth}`);
+                    }
+                }
+                return {width: document.scrollingElement.scrollWidth, view: window.innerWidth, cut};
+            }"""
+        )
+
+    def text(self) -> str:
+        return self.page.inner_text("body")
+
+
+@pytest.fixture
+def visit(browser, live_server) -> Iterator:
+    """``visit(user, language)``: a tab signed in as ``user`` that shows pages in ``language``."""
+    contexts = []
+
+    def open_as(user, language: str) -> Visitor:
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(viewport={"width": WIDTH, "height": HEIGHT}, locale=language)
+        context.add_cookies(
+            [
+                {
+                    "name": settings.SESSION_COOKIE_NAME,
+                    "value": client.cookies[settings.SESSION_COOKIE_NAME].value,
+                    "url": live_server.url,
+                },
+                {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url},
+            ]
+        )
+        contexts.append(context)
+        visitor = Visitor(context.new_page(), live_server.url)
+        visitor.page.on("console", lambda m: m.type == "error" and visitor.errors.append(m.text))
+        visitor.page.on("pageerror", lambda e: visitor.errors.append(str(e)))
+        return visitor
+
+    yield open_as
+    for context in contexts:
+        context.close()
