@@ -117,7 +117,7 @@ class GoLiveAdmin:
             ),
         ]
 
-    def _integration(self, request, pk: int, permission: str = "") -> Integration:
+    def _golive_integration(self, request, pk: int, permission: str = "") -> Integration:
         """The integration, for a user who may see it (and has ``permission`` when one is named)."""
         may_see = self.has_view_permission(request)  # type: ignore[attr-defined]
         if not may_see or (permission and not request.user.has_perm(permission)):
@@ -125,7 +125,7 @@ class GoLiveAdmin:
         return get_object_or_404(Integration, pk=pk)
 
     def golive_page(self, request, pk: int, fetch_form: FetchOlderForm | None = None):
-        integration = self._integration(request, pk)
+        integration = self._golive_integration(request, pk)
         check = integration.golive_checks.select_related("ran_by").first()
         older = []
         for found in older_orders_of(integration):
@@ -156,7 +156,7 @@ class GoLiveAdmin:
     def golive_run(self, request, pk: int):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        integration = self._integration(request, pk, RUN)
+        integration = self._golive_integration(request, pk, RUN)
         check = golive.run_check(integration, request.user)
         level = messages.SUCCESS if check.ok else messages.WARNING
         red = sum(1 for line in check.lines if line["ok"] is not True)
@@ -171,7 +171,7 @@ class GoLiveAdmin:
     def refresh_choices(self, request, pk: int):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        integration = self._integration(request, pk, REFRESH)
+        integration = self._golive_integration(request, pk, REFRESH)
         problems = livechoices.refresh(integration)
         for problem in problems:
             messages.error(request, _("Not refreshed: %(problem)s") % {"problem": problem})
@@ -185,7 +185,7 @@ class GoLiveAdmin:
     def fetch_older(self, request, pk: int):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        integration = self._integration(request, pk, FETCH)
+        integration = self._golive_integration(request, pk, FETCH)
         form = FetchOlderForm(request.POST)
         if not form.is_valid():
             return self.golive_page(request, pk, fetch_form=form)

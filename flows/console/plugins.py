@@ -282,7 +282,7 @@ class AlterationsAdminMixin:
     admin_site: admin.AdminSite
 
     def preview_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        integration = self._integration(request, pk)
+        integration = self._alterations_integration(request, pk)
         try:
             count = max(1, min(PREVIEW_MAX, int(request.GET.get("n", PREVIEW_DEFAULT))))
         except ValueError:
@@ -304,14 +304,14 @@ class AlterationsAdminMixin:
         return render(request, "admin/flows/integration/preview.html", context)
 
     def export_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        integration = self._integration(request, pk)
+        integration = self._alterations_integration(request, pk)
         body = json.dumps(export_set(integration), indent=2, ensure_ascii=False, default=str)
         response = HttpResponse(body, content_type="application/json")
         response["Content-Disposition"] = f'attachment; filename="rules-and-plugins-{integration.pk}.json"'
         return response
 
     def import_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        integration = self._integration(request, pk, change=True)
+        integration = self._alterations_integration(request, pk, change=True)
         form = ImportForm(request.POST or None, request.FILES or None)
         if request.method == "POST" and form.is_valid():
             try:
@@ -334,7 +334,7 @@ class AlterationsAdminMixin:
         }
         return render(request, "admin/flows/integration/import.html", context)
 
-    def _integration(self, request: HttpRequest, pk: int, change: bool = False) -> Integration:
+    def _alterations_integration(self, request: HttpRequest, pk: int, change: bool = False) -> Integration:
         if not request.user.has_perm("flows.change_rule" if change else "flows.view_rule"):
             raise PermissionDenied
         return get_object_or_404(Integration.objects.select_related("customer"), pk=pk)
