@@ -419,7 +419,7 @@ def complete_many(done: Sequence[tuple[SyncItem, Outcome]]) -> None:
         item.status, item.target_id, item.result, item.updated_at = (
             SyncItem.Status.DONE, outcome.target_id, outcome.result, now
         )  # fmt: skip
-    SyncItem.objects.bulk_update([item for item, _ in done], ["status", "target_id", "result", "updated_at"])
+    _mark_done([item for item, _ in done], now)
     JourneyStep.objects.bulk_create(
         JourneyStep(
             integration_id=item.integration_id, order_ref=item.reference, step=step, detail=detail or {},
@@ -428,6 +428,29 @@ def complete_many(done: Sequence[tuple[SyncItem, Outcome]]) -> None:
         for item, outcome in done
         for step, detail in outcome.steps
     )  # fmt: skip
+
+
+def _mark_done(items: list[SyncItem], now: datetime) -> None:
+    """The items' status, target and result in one statement. On PostgreSQL an UPDATE … FROM
+    (VALUES …): Django's ``bulk_update`` builds a CASE per field and row, which PostgreSQL takes
+    about eight times as long over (measured with a chunk of 20)."""
+    fields = ["status", "target_id", "result", "updated_at"]
+    if connection.vendor != "postgresql":
+        SyncItem.objects.bulk_update(items, fields)
+        return
+    result = SyncItem._meta.get_field("result")
+    quote = connection.ops.quote_name
+    rows = ", ".join(["(%s, %s, %s)"] * len(items))
+    params: list[object] = [SyncItem.Status.DONE, now]
+    for item in items:
+        params += [item.pk, item.target_id, result.get_db_prep_value(item.result, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(SyncItem._meta.db_table)} AS item SET status = %s, updated_at = %s, "
+            "target_id = done.target_id, result = done.result "
+            f"FROM (VALUES {rows}) AS done(id, target_id, result) WHERE item.id = done.id",
+            params,
+        )
 
 
 def skip(item: SyncItem, reason: str, message: str = "") -> None:
