@@ -354,7 +354,7 @@ def claim_many(
     claimed = {item.pk: item for item in SyncItem.objects.raw(sql, params)}
     for item in claimed.values():
         item.integration = integration
-        if item.shop_id in shops:
+        if item.shop_id is not None and item.shop_id in shops:
             item.shop = shops[item.shop_id]
     return claimed
 

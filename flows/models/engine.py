@@ -6,6 +6,9 @@ is a no-op (SyncItem), and one shop record maps to one Visma record both ways (E
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -23,10 +26,10 @@ class JSONValuesField(models.JSONField):
     ``deconstruct`` says so and no migration follows.
     """
 
-    def get_placeholder(self, value, compiler, connection) -> str:  # type: ignore[no-untyped-def]
+    def get_placeholder(self, value: Any, compiler: Any, connection: Any) -> str:
         return "%s"
 
-    def deconstruct(self):  # type: ignore[no-untyped-def]
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
         name, _path, args, kwargs = super().deconstruct()
         return name, "django.db.models.JSONField", args, kwargs
 
