@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -344,7 +344,7 @@ def claim_many(
         return {}
     now = timezone.now()
     quote = connection.ops.quote_name
-    columns = ", ".join(quote(f.column) for f in SyncItem._meta.concrete_fields)
+    columns = ", ".join(quote(f.column) for f in SyncItem._meta.concrete_fields if f.column)
     ids = ", ".join(["%s"] * len(item_ids))
     sql = (
         f"UPDATE {quote(SyncItem._meta.db_table)} SET status = %s, claimed_at = %s, attempts = attempts + 1, "
@@ -441,7 +441,7 @@ def _mark_done(items: list[SyncItem], now: datetime) -> None:
     result = SyncItem._meta.get_field("result")
     quote = connection.ops.quote_name
     rows = ", ".join(["(%s, %s, %s)"] * len(items))
-    params: list[object] = [SyncItem.Status.DONE, now]
+    params: list[Any] = [SyncItem.Status.DONE, now]
     for item in items:
         params += [item.pk, item.target_id, result.get_db_prep_value(item.result, connection)]
     with connection.cursor() as cursor:
