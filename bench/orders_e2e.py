@@ -578,7 +578,7 @@ def report(bare: dict, e2e: dict, args: argparse.Namespace) -> bool:
         ("wall time", e2e_ms, ""),
         ("  in tasks", tasks, ", ".join(f"{k[5:]} ×{c}" for k, (c, s) in stats.items()
                                                    if k.startswith("task "))),
-        ("    processing items", item, "(claim + process_claimed)"),
+        ("    processing items", item, "(claim, process, complete: in chunks)"),
         ("      client calls", calls_inside * 1000 / n, ""),
         ("      SQL", inside["sql"][1], f"{inside['sql'][0]:.1f} queries"),
         ("      cache (Redis)", inside["cache"][1], f"{inside['cache'][0]:.1f} calls"),

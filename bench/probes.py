@@ -36,13 +36,15 @@ CLIENT_METHODS = {
 }
 # Engine steps (inclusive times), as module attribute → probe name. The callers look these names
 # up on the module at call time, so replacing the attribute is enough.
-# One order, as the run processes it in order: the claim, then everything else.
-ITEM_STEPS = ("step claim", "step process_claimed")
+# Orders as the run processes them in order: a chunk claimed together, each order processed, the
+# chunk's successes completed together, unused claims put back.
+ITEM_STEPS = ("step process_chunk",)
 ENGINE_STEPS = {
-    ("flows.engine", "claim"): "step claim",
+    ("flows.engine.runner", "_process_chunk"): "step process_chunk",
+    ("flows.engine", "claim_many"): "step claim",
+    ("flows.engine", "complete_many"): "step complete",
     ("flows.engine.runner", "process_claimed"): "step process_claimed",
     ("flows.engine", "ingest"): "step ingest (pull stored)",
-    ("flows.engine", "complete"): "step complete",
     # The pure map: the draft document, then (after rules and plugins) its totals check.
     ("flows.shop_orders_to_visma", "draft_order"): "step map_order",
     ("flows.shop_orders_to_visma", "finish_order"): "step map_order",

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from typing import Any
 
 from connectors.jetshop.records import Order
 from connectors.visma import protocol as P
@@ -147,12 +148,14 @@ def choose(
     shop_pk: int,
     channel: Channel | None,
     retried: bool = True,
+    known: dict[str, str] | None = None,
 ) -> Decision:
     """Find the order's customer, reading only; raises ``MappingError`` when a person must choose.
 
     A person's choice can only exist for an order tried before (it was parked), so a first attempt
-    (``retried`` false) does not look for one."""
-    shop_key = f"{shop_pk}:{order.customer_id}" if order.customer_id else ""
+    (``retried`` false) does not look for one. ``known``: remembered customers read for several
+    orders at once (``remembered_many``), kept up to date by ``settle``."""
+    shop_key = _shop_key(shop_pk, order.customer_id)
     chosen = (
         CustomerChoice.objects.filter(integration=integration, source_id=source_id).first()
         if retried
@@ -177,7 +180,8 @@ def choose(
     candidates: list[Candidate] = []
     # A guest's customer is remembered by the order: created on an attempt that crashed before
     # the document was written, it is found again rather than created twice.
-    remembered = _remembered(integration, shop_key or f"guest:{source_id}")
+    key = shop_key or _guest_key(source_id)
+    remembered = known[key] if known is not None and key in known else _remembered(integration, key)
     if remembered:
         found = visma.find_customers(number=remembered)
         if found:
@@ -218,20 +222,55 @@ def choose(
     return Decision("", BY_NEW, shop_key, tuple(candidates), new=new, remembered=remembered)
 
 
-def settle(integration: Integration, visma: VismaClient, decision: Decision, *, source_id: str) -> Decision:
+def settle(
+    integration: Integration,
+    visma: VismaClient,
+    decision: Decision,
+    *,
+    source_id: str,
+    known: dict[str, str] | None = None,
+) -> Decision:
     """After the order mapped: create the customer if it is new, and remember it for the shop customer.
 
     A new customer's reference is stored at once, in its own transaction, so a crash before the
-    document is written does not create it twice: the retry finds it remembered.
+    document is written does not create it twice: the retry finds it remembered. ``known`` (see
+    ``choose``) learns what was stored.
     """
+
+    def remember(key: str, number: str) -> None:
+        stored = engine.remember_customer(integration, key, number)
+        if known is not None and key:
+            known[key] = number if stored else ""
+
     if decision.new is None:
         if decision.how not in (BY_SHARED_GUEST, BY_REMEMBERED):
-            engine.remember_customer(integration, decision.shop_key, decision.number)
+            remember(decision.shop_key, decision.number)
         return decision
     created = visma.create_customer(decision.new)
     # A guest's customer is remembered by the order, so a retry after a crash finds it.
-    engine.remember_customer(integration, decision.shop_key or f"guest:{source_id}", created.number)
+    remember(decision.shop_key or _guest_key(source_id), created.number)
     return dataclasses.replace(decision, number=created.number, new=None, warnings=tuple(created.warnings))
+
+
+def remembered_many(integration: Integration, orders: list[tuple[int | None, Any, str]]) -> dict[str, str]:
+    """The customers remembered for several orders, each ``(shop pk, shop customer id, source id)``,
+    in one query: for ``choose(known=...)``, which reads the same keys ("" where none)."""
+    keys = [_shop_key(shop, customer) or _guest_key(source_id) for shop, customer, source_id in orders]
+    known = dict.fromkeys(keys, "")
+    known.update(
+        ExternalRef.objects.filter(
+            integration=integration, kind=ExternalRef.Kind.CUSTOMER, shop_id__in=keys
+        ).values_list("shop_id", "erp_id")
+    )
+    return known
+
+
+def _shop_key(shop_pk: int | None, customer_id: Any) -> str:
+    return f"{shop_pk}:{customer_id}" if customer_id else ""
+
+
+def _guest_key(source_id: str) -> str:
+    return f"guest:{source_id}"
 
 
 def _remembered(integration: Integration, shop_key: str) -> str:

@@ -76,6 +76,8 @@ class ShopOrdersToVisma(ItemFlow):
     def __init__(self, integration: Integration, connections: Connections) -> None:
         super().__init__(integration, connections)
         self._channels: dict[int, list[Channel]] = {}
+        # Remembered customers of the orders being processed, read together (``prepare``).
+        self._known_customers: dict[str, str] = {}
 
     # --- pull ---------------------------------------------------------------------------------------
 
@@ -208,6 +210,12 @@ class ShopOrdersToVisma(ItemFlow):
 
     # --- process one order ----------------------------------------------------------------------
 
+    def prepare(self, items: list[SyncItem]) -> None:
+        """The remembered customers of these orders, in one query instead of one per order."""
+        self._known_customers = customers.remembered_many(
+            self.integration, [(i.shop_id, i.payload.get("customer_id"), i.source_id) for i in items]
+        )
+
     def process(self, item: SyncItem) -> Outcome | Skipped:
         # The shop came with the claimed item.
         shop = item.shop
@@ -236,7 +244,7 @@ class ShopOrdersToVisma(ItemFlow):
         channel = self.channel_of(order, shop)
         customer = customers.choose(
             self.integration, self.connections.visma, order, source_id=item.source_id, shop_pk=shop.pk,
-            channel=channel, retried=item.attempts > 1,
+            channel=channel, retried=item.attempts > 1, known=self._known_customers,
         )  # fmt: skip
         return Facts(self.integration.document_type, channel, customer, self.lookups, self.alterations)
 
@@ -271,7 +279,9 @@ class ShopOrdersToVisma(ItemFlow):
             ])  # fmt: skip
         visma = self.connections.visma
         # Only an order that mapped creates its customer.
-        customer = customers.settle(self.integration, visma, customer, source_id=item.source_id)
+        customer = customers.settle(
+            self.integration, visma, customer, source_id=item.source_id, known=self._known_customers
+        )
         document_input = dataclasses.replace(mapped.document, customer_number=customer.number)
         steps: list[tuple[str, dict[str, Any]]] = [
             (JourneyStep.Step.MAPPED, self.mapped_step(mapped, customer, channel))

@@ -73,6 +73,10 @@ class ItemFlow(FlowBase, ABC):
     def process(self, item: SyncItem) -> Outcome | Skipped:
         """Look up, map (pure) and push one item; raise the connector or mapping error if it fails."""
 
+    def prepare(self, items: list[SyncItem]) -> None:
+        """Before the run processes these claimed items: read what they all need in one go (reads
+        only; ``process`` must still work for an item that was not prepared). By default nothing."""
+
 
 @dataclass
 class Change(Generic[S]):

@@ -2,12 +2,14 @@
 
 Processing one item (the numbered steps are referred to in the tests and the admin):
 1. Claim the row with a conditional UPDATE from queued to processing; zero rows means someone
-   else has it (or it is done), and we stop.
+   else has it (or it is done), and we stop. A run claims its next items together, in one
+   UPDATE … RETURNING, and puts back (``release``) the ones it did not get to.
 2. Let the flow map and push it. The flow gets an idempotency key built from flow, source id
    and version, and looks the record up in the target before creating it.
 3. Record the outcome in one transaction: the item's status, the ExternalRef upsert and the
-   journey step. A mapping problem parks the item with its reason; a permanent error fails it;
-   a transient error puts it back in the queue with a not-before time for the task to retry.
+   journey step (``complete_many``; a run completes the items of one claim together). A mapping
+   problem parks the item with its reason; a permanent error fails it; a transient error puts it
+   back in the queue with a not-before time for the task to retry.
 """
 
 from __future__ import annotations
@@ -17,11 +19,11 @@ import json
 import logging
 import random
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.cache import cache
@@ -31,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
 from flows.engine import metered
-from flows.models import Cursor, ExternalRef, Integration, JourneyStep, SyncItem, SyncRun
+from flows.models import Cursor, ExternalRef, Integration, JetshopShop, JourneyStep, SyncItem, SyncRun
 
 if TYPE_CHECKING:  # base imports this module (through flows.engine)
     from flows.engine.base import Page
@@ -331,15 +333,16 @@ def ingest(run: SyncRun, records: Iterable[SourceRecord], *, journey: bool = Fal
     return new_ids
 
 
-def remember_customer(integration: Integration, shop_key: str, number: str) -> None:
+def remember_customer(integration: Integration, shop_key: str, number: str) -> bool:
     """Shop customer ``shop_key`` is Visma customer ``number`` from now on (moved if it was another).
 
     One INSERT … ON CONFLICT (shop side) DO UPDATE. When another shop customer already maps to
     this Visma customer (one e-mail, two shop accounts) the mapping stays one to one: this shop
-    customer's old mapping is dropped instead, and its next order is looked up again.
+    customer's old mapping is dropped instead, and its next order is looked up again. Returns
+    whether the mapping was stored (False: dropped, or no key).
     """
     if not shop_key:
-        return
+        return False
     ref = ExternalRef(
         integration=integration, kind=ExternalRef.Kind.CUSTOMER, shop_id=shop_key, erp_id=number
     )
@@ -355,6 +358,8 @@ def remember_customer(integration: Integration, shop_key: str, number: str) -> N
         ExternalRef.objects.filter(
             integration=integration, kind=ExternalRef.Kind.CUSTOMER, shop_id=shop_key
         ).exclude(erp_id=number).delete()
+        return False
+    return True
 
 
 def claim(item_id: int) -> SyncItem | None:
@@ -371,6 +376,42 @@ def claim(item_id: int) -> SyncItem | None:
     )
 
 
+def claim_many(
+    item_ids: Sequence[int], integration: Integration, shops: Mapping[int, JetshopShop]
+) -> dict[int, SyncItem]:
+    """Step 1 for a run's next items: each queued → processing as ``claim`` does, all in one
+    UPDATE … RETURNING (one statement, one commit). Items another worker has, or that are finished,
+    are not in the answer. The run's integration and shops come along, so the rows need no second
+    read. What the run does not get to goes back with ``release``."""
+    if not item_ids:
+        return {}
+    now = timezone.now()
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(f.column) for f in SyncItem._meta.concrete_fields if f.column)
+    ids = ", ".join(["%s"] * len(item_ids))
+    sql = (
+        f"UPDATE {quote(SyncItem._meta.db_table)} SET status = %s, claimed_at = %s, attempts = attempts + 1, "
+        f"updated_at = %s WHERE id IN ({ids}) AND status = %s RETURNING {columns}"
+    )
+    params = [SyncItem.Status.PROCESSING, now, now, *item_ids, SyncItem.Status.QUEUED]
+    claimed = {item.pk: item for item in SyncItem.objects.raw(sql, params)}
+    for item in claimed.values():
+        item.integration = integration
+        if item.shop_id is not None and item.shop_id in shops:
+            item.shop = shops[item.shop_id]
+    return claimed
+
+
+def release(item_ids: Iterable[int]) -> None:
+    """Claimed items a run did not get to go back to the queue untouched: the claim is undone,
+    attempt included."""
+    ids = list(item_ids)
+    if ids:
+        SyncItem.objects.filter(pk__in=ids, status=SyncItem.Status.PROCESSING).update(
+            status=SyncItem.Status.QUEUED, attempts=F("attempts") - 1, updated_at=timezone.now()
+        )
+
+
 def add_step(item: SyncItem, step: str, detail: dict | None = None, order_ref: str | None = None) -> None:
     JourneyStep.objects.create(
         integration_id=item.integration_id,
@@ -381,39 +422,80 @@ def add_step(item: SyncItem, step: str, detail: dict | None = None, order_ref: s
     )
 
 
-@transaction.atomic
 def complete(item: SyncItem, outcome: Outcome) -> None:
-    """Step 3 on success: ExternalRef upsert, item done, usage counted and journey steps, in one
-    transaction.
+    """Step 3 on success for one item: see ``complete_many``."""
+    complete_many([(item, outcome)])
 
-    Four statements, whatever the number of steps: the upsert is one INSERT … ON CONFLICT (shop
-    side) DO UPDATE, and the steps go in one INSERT, in their order.
+
+@transaction.atomic
+def complete_many(done: Sequence[tuple[SyncItem, Outcome]]) -> None:
+    """Step 3 on success: each item done, its ExternalRef upserted and its journey steps added.
+
+    The one place an item is completed. All in one transaction of three statements, whatever the
+    number of items and steps (a run completes the items of one claim together): the upserts are
+    one INSERT … ON CONFLICT (shop side) DO UPDATE, the items one UPDATE, the steps one INSERT, in
+    their order; the orders among them are counted for the price model in the same transaction.
     """
-    if outcome.ref_kind:
+    if not done:
+        return
+    refs: dict[tuple[str, str], ExternalRef] = {}
+    for item, outcome in done:
+        if outcome.ref_kind:
+            shop_id = outcome.ref_shop_id or item.source_id
+            # Two items of one record in a batch: the later one's reference wins, as one at a time.
+            refs[(outcome.ref_kind, shop_id)] = ExternalRef(
+                integration_id=item.integration_id,
+                kind=outcome.ref_kind,
+                shop_id=shop_id,
+                erp_id=outcome.ref_erp_id or outcome.target_id,
+                last_hash=outcome.ref_hash or item.payload_hash,
+            )
+    if refs:
         ExternalRef.objects.bulk_create(
-            [
-                ExternalRef(
-                    integration_id=item.integration_id,
-                    kind=outcome.ref_kind,
-                    shop_id=outcome.ref_shop_id or item.source_id,
-                    erp_id=outcome.ref_erp_id or outcome.target_id,
-                    last_hash=outcome.ref_hash or item.payload_hash,
-                )
-            ],
+            list(refs.values()),
             update_conflicts=True,
             unique_fields=["integration", "kind", "shop_id"],
             update_fields=["erp_id", "last_hash", "last_synced_at"],
         )
-    # An error of an earlier attempt is history once the item went through: not "the latest error".
-    _finish(item, SyncItem.Status.DONE, target_id=outcome.target_id, result=outcome.result, last_error="")
-    metered.count_completed(item, outcome)
+    now = timezone.now()
+    for item, outcome in done:
+        # An error of an earlier attempt is history once the item went through: not "the latest error".
+        item.status, item.target_id, item.result, item.updated_at, item.last_error = (
+            SyncItem.Status.DONE, outcome.target_id, outcome.result, now, ""
+        )  # fmt: skip
+    _mark_done([item for item, _ in done], now)
+    metered.count_completed(done)
     JourneyStep.objects.bulk_create(
         JourneyStep(
             integration_id=item.integration_id, order_ref=item.reference, step=step, detail=detail or {},
             item=item,
         )
+        for item, outcome in done
         for step, detail in outcome.steps
     )  # fmt: skip
+
+
+def _mark_done(items: list[SyncItem], now: datetime) -> None:
+    """The items' status, target and result in one statement. On PostgreSQL an UPDATE … FROM
+    (VALUES …): Django's ``bulk_update`` builds a CASE per field and row, which PostgreSQL takes
+    about eight times as long over (measured with a chunk of 20)."""
+    fields = ["status", "target_id", "result", "updated_at", "last_error"]
+    if connection.vendor != "postgresql":
+        SyncItem.objects.bulk_update(items, fields)
+        return
+    result = SyncItem._meta.get_field("result")
+    quote = connection.ops.quote_name
+    rows = ", ".join(["(%s, %s, %s)"] * len(items))
+    params: list[Any] = [SyncItem.Status.DONE, now]
+    for item in items:
+        params += [item.pk, item.target_id, result.get_db_prep_value(item.result, connection)]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(SyncItem._meta.db_table)} AS item SET status = %s, updated_at = %s, "
+            "last_error = '', target_id = done.target_id, result = done.result "
+            f"FROM (VALUES {rows}) AS done(id, target_id, result) WHERE item.id = done.id",
+            params,
+        )
 
 
 def skip(item: SyncItem, reason: str, message: str = "") -> None:

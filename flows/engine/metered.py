@@ -19,11 +19,16 @@ if TYPE_CHECKING:  # base and bookkeeping import this module (through flows.engi
     from flows.engine.bookkeeping import Outcome
 
 
-def count_completed(item: SyncItem, outcome: Outcome) -> None:
-    """An order item completed with its Visma document: one order transferred (not in a dry run,
-    which completes without a reference)."""
-    if item.flow == Flow.SHOP_ORDERS_TO_VISMA and outcome.ref_kind == ExternalRef.Kind.ORDER:
-        usage.record(item.integration.customer_id, Kind.ORDER, [f"{item.integration_id}:{item.source_id}"])
+def count_completed(done: Sequence[tuple[SyncItem, Outcome]]) -> None:
+    """Order items completed with their Visma document: one order transferred each (not in a dry
+    run, which completes without a reference)."""
+    orders: dict[int, list[str]] = {}
+    for item, outcome in done:
+        if item.flow == Flow.SHOP_ORDERS_TO_VISMA and outcome.ref_kind == ExternalRef.Kind.ORDER:
+            key = f"{item.integration_id}:{item.source_id}"
+            orders.setdefault(item.integration.customer_id, []).append(key)
+    for customer_id, keys in orders.items():
+        usage.record(customer_id, Kind.ORDER, keys)
 
 
 def count_sent(integration: Integration, changes: Sequence[Change]) -> None:

@@ -10,7 +10,8 @@ functions and nothing else, so tests can drive the same paths with or without a 
 from __future__ import annotations
 
 import logging
-from collections import Counter
+import time
+from collections import Counter, deque
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -24,11 +25,19 @@ from flows.engine.base import BatchFlow, ItemFlow
 from flows.engine.connections import Connections
 from flows.engine.reasons import status_count
 from flows.engine.registry import flow_class, implemented
-from flows.models import Integration, SyncItem, SyncRun
+from flows.models import Integration, JetshopShop, SyncItem, SyncRun
 
 log = logging.getLogger("flows.engine.runner")
 # Items one run processes in order before it lets the next run (and other merchants) have a turn.
 INLINE_BATCH = 500
+# Items claimed together (one UPDATE … RETURNING) and, when they succeed, completed together (one
+# transaction). A worker killed mid-chunk leaves them in processing, for the sweeper to revive;
+# the retry finds each pushed order in Visma by its reference, so nothing is written twice.
+CLAIM_CHUNK = 20
+# A chunk's claims are used for this long at most, then the rest goes back and is claimed afresh:
+# an item's lease (FLOWS_STUCK_AFTER_SECONDS) starts no more than this before its processing, and
+# finished orders show as done within seconds when Visma is slow.
+CHUNK_SECONDS = 5.0
 # What an item's wait holds back (``Line``): everything, its shop's items, or its own order's.
 HOLDS_ALL, HOLDS_SHOP, HOLDS_ORDER = "all", "shop", "order"
 SCOPE_OF_REASON = {
@@ -106,7 +115,7 @@ def _run_flow(integration_id: int, flow: str, trigger: str) -> RunResult:
         left: list[int] = []
         more = False
         if handler.in_order:
-            outcomes = process_in_order(ready_in_order(integration_id, flow), lock, handler)
+            outcomes = process_in_order(ready_in_order(integration_id, flow), handler, lock)
             if outcomes:
                 counts = ", ".join(status_count(s, n) for s, n in outcomes.items())
                 engine.run_log(run, gettext("processed: %(counts)s") % {"counts": counts})
@@ -153,30 +162,75 @@ def _order_key(item_id: int, reference: str) -> str:
     return reference or f"#{item_id}"
 
 
-def process_in_order(
-    queued: list[Queued], lock: engine.FlowLock | None = None, handler: ItemFlow | None = None
-) -> Counter:
+def process_in_order(queued: list[Queued], handler: ItemFlow, lock: engine.FlowLock | None = None) -> Counter:
     """Process items oldest first; one that must wait holds back only what it must (see ``Line``).
     ``handler``: the run's flow object, so what it looks up once (mappings, channels) serves the
-    whole run."""
+    whole run.
+
+    Items are claimed ``CLAIM_CHUNK`` at a time (one statement) and the successes of a chunk are
+    completed together (one transaction): per order, the bookkeeping is a share of two commits
+    instead of two of its own. Claims a chunk cannot use (the line holds them back, or the chunk
+    is older than ``CHUNK_SECONDS``) go back to the queue, as if never claimed."""
     outcomes: Counter = Counter()
     line = Line()
-    for item_id, reference, shop_id in queued:
-        if line.blocks(item_id, reference, shop_id):
-            if line.stopped:
-                break
-            continue
-        item = engine.claim(item_id)
-        wait = process_claimed(item, handler) if item is not None else None
-        # Counted in the status the engine left it in; one not claimed (another worker has it,
-        # or it is finished) as it stands in the database.
-        status = item.status if item else SyncItem.objects.values_list("status", flat=True).get(pk=item_id)
-        outcomes[status] += 1
-        if wait is not None:
-            line.hold(wait.scope, item_id, reference, shop_id)
-        if lock is not None:
-            lock.renew()
+    shops = JetshopShop.objects.in_bulk({shop_id for _, _, shop_id in queued if shop_id is not None})
+    pending = deque(queued)
+    while pending and not line.stopped:
+        chunk: list[Queued] = []
+        while pending and len(chunk) < CLAIM_CHUNK:
+            entry = pending.popleft()
+            if line.blocks(*entry):
+                if line.stopped:
+                    break
+                continue
+            chunk.append(entry)
+        # What the chunk ran out of time for is taken again, in its place in the line.
+        pending.extendleft(reversed(_process_chunk(chunk, handler, line, shops, outcomes, lock)))
     return outcomes
+
+
+def _process_chunk(
+    chunk: list[Queued],
+    handler: ItemFlow,
+    line: Line,
+    shops: dict[int, JetshopShop],
+    outcomes: Counter,
+    lock: engine.FlowLock | None,
+) -> list[Queued]:
+    """Claim the chunk, process what may go, complete the successes together, release the rest.
+    Returns the entries left for lack of time."""
+    claimed = engine.claim_many([item_id for item_id, _, _ in chunk], handler.integration, shops)
+    started = time.monotonic()
+    completions: list[tuple[SyncItem, engine.Outcome]] = []
+    processed: list[SyncItem] = []
+    late: list[Queued] = []
+    try:
+        handler.prepare(list(claimed.values()))
+        for entry in chunk:
+            item_id, reference, shop_id = entry
+            item = claimed.get(item_id)
+            if item is None:
+                # Another worker has it, or it is finished: counted as it stands in the database.
+                outcomes[SyncItem.objects.values_list("status", flat=True).get(pk=item_id)] += 1
+            elif line.blocks(item_id, reference, shop_id):
+                continue
+            elif processed and time.monotonic() - started > CHUNK_SECONDS:
+                late.append(entry)
+            else:
+                # The agent's offline mark is read once per chunk; within it, a failed call says so.
+                wait = process_claimed(item, handler, completions, agent_checked=bool(processed))
+                processed.append(item)
+                if wait is not None:
+                    line.hold(wait.scope, item_id, reference, shop_id)
+                if lock is not None:
+                    lock.renew()
+    finally:
+        engine.complete_many(completions)
+        # Claims not used (held back by the line, out of time, or an error stopped the chunk).
+        engine.release(claimed.keys() - {item.pk for item in processed})
+    # Counted in the status the engine left them in.
+    outcomes.update(item.status for item in processed)
+    return late
 
 
 def ready_in_order(integration_id: int, flow: str, limit: int = INLINE_BATCH) -> list[Queued]:
@@ -216,11 +270,19 @@ def process_item(item_id: int) -> Wait | None:
     return process_claimed(item)
 
 
-def process_claimed(item: SyncItem, handler: ItemFlow | None = None) -> Wait | None:
-    """``process_item`` after the claim; the engine leaves ``item.status`` as it stored it."""
+def process_claimed(
+    item: SyncItem,
+    handler: ItemFlow | None = None,
+    completions: list[tuple[SyncItem, engine.Outcome]] | None = None,
+    agent_checked: bool = False,
+) -> Wait | None:
+    """``process_item`` after the claim; the engine leaves ``item.status`` as it stored it.
+    ``completions``: a success is added there, for the caller to complete with others
+    (``engine.complete_many``), instead of being completed at once. ``agent_checked``: the
+    caller read the agent's offline mark for this batch already."""
     integration = item.integration
     needs_agent = item.flow in agent_status.FLOWS_NEEDING_AGENT
-    if needs_agent and agent_status.is_offline(integration.pk):
+    if needs_agent and not agent_checked and agent_status.is_offline(integration.pk):
         engine.wait_in_line(item, "Visma agent offline; waiting for it to return")
         return Wait(agent_status.RECHECK_SECONDS, HOLDS_ALL)
     handler = handler or flow_class(item.flow)(integration, Connections(integration))
@@ -242,6 +304,8 @@ def process_claimed(item: SyncItem, handler: ItemFlow | None = None) -> Wait | N
         return None
     if isinstance(outcome, engine.Skipped):
         engine.skip(item, outcome.reason, outcome.message)
+    elif completions is not None:
+        completions.append((item, outcome))
     else:
         engine.complete(item, outcome)
     if needs_agent:

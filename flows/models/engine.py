@@ -6,11 +6,32 @@ is a no-op (SyncItem), and one shop record maps to one Visma record both ways (E
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from flows.models.config import Integration, JetshopShop
 from flows.modes import Flow
+
+
+class JSONValuesField(models.JSONField):
+    """A JSONField that bulk inserts through VALUES, as it did before Django 5.2.
+
+    On PostgreSQL, Django now bulk inserts through ``UNNEST`` of one array per column, and the
+    driver writes a JSON array as text escaping every quote with a regular expression: for the
+    payloads and journey details of a batch of orders that cost more than the statement itself.
+    A field with its own placeholder is left out of ``UNNEST``. The column is a JSONField's, so
+    ``deconstruct`` says so and no migration follows.
+    """
+
+    def get_placeholder(self, value: Any, compiler: Any, connection: Any) -> str:
+        return "%s"
+
+    def deconstruct(self) -> tuple[str, str, Sequence[Any], dict[str, Any]]:
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.JSONField", args, kwargs
 
 
 class SyncRun(models.Model):
@@ -83,7 +104,7 @@ class SyncItem(models.Model):
     source_id = models.CharField(_("source id"), max_length=100)
     source_version = models.CharField(_("source version"), max_length=100, blank=True)
     reference = models.CharField(_("reference"), max_length=100, blank=True, db_index=True)
-    payload = models.JSONField(_("payload"), default=dict)
+    payload = JSONValuesField(_("payload"), default=dict)
     payload_hash = models.CharField(_("payload hash"), max_length=64, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.QUEUED)
     reason = models.CharField(_("reason"), max_length=40, blank=True)
@@ -195,7 +216,7 @@ class JourneyStep(models.Model):
     order_ref = models.CharField(_("shop order"), max_length=120, db_index=True)
     step = models.CharField(_("step"), max_length=20, choices=Step.choices)
     at = models.DateTimeField(_("when"), auto_now_add=True)
-    detail = models.JSONField(_("detail"), default=dict, blank=True)
+    detail = JSONValuesField(_("detail"), default=dict, blank=True)
     item = models.ForeignKey(
         SyncItem,
         null=True,
