@@ -191,7 +191,7 @@ class Check:
                 gettext_noop("Add the status that makes an order ready (e.g. Mottagen) as a trigger.")
             )
         else:
-            line.detail = text(gettext_noop("%(count)s status(es) checked."), count=len(wanted))
+            line.detail = text(gettext_noop("Statuses checked: %(count)s."), count=len(wanted))
 
     def check_window(self, seen: Shop, client, line: Line) -> None:
         shop = seen.shop
@@ -212,8 +212,8 @@ class Check:
             oldest = min(o.order_date for o in older if o.order_date)
             line.detail = text(
                 gettext_noop(
-                    "%(count)s open order(s) placed before the %(days)s-day window are never fetched: "
-                    "%(numbers)s"
+                    "Open orders placed before the %(days)s-day window, never fetched: %(count)s "
+                    "(%(numbers)s)"
                 ),
                 count=len(older),
                 days=shop.order_lookback_days,
@@ -229,7 +229,7 @@ class Check:
             )
         else:
             line.detail = text(
-                gettext_noop("%(count)s open order(s), all within the window."), count=len(seen.open_orders)
+                gettext_noop("Open orders: %(count)s, all within the window."), count=len(seen.open_orders)
             )
 
     def recent_orders(self) -> Iterator[Order]:
@@ -397,7 +397,7 @@ class Check:
             line.fix = line.fix or text(gettext_noop("Choose codes Visma has (refresh the lists first)."))
         if line.ok:
             line.detail = text(
-                gettext_noop("%(count)s method(s) seen in %(orders)s order(s), all mapped."),
+                gettext_noop("Methods seen: %(count)s, in %(orders)s recent orders; all mapped."),
                 count=len(used),
                 orders=len(orders),
             )

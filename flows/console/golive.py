@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.html import format_html, format_html_join
 from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from flows import golive, livechoices, older_orders
 from flows.engine import dispatch
@@ -84,9 +84,12 @@ def older_orders_html(integration: Integration):
             rows.append(
                 (
                     found.shop,
-                    _(
-                        "%(count)d order(s) in a trigger status placed before the look-back window "
-                        "are never fetched: %(numbers)s"
+                    ngettext(
+                        "%(count)d order in a trigger status placed before the look-back window "
+                        "is never fetched: %(numbers)s",
+                        "%(count)d orders in a trigger status placed before the look-back window "
+                        "are never fetched: %(numbers)s",
+                        len(found.orders),
                     )
                     % {"count": len(found.orders), "numbers": numbers},
                 )
@@ -163,7 +166,10 @@ class GoLiveAdmin:
         text = (
             _("Go-live check: all green.")
             if check.ok
-            else _("Go-live check: %(count)d line(s) not green.") % {"count": red}
+            else ngettext(
+                "Go-live check: %(count)d line not green.", "Go-live check: %(count)d lines not green.", red
+            )
+            % {"count": red}
         )
         messages.add_message(request, level, text)
         return redirect("admin:flows_integration_golive", pk=integration.pk)

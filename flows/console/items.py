@@ -115,11 +115,17 @@ def retry_items(item_ids) -> Retried:
 
 def report_retry(request, done: Retried) -> None:
     if done.queued:
-        messages.success(request, gettext("%(count)d item(s) queued again.") % {"count": done.queued})
+        queued = ngettext("%(count)d item queued again.", "%(count)d items queued again.", done.queued)
+        messages.success(request, queued % {"count": done.queued})
     if done.next_poll:
         messages.success(
             request,
-            gettext("%(count)d item(s) will be retried with the next poll.") % {"count": done.next_poll},
+            ngettext(
+                "%(count)d item will be retried with the next poll.",
+                "%(count)d items will be retried with the next poll.",
+                done.next_poll,
+            )
+            % {"count": done.next_poll},
         )
     if not done.queued and not done.next_poll:
         messages.warning(request, gettext("Nothing to retry: done, or being processed right now."))
@@ -305,7 +311,10 @@ class SyncItemAdmin(ReadOnlyAdmin):
     def mark_skipped(self, request, queryset):
         count = engine.mark_skipped(queryset.values_list("id", flat=True))
         self.message_user(
-            request, _("%(count)d item(s) marked skipped.") % {"count": count}, messages.SUCCESS
+            request,
+            ngettext("%(count)d item marked skipped.", "%(count)d items marked skipped.", count)
+            % {"count": count},
+            messages.SUCCESS,
         )
 
     def change_view(self, request, object_id, form_url="", extra_context=None):

@@ -321,7 +321,7 @@ class AlterationsAdminMixin:
                     form.add_error(None, message)
             else:
                 replace_set(request.user, integration, rules, plugins)
-                messages.success(request, gettext("%(rules)d rule(s) and %(plugins)d plugin(s) imported.") % {
+                messages.success(request, gettext("Imported: rules %(rules)d, plugins %(plugins)d.") % {
                     "rules": len(rules), "plugins": len(plugins)})  # fmt: skip
                 return redirect(reverse("admin:flows_integration_change", args=[integration.pk]))
         elif request.method not in ("GET", "POST"):

@@ -82,7 +82,9 @@ class Tally:
             % {"count": self.written, "calls": self.calls},
         ]
         if self.failed:
-            parts.append(gettext("%(count)d failed") % {"count": self.failed})
+            parts.append(
+                ngettext("%(count)d failed", "%(count)d failed", self.failed) % {"count": self.failed}
+            )
         if self.would_write:
             parts.append(gettext("dry run: %(count)d would be written") % {"count": self.would_write})
         return ", ".join(parts)

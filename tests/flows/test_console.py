@@ -127,7 +127,7 @@ def test_support_retries_a_parked_order_from_its_page_and_a_merchant_cannot(
     assert browser.post(retry, {"next": page}).status_code == 403, "no CSRF token, no retry"
     response = browser.post(retry, {"next": page, "csrfmiddlewaretoken": csrf_token(html)}, follow=True)
     assert response.redirect_chain == [(page, 302)]
-    assert "1 item(s) will be retried with the next poll." in response.content.decode()
+    assert "1 item will be retried with the next poll." in response.content.decode()
     item.refresh_from_db()
     assert (item.status, item.reason) == ("queued", "")
     assert browser.get(retry).status_code == 405

@@ -288,7 +288,7 @@ def test_unmapped_methods_missing_statuses_uncovered_rates_and_old_orders_are_ea
     assert f"No Visma VAT code for 15 % (orders {rate['number']})" in row(html, "Visma VAT codes cover")
     lookback = row(html, "Shop Demobutiken: the look-back window")
     numbers = f"{old[0]['number']}, {old[1]['number']}"
-    assert f"2 open order(s) placed before the 30-day window are never fetched: {numbers}" in lookback
+    assert f"Open orders placed before the 30-day window, never fetched: 2 ({numbers})" in lookback
     assert "raise the look-back to 46 days" in lookback
 
 
@@ -310,13 +310,13 @@ def test_old_orders_are_shown_and_fetched_once_through_the_orders_flow(
     client = english(client)
     client.force_login(consultant)
     page = client.get(reverse("admin:flows_integration_change", args=[integration.pk])).content.decode()
-    assert "2 order(s) in a trigger status placed before the look-back window are never fetched" in page
+    assert "2 orders in a trigger status placed before the look-back window are never fetched" in page
     assert old[0]["number"] in page
     integration.customer = merchant_customer
     integration.save()
     client.force_login(merchant)
     dashboard = client.get(reverse("dashboard:integration", args=[integration.pk])).content.decode()
-    warning = "Demobutiken: 2 order(s) wait in the shop since before the 30-day look-back and are not fetched"
+    warning = "Demobutiken: 2 orders wait in the shop since before the 30-day look-back and are not fetched"
     assert warning in dashboard
     assert "Everything is flowing" not in dashboard
 
