@@ -438,6 +438,18 @@ class MappingFixAdmin(AuditedModelAdmin):
                 return redirect(back)
         return super().response_add(request, obj, post_url_continue)
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        # The codes Visma has, as on the integration page: a code Visma lacks would park the
+        # orders again under another reason instead of letting them go on.
+        form = super().get_form(request, obj, change, **kwargs)
+        integration_id = (
+            obj.integration_id if obj else request.POST.get("integration") or request.GET.get("integration")
+        )
+        integration = (
+            Integration.objects.filter(pk=integration_id).first() if str(integration_id).isdigit() else None
+        )
+        return with_lists(form, lists_for(integration)) if integration else form
+
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)
         waiting = self.waiting_for(obj)

@@ -13,8 +13,9 @@ import re
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
-from flows.models import MethodMapping, SyncItem
+from flows.models import LiveChoices, MethodMapping, SyncItem
 from tests.factories import user_in_group
 from tests.flows.test_orders_flow import order_spec, transfer
 
@@ -159,3 +160,25 @@ def test_the_queue_reads_in_swedish(client, consultant, parked):
     assert rows[0].startswith("3 ordrar: Betalsättet Swish är inte kopplat")
     assert "konsulten" in rows[0] and "Åtgärda" in rows[0]
     assert "handlaren" in rows[1]
+
+
+def test_the_fix_form_offers_the_codes_visma_has_and_refuses_one_it_lacks(
+    client, consultant, integration, parked
+):
+    LiveChoices.objects.create(
+        integration=integration,
+        kind=LiveChoices.Kind.TERMS_OF_PAYMENT,
+        rows=[{"code": "K", "name": "Kort"}, {"code": "30", "name": "30 dagar netto"}],
+        fetched_at=timezone.now(),
+    )
+    fix = re.search(r'<a class="fix" href="([^"]+)"', get(client, consultant, reverse(QUEUE)))
+    assert fix is not None
+    form = get(client, consultant, fix.group(1))
+    assert re.search(r'<select name="visma_code"', form) and "Kort" in form
+
+    refused = client.post(
+        fix.group(1),
+        {"integration": integration.pk, "kind": "payment", "shop_value": "Swish", "visma_code": "ZZZ"},
+    )
+    assert refused.status_code == 200 and "ZZZ" in html_lib.unescape(refused.content.decode())
+    assert not MethodMapping.objects.filter(integration=integration, shop_value="Swish").exists()
