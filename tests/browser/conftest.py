@@ -27,13 +27,18 @@ def browser():
         pytest.fail(f"{CHROMIUM} is missing: run scripts/system-packages.sh (it installs Debian's chromium)")
     from playwright.sync_api import sync_playwright
 
-    # Playwright's synchronous API runs an event loop in this thread; the ORM calls the tests make
-    # between page visits are still synchronous and on their own connection.
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
         yield browser
         browser.close()
+
+
+@pytest.fixture(autouse=True)
+def orm_beside_playwright(monkeypatch):
+    """Playwright's synchronous API runs an event loop in this thread; the ORM calls the tests make
+    between page visits are still synchronous and on their own connection. Set for these tests
+    only: set for the whole session, it reached the deployment check of a later test."""
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
 @dataclass

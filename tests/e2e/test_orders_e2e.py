@@ -211,8 +211,10 @@ def test_delivery_in_visma_gives_one_email_and_one_capture_even_when_the_event_c
     # status run has finished since then (runs of one flow do not overlap): the repeats were seen.
     beat.until(lambda: duplicates_served(shops[0]), timeout=60)
     status_runs = SyncRun.objects.filter(integration=integration, flow=STATUS, finished_at__isnull=False)
-    seen = status_runs.count()
-    beat.until(lambda: status_runs.count() >= seen + 2, timeout=60)
+    # Empty polls roll up into one run with their count, so polls are counted, not rows.
+    polls = lambda: sum(max(n, 1) for n in status_runs.values_list("empty_polls", flat=True))  # noqa: E731
+    seen = polls()
+    beat.until(lambda: polls() >= seen + 2, timeout=60)
     for ref, order in se_orders:
         state = shops[0].order(order["id"])
         assert state["status_id"] == 3
