@@ -72,6 +72,21 @@ def test_a_plugin_that_raises_hangs_or_returns_garbage_parks_its_order_and_the_r
         assert agent.documents(item.reference) == []
 
 
+def test_rules_set_project_and_profit_centre_on_the_visma_order(package_800, shop, agent, prefix):
+    integration = package_800
+    Rule.objects.create(integration=integration, kind="set_field", source="fixed", value="P-100",
+                        target="project")  # fmt: skip
+    Rule.objects.create(integration=integration, kind="translate", source="country", target="profit_centre",
+                        table="SE = SVE\nNO = NOR")  # fmt: skip
+    shop.place(order_spec())
+
+    item = transfer(integration)["KlarnaCheckout"]
+
+    assert item.status == SyncItem.Status.DONE, item.last_error
+    [document] = agent.documents(item.reference)
+    assert (document.kind, document.project, document.profit_centre) == ("order", "P-100", "SVE")
+
+
 def test_the_order_page_shows_each_rule_and_plugin_with_before_and_after(
     client, support, package_800, shop, agent, prefix
 ):
