@@ -298,6 +298,8 @@ class ShopOrdersToVisma(ItemFlow):
             # looked up by our reference rather than left in Visma without us knowing.
             document = self.written_anyway(item, exc)
         steps.append((JourneyStep.Step.IN_VISMA, self.summary(document)))
+        if after := facts.alterations.document_created(order, document):
+            steps[-1][1]["after_document"] = after
         return self.move_on(order, shop, document, steps)
 
     def in_visma(self, reference: str) -> list[P.Document]:

@@ -214,6 +214,8 @@ FIELDS: dict[type[P.Record], dict[str, Bound]] = {
         "terms_of_payment": Key(f"{H}CODE_OF_TERMS_OF_PAYMENT"),
         "way_of_delivery": Key(f"{H}CODE_OF_WAY_OF_DELIVERY"),
         "terms_of_delivery": Key(f"{H}CODE_OF_TERMS_OF_DELIVERY"),
+        "project": Key(f"{H}PROJECT_CODE"),
+        "profit_centre": Key(f"{H}PROFIT_CENTRE"),
         **dict.fromkeys(
             (
                 "our_reference",

@@ -376,6 +376,8 @@ class DocumentInput(Record):
     terms_of_payment: str | None = None
     way_of_delivery: str | None = None
     terms_of_delivery: str | None = None
+    project: str | None = None  # a project's code (ADK_OOI_HEAD_PROJECT_CODE)
+    profit_centre: str | None = None  # a profit centre's code (ADK_OOI_HEAD_PROFIT_CENTRE)
     # Order only: a partial delivery leaves no backorder (ADK_OOI_HEAD_DO_NOT_CREATE_BACKORDER).
     do_not_create_backorder: bool | None = None
 
@@ -426,6 +428,8 @@ class Document(Record):
     freight: Decimal = Decimal(0)
     timestamp: str = ""
     warnings: list[str] = field(default_factory=list)
+    project: str = ""
+    profit_centre: str = ""
 
 
 @dataclass

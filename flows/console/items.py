@@ -509,6 +509,9 @@ def alterations_of(steps: list[JourneyStep]) -> list[dict]:
     """The rules and plugins that ran at the latest mapping, each with what it changed."""
     mapped = [s for s in steps if s.step == Step.MAPPED]
     trail = (mapped[-1].detail or {}).get("alterations", []) if mapped else []
+    # What the plugins said once the document existed (notes, or why they failed).
+    created = [s for s in steps if s.step == Step.IN_VISMA]
+    trail = [*trail, *((created[-1].detail or {}).get("after_document", []) if created else [])]
     return [step for step in trail if isinstance(step, dict)]
 
 

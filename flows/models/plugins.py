@@ -57,6 +57,8 @@ class DocumentField(models.TextChoices):
     TERMS_OF_PAYMENT = "terms_of_payment", _("terms of payment (ADK_OOI_HEAD_CODE_OF_TERMS_OF_PAYMENT)")
     WAY_OF_DELIVERY = "way_of_delivery", _("way of delivery (ADK_OOI_HEAD_CODE_OF_WAY_OF_DELIVERY)")
     TERMS_OF_DELIVERY = "terms_of_delivery", _("terms of delivery (ADK_OOI_HEAD_CODE_OF_TERMS_OF_DELIVERY)")
+    PROJECT = "project", _("project (ADK_OOI_HEAD_PROJECT_CODE)")
+    PROFIT_CENTRE = "profit_centre", _("profit centre (ADK_OOI_HEAD_PROFIT_CENTRE)")
 
 
 class Rule(models.Model):

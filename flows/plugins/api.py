@@ -31,6 +31,9 @@ class Hook(StrEnum):
     PRODUCT_TO_VISMA = "product_to_visma"
     # Products Visma → shop: before the product rows are sent. (article, rows) → rows
     PRODUCT_TO_SHOP = "product_to_shop"
+    # Orders shop → Visma: after the Visma document exists. (order, {number, kind, reference}) →
+    # notes for the order's journey. It cannot undo or change the document; a failure is noted.
+    DOCUMENT_CREATED = "document_created"
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,9 @@ class Plugin:
 
     def product_to_shop(self, article: dict[str, Any], rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return rows
+
+    def document_created(self, order: dict[str, Any], document: dict[str, Any]) -> list[str]:
+        return []
 
     @classmethod
     def check(cls, settings: dict[str, Any]) -> list[str]:

@@ -205,6 +205,28 @@ class Alterations:
         steps = self._for(Hook.PRODUCT_TO_SHOP, (Rule.Kind.PRODUCT_FIELD,), Rule.Direction.TO_SHOP)
         return self._through(steps, rows, run, dump)
 
+    def document_created(self, order: Order, document: P.Document) -> Trail:
+        """``document_created`` plugins, once the document exists: their notes for the journey. A
+        failure is noted too and never raised: the document exists, so the order is done (parking
+        or retrying it could write it twice)."""
+        steps = [s for s in self.steps if s.plugin is not None and Hook.DOCUMENT_CREATED in s.hooks()]
+        if not steps:
+            return []
+        records = (
+            dump(order),
+            {"number": document.number, "kind": document.kind, "reference": document.reference},
+        )
+        trail: Trail = []
+        for step in steps:
+            entry: dict[str, Any] = {"name": step.name, "kind": "plugin", "dry_run": step.dry_run}
+            try:
+                answer = self._call(step, Hook.DOCUMENT_CREATED, records)
+                entry["notes"] = sandbox.check(step.label, answer, _notes, "list of notes")
+            except sandbox.PluginFailed as exc:
+                entry["failed"] = f"plugin {exc.name} failed after the document: {exc.message}"
+            trail.append(entry)
+        return trail
+
     # --- running ------------------------------------------------------------------------------
 
     def _rules(self, *kinds: str) -> list[Step]:
@@ -252,6 +274,15 @@ def _rows(value: Any, current: tuple[ProductInput, ...]) -> tuple[ProductInput, 
             raise ValueError("it changed a row's article number or culture, which it may not")
         rows.append(changed)
     return tuple(rows)
+
+
+def _notes(value: Any) -> list[str]:
+    """A plugin's notes on a created document: texts (none is ``None`` or an empty list)."""
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(note, str) for note in value):
+        raise ValueError("expected a list of texts")
+    return [note[:500] for note in value[:20]]  # bounded: they go into the journey
 
 
 def altered(

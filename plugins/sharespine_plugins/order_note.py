@@ -2,7 +2,8 @@
 
 Settings: ``template`` with placeholders of the order's fields, e.g. "Webborder {order_number},
 {payment_method}"; ``text``: which head text (1, 2 or 3; 2 by default, as the channel's order
-text is often the first).
+text is often the first). Once the document exists, it notes on the order's journey which
+document the shop order became.
 """
 
 from __future__ import annotations
@@ -44,3 +45,7 @@ class OrderNote(Plugin):
         texts[index] = text
         document["texts"] = texts
         return document
+
+    def document_created(self, order: dict[str, Any], document: dict[str, Any]) -> list[str]:
+        """A note on the order's journey: which Visma document the shop order became."""
+        return [f"shop order {order.get('order_number')} is Visma {document['kind']} {document['number']}"]

@@ -40,6 +40,11 @@ class Misbehaving(Plugin):
         if mode == "reference":
             return {**document, "reference": "other"}
         return document
+
+    def document_created(self, order, document):
+        if self.settings["modes"].get(order["payment_method"]) == "after":
+            raise RuntimeError("late boom")
+        return [f"seen {document['kind']} {document['number']}"]
 '''
 MODES = {"Raise": "raise", "Hang": "hang", "Garbage": "garbage", "NoRows": "no_rows", "Ref": "reference"}
 

@@ -72,6 +72,52 @@ def test_a_plugin_that_raises_hangs_or_returns_garbage_parks_its_order_and_the_r
         assert agent.documents(item.reference) == []
 
 
+def test_rules_set_project_and_profit_centre_on_the_visma_order(package_800, shop, agent, prefix):
+    integration = package_800
+    Rule.objects.create(integration=integration, kind="set_field", source="fixed", value="P-100",
+                        target="project")  # fmt: skip
+    Rule.objects.create(integration=integration, kind="translate", source="country", target="profit_centre",
+                        table="SE = SVE\nNO = NOR")  # fmt: skip
+    shop.place(order_spec())
+
+    item = transfer(integration)["KlarnaCheckout"]
+
+    assert item.status == SyncItem.Status.DONE, item.last_error
+    [document] = agent.documents(item.reference)
+    assert (document.kind, document.project, document.profit_centre) == ("order", "P-100", "SVE")
+
+
+def test_after_the_document_plugins_note_on_the_journey_and_a_failure_never_undoes_the_order(
+    client, support, package_800, shop, agent, prefix, misbehaving
+):
+    integration = package_800
+    PluginSetting.objects.create(integration=integration, position=1, plugin="order_note",
+                                 settings={"template": "Webborder {order_number}"})  # fmt: skip
+    PluginSetting.objects.create(integration=integration, position=2, plugin="misbehaving",
+                                 settings={"modes": {"After": "after"}})  # fmt: skip
+    klarna = MethodMapping.objects.get(integration=integration, kind="payment", shop_value="KlarnaCheckout")
+    MethodMapping.objects.create(integration=integration, kind="payment", shop_value="After",
+                                 visma_code=klarna.visma_code)  # fmt: skip
+    placed = shop.place(order_spec(), order_spec(payment_method="After"))
+
+    items = transfer(integration)
+
+    client.force_login(support)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    for spec, (method, item) in zip(placed, items.items(), strict=True):
+        assert item.status == SyncItem.Status.DONE, item.last_error
+        [document] = agent.documents(item.reference)  # written once, not parked or retried
+        page = client.get(reverse("admin:flows_order_journey", args=[integration.pk, item.reference]))
+        section = page.content.decode()[page.content.decode().index('id="alterations"') :]
+        assert f"shop order {spec['number']} is Visma order {document.number}" in section
+        if method == "After":
+            assert "plugin misbehaving 0.1 failed after the document: RuntimeError: late boom" in section
+        else:
+            assert f"seen order {document.number}" in section
+    runner.run_flow(integration.pk, ORDERS)
+    assert [len(agent.documents(item.reference)) for item in items.values()] == [1, 1]
+
+
 def test_the_order_page_shows_each_rule_and_plugin_with_before_and_after(
     client, support, package_800, shop, agent, prefix
 ):

@@ -137,7 +137,7 @@ def test_skip_and_park_rules_screen_orders(kind, when, outcome):
 def test_the_example_plugins_are_found_through_their_entry_points():
     found = discovery.available()
     assert {"order_note", "gift_cards", "product_name_tidy"} <= set(found)
-    assert found["order_note"].hooks() == [Hook.ORDER_MAPPED]
+    assert found["order_note"].hooks() == [Hook.ORDER_MAPPED, Hook.DOCUMENT_CREATED]
     assert found["product_name_tidy"].hooks() == [Hook.PRODUCT_TO_VISMA, Hook.PRODUCT_TO_SHOP]
 
 

@@ -55,6 +55,8 @@ _HEAD_INPUT = {
     "terms_of_payment": "CODE_OF_TERMS_OF_PAYMENT",
     "way_of_delivery": "CODE_OF_WAY_OF_DELIVERY",
     "terms_of_delivery": "CODE_OF_TERMS_OF_DELIVERY",
+    "project": "PROJECT_CODE",
+    "profit_centre": "PROFIT_CENTRE",
     "do_not_create_backorder": "DO_NOT_CREATE_BACKORDER",
 }
 
@@ -125,6 +127,8 @@ class DocumentDesk:
             freight=dec(head[f"{H}CARGO_AMOUNT"]),
             timestamp=clean(head[f"{H}TIMESTAMP"]),
             warnings=list(warnings or []),
+            project=clean(head.get(f"{H}PROJECT_CODE", "")),
+            profit_centre=clean(head.get(f"{H}PROFIT_CENTRE", "")),
         )
 
     def get(self, kind: str, number: int) -> P.Document | None:
