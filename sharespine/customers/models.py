@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from sharespine.customers.orgnumber import normalise_org_number, validate_org_number
@@ -149,4 +150,7 @@ class ConfigChange(models.Model):
         indexes = [models.Index(fields=["model", "object_id"])]
 
     def __str__(self) -> str:
-        return f"{self.at:%Y-%m-%d %H:%M} {self.user} {self.action} {self.object_repr} {self.field}".strip()
+        # Local time and the action's name in the reader's language: this is the entry page's title.
+        at = timezone.localtime(self.at) if self.at else None
+        when = f"{at:%Y-%m-%d %H:%M}" if at else ""
+        return f"{when} {self.user} {self.get_action_display()} {self.object_repr}".strip()

@@ -26,7 +26,7 @@ class Feature(models.TextChoices):
     MULTISHOP = "multishop", _("multishop (more than one shop or channel)")
     ORDER_STATUS = "order_status", _("order-status sync")
     RECONCILIATION = "reconciliation", _("reconciliation")
-    PLUGINS = "plugins", _("plugins")
+    PLUGINS = "plugins", _("rules and plugins")
 
 
 REQUIRED_TIER: dict[str, Tier] = {
