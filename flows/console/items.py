@@ -38,6 +38,7 @@ from flows.engine.reasons import ORDER_FLOWS, REASON_LABELS, explain, reason_lab
 from flows.engine.registry import flow_class
 from flows.models import CustomerChoice, ExternalRef, Integration, JetshopShop, JourneyStep, SyncItem, SyncRun
 from flows.modes import Flow
+from sharespine.customers.adminbase import ReadOnlyModelAdmin
 
 ORDERS = Flow.SHOP_ORDERS_TO_VISMA
 Step = JourneyStep.Step
@@ -56,18 +57,11 @@ class CappedPaginator(Paginator):
         return cast(QuerySet[Any], self.object_list)[: self.CAP + 1].count()
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ReadOnlyModelAdmin):
+    """Sync logs: read-only, and paged without counting millions of rows."""
+
     paginator = CappedPaginator
     show_full_result_count = False
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 def pretty_json(value) -> str:
