@@ -37,6 +37,21 @@ EVENT_STEPS: dict[str, str] = {
 }
 
 
+# Payment methods that hold no reservation for a capturing status to draw: paid at purchase (Swish,
+# prepayment, gift card) or billed by the merchant (own invoice, cash on delivery). Their orders get
+# no "capture requested" step, which would claim money is being drawn where nothing is.
+NOTHING_TO_CAPTURE = frozenset(
+    {"swish", "invoice", "faktura", "prepayment", "forskott", "förskott", "postforskott", "postförskott",
+     "cashondelivery", "banktransfer", "giftcard", "presentkort"}
+)  # fmt: skip
+
+
+def reserves_payment(method: str) -> bool:
+    """Whether a capturing status can draw money for an order paid with ``method`` (compared
+    without case, spaces or dashes: "Cash on delivery", "cash-on-delivery")."""
+    return "".join(ch for ch in method.lower() if ch.isalnum()) not in NOTHING_TO_CAPTURE
+
+
 class VismaOrderStatusToShop(ItemFlow):
     flow = Flow.VISMA_ORDER_STATUS_TO_SHOP
     in_order = True
@@ -102,7 +117,7 @@ class VismaOrderStatusToShop(ItemFlow):
         steps.append((JourneyStep.Step.SHOP_STATUS, {**change, "already_set": already}))
         if rule.send_email and not already:
             steps.append((JourneyStep.Step.EMAIL, {"to": current.email, "status_id": rule.shop_status_id}))
-        if rule.capture_payment and not already:
+        if rule.capture_payment and not already and reserves_payment(current.payment_method):
             steps.append(
                 (JourneyStep.Step.CAPTURED, {"payment_method": current.payment_method,
                                              "amount": str(current.total_inc_vat),

@@ -703,7 +703,7 @@ PATH = [
     (Step.SHOP_STATUS, None, _shop_status, False),
     (Step.EMAIL, None, _email, True),
     # Listed only when a rule asked for it, and named for what we know: we asked, the shop acts.
-    (Step.CAPTURED, _("capture requested"), _capture, False),
+    (Step.CAPTURED, None, _capture, False),
     (Step.INVOICED, None, _document, False),
     (Step.PAID, None, _document, False),
     (Step.CANCELLED, None, _document, False),

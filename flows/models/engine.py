@@ -208,7 +208,9 @@ class JourneyStep(models.Model):
         PAID = "paid", _("paid")
         CANCELLED = "cancelled", _("cancelled")
         EMAIL = "email", _("e-mail sent")
-        CAPTURED = "captured", _("payment captured")
+        # The shop's status call answers "done" only: whether the payment provider charged anything
+        # is never confirmed to us, so the step says what we know.
+        CAPTURED = "captured", _("capture requested")
 
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="journey_steps", verbose_name=_("integration")

@@ -33,7 +33,7 @@ LATE_MARGIN = timedelta(minutes=2)
 @dataclass
 class FlowState:
     flow: Flow
-    state: str  # ok, late, failing, never
+    state: str  # ok, late, failing, never, held
     last_ok_at: datetime | None = None
     error: str = ""
 
@@ -44,6 +44,7 @@ class FlowState:
             "late": _("late"),
             "failing": _("last run failed"),
             "never": _("not run yet"),
+            "held": _("waiting for the Visma agent"),
         }[self.state]
 
 
@@ -56,12 +57,19 @@ class Status:
     orders_waiting: int
     agent_offline_since: datetime | None = None
     agent_error: str = ""
+    # The agent has never answered (a new merchant whose agent is not installed yet).
+    agent_never_seen: bool = False
     # Shops with orders in a trigger status placed before the look-back window (never fetched).
     older_orders: list[OlderOrders] = field(default_factory=list)
 
     @property
     def needs_action_count(self) -> int:
         return sum(group.count for group in self.needs_action)
+
+    @property
+    def merchant_must_act(self) -> bool:
+        """The agent runs on the merchant's own computer: only they can start it again."""
+        return bool(self.needs_action) or self.agent_offline_since is not None
 
     @property
     def all_well(self) -> bool:
@@ -74,7 +82,9 @@ class Status:
         )
 
 
-def flow_states(integration: Integration, now: datetime) -> list[FlowState]:
+def flow_states(integration: Integration, now: datetime, *, agent_offline: bool = False) -> list[FlowState]:
+    """Every flow reads or writes Visma, so while the agent is offline none of them is "flowing",
+    whatever its last run said: orders pile up behind it."""
     states = []
     for flow in integration.flows:
         runs = SyncRun.objects.filter(integration=integration, flow=flow).exclude(
@@ -91,7 +101,9 @@ def flow_states(integration: Integration, now: datetime) -> list[FlowState]:
             .first()
         )
         late_after = timedelta(seconds=integration.poll_interval(flow) * LATE_AFTER_INTERVALS) + LATE_MARGIN
-        if last["status"] == SyncRun.Status.FAILED:
+        if agent_offline:
+            state = "held"
+        elif last["status"] == SyncRun.Status.FAILED:
             state = "failing"
         elif ok is None or now - ok > late_after:
             state = "late"
@@ -119,16 +131,18 @@ def integration_status(integration: Integration, now: datetime | None = None) ->
     now = now or timezone.now()
     groups = attention.groups(SyncItem.objects.filter(integration=integration))
     agent = getattr(integration, "agent", None)
+    offline_since = agent.offline_since if agent else None
     return Status(
-        flows=flow_states(integration, now),
+        flows=flow_states(integration, now, agent_offline=offline_since is not None),
         orders_today=orders_today(integration, now),
         needs_action=[group for group in groups if group.actor == attention.MERCHANT],
         consultant_fixing=[group for group in groups if group.actor == attention.CONSULTANT],
         orders_waiting=SyncItem.objects.filter(
             integration=integration, flow=Flow.SHOP_ORDERS_TO_VISMA, status=SyncItem.Status.QUEUED
         ).count(),
-        agent_offline_since=agent.offline_since if agent else None,
+        agent_offline_since=offline_since,
         agent_error=agent.last_error if agent else "",
+        agent_never_seen=agent is not None and agent.last_seen_at is None,
         older_orders=[
             o
             for o in OlderOrders.objects.filter(shop__integration=integration).select_related("shop")

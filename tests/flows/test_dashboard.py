@@ -99,6 +99,7 @@ def test_the_merchant_sees_their_parked_order_and_why_and_another_merchant_does_
 def test_an_offline_agent_shows_since_when_with_the_orders_waiting_for_it(
     client, owner, integration, shop, agent, prefix
 ):
+    tasks.check_agent(integration.pk)  # the agent has answered once
     VismaAgent.objects.filter(integration=integration).update(agent_url=f"http://127.0.0.1:{free_port()}")
     shop.place(order_spec())
     [item] = transfer(integration)
@@ -107,11 +108,21 @@ def test_an_offline_agent_shows_since_when_with_the_orders_waiting_for_it(
     assert offline_since is not None
 
     html = page(client, owner, integration)
-    notice = html[html.index('id="agent-offline"') : html.index("</p>", html.index('id="agent-offline"'))]
+    notice = html[
+        html.index('id="agent-offline"') : html.index("</details>", html.index('id="agent-offline"'))
+    ]
     assert "The Visma agent has been offline since" in notice and "One order is waiting." in notice
-    assert "Last error: [connection] cannot reach" in notice
+    # The connector's own words are there for whoever asks, behind "technical detail".
+    assert "<summary><small>technical detail</small></summary><small>[connection] cannot reach" in notice
     assert orders_today(html) == [1, 0, 1, 0]
-    assert "Nothing needs your action." in html, "waiting for the agent is not the merchant's task"
+    # The agent runs on the merchant's computer: starting it again is theirs to do, and no flow
+    # claims to be flowing while orders pile up behind it.
+    assert "Nothing needs your action." not in html
+    assert "Start the computer with Visma Administration, or the Visma agent on it, again." in needs_action(
+        html
+    )
+    flows = html[html.index('id="flows"') : html.index("</table>", html.index('id="flows"'))]
+    assert "flowing" not in flows and "waiting for the Visma agent" in flows
 
     # The agent is back: the heartbeat clears the mark, the order goes through, the notice goes.
     VismaAgent.objects.filter(integration=integration).update(agent_url=agent.base_url)
@@ -120,3 +131,21 @@ def test_an_offline_agent_shows_since_when_with_the_orders_waiting_for_it(
     html = page(client, owner, integration)
     assert 'id="agent-offline"' not in html
     assert orders_today(html) == [1, 1, 0, 0]
+    assert "Nothing needs your action." in html
+
+
+def test_an_agent_that_never_connected_is_named_so_not_offline_since(client, owner, integration, shop, agent):
+    VismaAgent.objects.filter(integration=integration).update(agent_url=f"http://127.0.0.1:{free_port()}")
+    shop.place(order_spec())
+    [item] = transfer(integration)
+    assert item.reason == "agent_offline"
+    assert VismaAgent.objects.get(integration=integration).last_seen_at is None
+
+    html = page(client, owner, integration)
+    notice = html[html.index('id="agent-offline"') : html.index("</p>", html.index('id="agent-offline"'))]
+    assert "The Visma agent has not connected yet." in notice and "offline since" not in notice
+    assert (
+        "Install and start the Visma agent on the computer where Visma Administration runs."
+        in needs_action(html)
+    )
+    assert "never seen" in html

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
+from django.urls import reverse
 
 from connectors.visma import protocol as P
 from flows.engine import runner
-from flows.models import ExternalRef, JourneyStep, SyncItem
+from flows.models import ExternalRef, JourneyStep, MethodMapping, SyncItem
 from flows.modes import Flow
 from tests.flows.test_orders_flow import order_spec, transfer
 
@@ -69,3 +71,42 @@ def test_dry_run_changes_nothing_in_the_shop(integration, shop, agent, prefix):
     assert item.status == "done" and item.result == {"dry_run": True}
     order = shop.order(placed["id"])
     assert order["status_id"] == 2 and order["emails"] == [] and order["captures"] == []
+
+
+def test_a_swish_order_gets_its_status_and_no_claim_of_a_capture(
+    integration, shop, agent, prefix, client, consultant
+):
+    """Swish is paid at purchase: the capturing status is set, and nothing says money is drawn."""
+    MethodMapping.objects.create(integration=integration, kind="payment", shop_value="Swish", visma_code="K")
+    placed = shop.place(order_spec(payment_method="Swish"))[0]
+    [order_item] = transfer(integration)
+    agent.deliver(int(order_item.target_id), tracking=f"PN{prefix}9")
+    poll_status(integration)
+
+    order = shop.order(placed["id"])
+    assert order["status_id"] == 3 and len(order["emails"]) == 1 and order["captures"] == []
+    steps = list(JourneyStep.objects.filter(order_ref=order_item.reference).values_list("step", flat=True))
+    assert steps[-3:] == ["delivered", "shop_status", "email"]
+
+    client.force_login(consultant)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(
+        reverse("admin:flows_order_journey", args=[integration.pk, order_item.reference])
+    ).content.decode()
+    assert "capture requested" not in html and "payment captured" not in html
+
+
+def test_the_order_page_names_a_capture_as_requested_never_as_drawn(
+    integration, shop, agent, client, consultant
+):
+    shop.place(order_spec())
+    [order_item] = transfer(integration)
+    agent.deliver(int(order_item.target_id))
+    poll_status(integration)
+    client.force_login(consultant)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    html = client.get(
+        reverse("admin:flows_order_journey", args=[integration.pk, order_item.reference])
+    ).content.decode()
+    # Both the path and the detailed steps say what we know: we asked the shop.
+    assert html.lower().count("capture requested") == 2 and "payment captured" not in html.lower()
