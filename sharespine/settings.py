@@ -189,6 +189,8 @@ LANGUAGE_CODE = "sv"
 LANGUAGES = [("sv", _("Swedish")), ("en", _("English"))]
 # Our catalogue first; then Swedish for third-party admin pages that ship none (celery-beat, axes).
 LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "vendor"]
+# English dates and times as in Sweden (year first, 24 hours): sharespine/formats/en says why.
+FORMAT_MODULE_PATH = ["sharespine.formats"]
 TIME_ZONE = "Europe/Stockholm"
 USE_I18N = True
 USE_TZ = True

@@ -31,6 +31,7 @@ from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from pygal.style import Style
 
 from flows.models import Integration, SyncItem, SyncRun
@@ -81,7 +82,10 @@ class Span:
         return timezone.localtime(moment).strftime("%Y-%m-%d %H" if self.step == "hour" else "%Y-%m-%d")
 
     def label(self, start: datetime) -> str:
-        return start.strftime("%H:00") if self.step == "hour" else formats.date_format(start, "j M")
+        # The day's format is translated: Swedish writes months in lower case ("4 nov"), which
+        # Django's "M" (title case in every language) does not.
+        day_format = pgettext("chart day label, a Django date format", "j M")
+        return start.strftime("%H:00") if self.step == "hour" else formats.date_format(start, day_format)
 
 
 DAY = Span("24h", "hour", 24)

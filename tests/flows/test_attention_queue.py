@@ -65,8 +65,14 @@ def test_support_sees_one_line_per_cause_with_who_must_act(client, support, inte
     assert "the consultant" in swish and "the merchant" not in swish
     assert article.startswith("1 order: Article SAKNAS-1 is not in Visma.")
     assert "the merchant" in article and "Create article SAKNAS-1 in Visma" in article
-    # Support may not change the configuration: no fix link for them, only the items.
+    # Support may not change the configuration: no fix link for them, only the items, and the
+    # queue tells them whose change it is instead of asking them to fix and retry.
     assert reverse("admin:flows_methodmapping_add") not in html
+    assert "A consultant makes this change in the integration's set-up: hand the group to them." in swish
+    assert "retry" not in swish.replace("no retry needed", "")
+    # Dates as read here, year first and 24 hours, also in English.
+    since = timezone.localtime(parked[0].created_at).strftime("%Y-%m-%d %H:%M")
+    assert swish.endswith(since) and "a.m." not in html and "p.m." not in html
     items_link = re.search(r'<a href="([^"]+)"><strong>3 orders', html)
     assert items_link is not None
     listed = get(client, support, items_link.group(1))

@@ -10,7 +10,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from flows.models import Integration, SyncItem, SyncRun
 from flows.modes import Flow
@@ -69,6 +69,15 @@ def test_orders_in_visma_and_the_backlog_per_hour():
 
     month_orders, month_backlog = order_charts(only(integration), MONTH, NOW)
     assert len(month_orders.labels) == 30
+    # Days as each language writes them: "4 nov" in Swedish, "4 Nov" in English.
+    today = timezone.localtime(NOW)
+    month = ["jan", "feb", "mar", "apr", "maj", "jun", "jul", "aug", "sep", "okt", "nov", "dec"][
+        today.month - 1
+    ]
+    with translation.override("sv"):
+        assert order_charts(only(integration), MONTH, NOW)[0].labels[-1] == f"{today.day} {month}"
+    with translation.override("en"):
+        assert order_charts(only(integration), MONTH, NOW)[0].labels[-1] == today.strftime("%-d %b")
     assert sum(month_orders.series[0][1]) == 4 and month_backlog.series[0][1][-1] == 2
 
 
