@@ -30,6 +30,7 @@ VISMA_KINDS = (
     Kind.VAT_CODE,
 )
 SHOP_KINDS = (Kind.ORDER_STATUS, Kind.CHANNEL, Kind.SHOP_PRICE_LIST)
+LONG_CODE = 12  # Visma's codes are short; a shop price list's id is a 36-character GUID
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,11 @@ class LiveList:
     vat_codes: dict[str, str]  # article accounts: account code → its VAT code
 
     def label(self, code: str) -> str:
-        return f"{code} – {self.names[code]}" if self.names.get(code) else code
+        """ "K – Kort"; a long code (a price list's GUID) after its name, which is what people read."""
+        name = self.names.get(code)
+        if not name:
+            return code
+        return f"{name} ({code})" if len(code) > LONG_CODE else f"{code} – {name}"
 
 
 def read_visma(agent: VismaAgent) -> dict[str, list[dict[str, str]]]:

@@ -409,6 +409,7 @@ class SyncItemAdmin(ReadOnlyAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": _("Order %(ref)s") % {"ref": order_ref},
+            "opts": self.model._meta,
             "integration": integration,
             "order_ref": order_ref,
             "shop": shop,
@@ -461,6 +462,7 @@ class SyncItemAdmin(ReadOnlyAdmin):
         context = {
             **self.admin_site.each_context(request),
             "title": _("Find an order"),
+            "opts": self.model._meta,
             "query": query,
             "found": found,
         }

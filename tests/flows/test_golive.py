@@ -86,7 +86,7 @@ def test_refresh_offers_visma_and_shop_codes_by_name_and_names_what_is_missing(
         "3 – Skickad",
         "4 – Makulerad",
         "2 – Återförsäljare",
-        "7c7dfec3-2312-4dc9-a74f-913f3da0c686 – Sverige (SEK)",
+        "Sverige (SEK) (7c7dfec3-2312-4dc9-a74f-913f3da0c686)",
     ):
         assert option in html, option
     # The demo's B2B price list is no channel's price list in the shop: shown, and named missing.

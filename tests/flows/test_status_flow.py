@@ -110,3 +110,4 @@ def test_the_order_page_names_a_capture_as_requested_never_as_drawn(
     ).content.decode()
     # Both the path and the detailed steps say what we know: we asked the shop.
     assert html.lower().count("capture requested") == 2 and "payment captured" not in html.lower()
+    assert f'› <a href="{reverse("admin:flows_syncitem_changelist")}">Sync items</a>' in html
