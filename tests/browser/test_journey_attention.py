@@ -29,7 +29,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 QUEUE = reverse("admin:flows_attention_queue")
 WORDS = {
     "sv": {
-        "headline": "1 order: Betalsättet Swish är inte kopplat till någon kod för betalningsvillkor i Visma.",
+        "headline": "1 order: Betalsättet Swish är inte kopplat till någon kod för betalningsvillkor "
+        "i Visma.",
         "consultant": "konsulten",
         "waiting": "1 post som väntade på detta går vidare av sig själv vid nästa hämtning.",
         "drained": "Inget kräver åtgärd: alla grupper har tömts.",
@@ -106,8 +107,10 @@ def test_support_finds_the_group_and_the_consultant_fixes_it_from_the_link(
     follow(page, "#attention-groups tr.attention-group a.fix")
     assert page.input_value("#id_shop_value") == "Swish"
     assert page.input_value("#id_kind") == "payment"
-    assert page.locator(".field-integration .select2-selection__rendered").inner_text().endswith(
-        str(integration)
+    assert (
+        page.locator(".field-integration .select2-selection__rendered")
+        .inner_text()
+        .endswith(str(integration))
     )
     page.select_option("#id_visma_code", label="K – Kort")
     follow(page, "input[name=_save]")
@@ -158,7 +161,8 @@ def test_saving_a_fix_on_the_integration_page_returns_to_the_queue(visit, consul
     page = tab.page
     open_queue(tab)
     follow(page, "#attention-groups tr.attention-group a.fix")
-    assert page.url.split("?")[0] == tab.base + reverse("admin:flows_integration_change", args=[integration.pk])
+    change_url = reverse("admin:flows_integration_change", args=[integration.pk])
+    assert page.url.split("?")[0] == tab.base + change_url
     name = page.locator("input[name$='-shop_value'][value='Swish']").get_attribute("name")
     page.fill(f"[name='{name.replace('shop_value', 'visma_code')}']", "K")
     follow(page, "input[name=_save]")
