@@ -20,6 +20,7 @@ from flows.demo.setup import ShopSpec, configure
 from flows.engine import runner
 from flows.models import Integration, MethodMapping, SyncItem
 from flows.modes import Flow
+from tests.browser.steps import follow
 from tests.factories import CustomerFactory
 from tests.flows.test_orders_flow import order_spec
 from tests.simulators import AGENT_KEY, AGENT_SECRET
@@ -61,12 +62,6 @@ def parked(shop, agent) -> tuple[Integration, dict]:
     item = SyncItem.objects.get(integration=integration)
     assert (item.status, item.reason) == (SyncItem.Status.PARKED, "needs_mapping")
     return integration, placed
-
-
-def follow(page, selector: str) -> None:
-    """Click a link or button and wait for the page it leads to."""
-    with page.expect_navigation():
-        page.click(selector)
 
 
 def open_queue(tab) -> None:

@@ -18,6 +18,7 @@ from flows.engine import runner
 from flows.models import GoLiveCheck, Integration, SyncItem
 from flows.modes import Flow
 from sharespine.customers.models import Customer
+from tests.browser.steps import add_inline_row, choose_in_autocomplete, follow
 from tests.flows.test_orders_flow import order_spec
 from tests.simulators import AGENT_KEY, AGENT_SECRET
 
@@ -44,18 +45,9 @@ WORDS = {
 }
 
 
-def choose_in_autocomplete(page, field: str, text: str) -> None:
-    """Pick ``text`` in the admin's select2 box for ``field``, as a person does: open, type, click."""
-    page.click(f".field-{field} .select2-selection")
-    page.fill(".select2-container--open .select2-search__field", text)
-    page.click(f".select2-results__option:has-text('{text}')")
-    page.wait_for_selector(f".field-{field} .select2-selection__rendered:has-text('{text}')")
-
-
 def save(page, button: str = "_continue") -> None:
     """Press a save button and wait for the page it leads to; the admin says it saved."""
-    with page.expect_navigation():
-        page.click(f"input[name={button}]")
+    follow(page, f"input[name={button}]")
     errors = page.locator(".errornote, .errorlist").all_inner_texts()
     assert not errors, errors
     assert page.locator(".messagelist .success").count() >= 1
@@ -63,20 +55,11 @@ def save(page, button: str = "_continue") -> None:
 
 def run_golive(page) -> dict[str, list[str]]:
     """Press the run button on the go-live page; the lines by colour, each as the row's text."""
-    with page.expect_navigation():
-        page.click("form[action$='/go-live/run/'] input[type=submit]")
+    follow(page, "form[action$='/go-live/run/'] input[type=submit]")
     rows = {"green": [], "red": [], "unchecked": []}
     for colour in rows:
         rows[colour] = page.locator(f"#golive-lines tr.golive-{colour}").all_inner_texts()
     return rows
-
-
-def add_inline_row(page, group: str) -> int:
-    """Click the inline's "Add another …" link; the new row's index."""
-    index = page.locator(f"#{group}-group .dynamic-{group}").count()
-    page.click(f"#{group}-group .add-row a")
-    page.wait_for_selector(f"#id_{group}-{index}-DELETE, #{group}-{index}")
-    return index
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])
@@ -87,7 +70,7 @@ def test_a_consultant_takes_a_merchant_live_from_nothing(visit, consultant, shop
     tab.open(reverse("admin:index"))
 
     # The merchant.
-    page.click(f"a[href='{reverse('admin:customers_customer_add')}']")
+    follow(page, f"a[href='{reverse('admin:customers_customer_add')}']")
     page.fill("#id_name", "Nya Butiken AB")
     page.fill("#id_org_number", "5561234567")
     save(page, "_save")
@@ -96,7 +79,7 @@ def test_a_consultant_takes_a_merchant_live_from_nothing(visit, consultant, shop
 
     # The integration, its Visma agent and its Jetshop shop on one page.
     tab.open(reverse("admin:index"))
-    page.click(f"a[href='{reverse('admin:flows_integration_add')}']")
+    follow(page, f"a[href='{reverse('admin:flows_integration_add')}']")
     choose_in_autocomplete(page, "customer", "Nya Butiken AB")
     page.fill("#id_name", "Webbshop")
     page.select_option("#id_flow_mode", "erp")
@@ -120,7 +103,7 @@ def test_a_consultant_takes_a_merchant_live_from_nothing(visit, consultant, shop
     [placed] = shop.place(order_spec())
 
     # First check: the shop answers and Visma is there, but no status starts an order.
-    page.click(f"a[href='{reverse('admin:flows_integration_golive', args=[integration.pk])}']")
+    follow(page, f"a[href='{reverse('admin:flows_integration_golive', args=[integration.pk])}']")
     lines = run_golive(page)
     assert page.locator("#golive-summary").inner_text().startswith(words["not_ready"])
     assert len(lines["red"]) == 1 and words["statuses"] in lines["red"][0], lines["red"]
@@ -130,7 +113,7 @@ def test_a_consultant_takes_a_merchant_live_from_nothing(visit, consultant, shop
     # The fix: the shop's page, a channel and the trigger status, chosen by name now that the check
     # has read the shop's statuses.
     tab.open(change_url)
-    page.click("#shops-group td.field-edit_link a")
+    follow(page, "#shops-group td.field-edit_link a")
     row = add_inline_row(page, "channels")
     page.fill(f"#id_channels-{row}-channel_id", "1")
     page.fill(f"#id_channels-{row}-name", "Sverige")
@@ -147,7 +130,7 @@ def test_a_consultant_takes_a_merchant_live_from_nothing(visit, consultant, shop
     assert "KlarnaCheckout" in lines["red"][0] and "PostNord MyPack" in lines["red"][0]
 
     # The fix: two method mappings on the integration page, to Visma's codes offered by name.
-    page.click(f"#content-main a[href='{change_url}'], .breadcrumbs a[href='{change_url}']")
+    follow(page, f".breadcrumbs a[href='{change_url}']")
     for kind, value, code in (("payment", "KlarnaCheckout", "K"), ("delivery", "PostNord MyPack", "P")):
         row = add_inline_row(page, "method_mappings")
         page.select_option(f"#id_method_mappings-{row}-kind", kind)
@@ -156,7 +139,7 @@ def test_a_consultant_takes_a_merchant_live_from_nothing(visit, consultant, shop
     save(page)
 
     # Third check: every line green, kept with its time and who ran it.
-    page.click(f"a[href='{reverse('admin:flows_integration_golive', args=[integration.pk])}']")
+    follow(page, f"a[href='{reverse('admin:flows_integration_golive', args=[integration.pk])}']")
     lines = run_golive(page)
     assert lines["red"] == [] and lines["unchecked"] == []
     assert len(lines["green"]) == 13
@@ -169,12 +152,15 @@ def test_a_consultant_takes_a_merchant_live_from_nothing(visit, consultant, shop
     assert document.kind == "order"
 
     # The consultant finds the order by its shop number and sees it reached Visma.
-    page.click(f"#user-tools a[href='{reverse('admin:flows_order_lookup')}']")
+    follow(page, f"#user-tools a[href='{reverse('admin:flows_order_lookup')}']")
     page.fill("#q", placed["number"])
     with page.expect_navigation():
         page.press("#q", "Enter")
-    path = page.locator(".module").filter(has=page.locator("h2")).first.inner_text()
-    assert str(document.number) in page.inner_text("#content"), path
+    # One match opens the order's page: its path to Visma, with the document's number.
+    assert page.url == tab.base + reverse(
+        "admin:flows_order_journey", args=[integration.pk, placed["number"]]
+    )
+    assert str(document.number) in page.inner_text("#content")
     # … and in the list of sync items, done.
     tab.open(reverse("admin:flows_syncitem_changelist"))
     rows = page.locator("#result_list tbody tr").all_inner_texts()
