@@ -143,7 +143,8 @@ def test_a_consultant_takes_a_merchant_live_from_nothing(visit, consultant, shop
     lines = run_golive(page)
     assert lines["red"] == [] and lines["unchecked"] == []
     assert len(lines["green"]) == 13
-    assert page.locator("#golive-summary").inner_text().startswith(words["all_green"])
+    summary = page.locator("#golive-summary").inner_text()
+    assert summary.startswith(words["all_green"]) and summary.endswith(consultant.username), summary
     assert GoLiveCheck.objects.filter(integration=integration).first().ok
 
     # The next poll of the orders flow (beat's part) takes the waiting order to Visma.
