@@ -16,9 +16,40 @@ import pytest
 from django.conf import settings
 from django.test import Client
 
+from tests.simulators import Agent, Shop
+
 CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
 WIDTH, HEIGHT = 1280, 900
 SCREENSHOTS = os.environ.get("BROWSER_SCREENSHOTS", "")
+# How far the page scrolls sideways, and any box that cuts its content off sideways.
+OVERFLOW = """() => {
+    const cut = [];
+    for (const el of document.querySelectorAll('body *')) {
+        const style = getComputedStyle(el);
+        // Text that ends in a visible "…" (select2's chosen value) is shortened on purpose.
+        if (['auto', 'scroll', 'hidden'].includes(style.overflowX)
+            && style.textOverflow !== 'ellipsis'
+            && el.clientWidth > 1 && el.scrollWidth > el.clientWidth + 1) {
+            const name = `${el.tagName.toLowerCase()}#${el.id}.${el.className}`;
+            cut.push(`${name} ${el.scrollWidth}>${el.clientWidth}`);
+        }
+    }
+    return {width: document.scrollingElement.scrollWidth, view: window.innerWidth, cut};
+}"""
+# Every page a tab loads measures itself once loaded (the same check) and keeps the result in the
+# tab's sessionStorage, which outlives the navigation: a journey that goes from page to page by
+# clicking is checked on every page it passes through, redirects and form answers included.
+MEASURE_ON_LOAD = f"""
+if (location.protocol.startsWith('http')) {{
+    window.addEventListener('load', () => {{
+        const fit = ({OVERFLOW})();
+        fit.path = location.pathname + location.search;
+        const seen = JSON.parse(sessionStorage.getItem('pages-measured') || '[]');
+        seen.push(fit);
+        sessionStorage.setItem('pages-measured', JSON.stringify(seen));
+    }});
+}}
+"""
 
 
 @pytest.fixture(scope="package")
@@ -63,25 +94,23 @@ class Visitor:
 
     def overflow(self) -> dict:
         """How far the page scrolls sideways, and any box that cuts its content off sideways."""
-        return self.page.evaluate(
-            """() => {
-                const cut = [];
-                for (const el of document.querySelectorAll('body *')) {
-                    const style = getComputedStyle(el);
-                    // Text that ends in a visible "…" (select2's chosen value) is shortened on purpose.
-                    if (['auto', 'scroll', 'hidden'].includes(style.overflowX)
-                        && style.textOverflow !== 'ellipsis'
-                        && el.clientWidth > 1 && el.scrollWidth > el.clientWidth + 1) {
-                        const name = `${el.tagName.toLowerCase()}#${el.id}.${el.className}`;
-                        cut.push(`${name} ${el.scrollWidth}>${el.clientWidth}`);
-                    }
-                }
-                return {width: document.scrollingElement.scrollWidth, view: window.innerWidth, cut};
-            }"""
-        )
+        return self.page.evaluate(OVERFLOW)
 
     def text(self) -> str:
         return self.page.inner_text("body")
+
+    def measured(self) -> list[dict]:
+        """Every page this tab has loaded so far, as it measured itself (``MEASURE_ON_LOAD``)."""
+        return self.page.evaluate("JSON.parse(sessionStorage.getItem('pages-measured') || '[]')")
+
+    def too_wide(self) -> list[str]:
+        """The pages this tab loaded that scroll sideways or cut a column off at 1,280 px."""
+        problems = []
+        for fit in self.measured():
+            if fit["width"] > fit["view"]:
+                problems.append(f"{fit['path']}: {fit['width']} px wide")
+            problems += [f"{fit['path']}: cut off: {c}" for c in fit["cut"]]
+        return problems
 
 
 @pytest.fixture
@@ -103,6 +132,7 @@ def visit(browser, live_server) -> Iterator:
                 {"name": settings.LANGUAGE_COOKIE_NAME, "value": language, "url": live_server.url},
             ]
         )
+        context.add_init_script(MEASURE_ON_LOAD)
         contexts.append(context)
         visitor = Visitor(context.new_page(), live_server.url)
         visitor.page.on("console", lambda m: m.type == "error" and visitor.errors.append(m.text))
@@ -112,3 +142,20 @@ def visit(browser, live_server) -> Iterator:
     yield open_as
     for context in contexts:
         context.close()
+
+
+@pytest.fixture
+def shop() -> Iterator[Shop]:
+    """A Jetshop simulator on loopback with the shop's tables (channels, statuses) and no orders."""
+    running = Shop.in_thread("empty")
+    yield running
+    running.stop()
+
+
+@pytest.fixture
+def agent(tmp_path: Path) -> Iterator[Agent]:
+    """A Visma agent with the simulated demo company, a fresh one per test (order numbers of the
+    shop simulator start again in each test, and Visma would take them for the same orders)."""
+    running = Agent.in_process(tmp_path / "company.sqlite")
+    yield running
+    running.stop()
