@@ -26,11 +26,13 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.errors import ConnectorError
 from connectors.jetshop.records import Order
+from connectors.visma import protocol as P
 from flows import customers
+from flows.console.product_preview import preview_products, product_flows, wanted_numbers
 from flows.engine import MappingError
 from flows.engine.connections import Connections
 from flows.engine.payloads import load
-from flows.models import Integration, JourneyStep, PluginSetting, Rule, SyncItem
+from flows.models import Integration, JourneyStep, PluginSetting, Rule, SyncItem, VismaAgent
 from flows.modes import Flow
 from flows.plugins import discovery
 from flows.plugins.api import SettingsError
@@ -292,6 +294,14 @@ class AlterationsAdminMixin:
             results = preview_orders(integration, count)
         except ConnectorError as exc:
             error = gettext("Visma could not be read (its VAT codes are needed): %(error)s") % {"error": exc}
+        articles = request.GET.get("articles", "")[:2000]
+        product_error, products = "", []
+        try:
+            products = preview_products(integration, count, wanted_numbers(articles))
+        except (ConnectorError, P.ProtocolError) as exc:
+            product_error = gettext("The products could not be read: %(error)s") % {"error": exc}
+        except VismaAgent.DoesNotExist:
+            product_error = gettext("The products could not be read: the integration has no Visma agent.")
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Preview of rules and plugins: %(integration)s") % {"integration": integration},
@@ -299,6 +309,10 @@ class AlterationsAdminMixin:
             "count": count,
             "results": results,
             "error": error,
+            "articles": articles,
+            "product_flows": [flow.label for flow in product_flows(integration)],
+            "products": products,
+            "product_error": product_error,
             "active": active_html(integration),
         }
         return render(request, "admin/flows/integration/preview.html", context)
