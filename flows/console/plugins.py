@@ -45,6 +45,7 @@ EXPORT_FORMAT = "sharespine-rules-and-plugins"
 MAX_IMPORT_BYTES = 1_000_000
 MAX_IMPORT_ROWS = 200
 PREVIEW_DEFAULT, PREVIEW_MAX = 20, 200
+CREATED = (customers.BY_NEW, customers.WOULD_CREATE)
 RULE_FIELDS = [f.name for f in Rule._meta.concrete_fields if f.name not in ("id", "integration")]
 PLUGIN_FIELDS = ["position", "plugin", "settings", "enabled", "dry_run"]
 
@@ -173,7 +174,10 @@ def preview_orders(integration: Integration, count: int) -> list[Previewed]:
         try:
             channel = flow.channel_of(order, item.shop)
             trail = alterations.screen(order, channel_name(channel))
-            customer = customers.Decision(customers_of.get(item.reference, "—"), "preview", "")
+            number, how = customers_of.get(item.reference, ("—", ""))
+            # An order that created its customer shows the rules for a new customer too.
+            new = customers.customer_input(order, order.currency_code or None) if how in CREATED else None
+            customer = customers.Decision(number, "preview", "", new=new)
             facts = Facts(integration.document_type, channel, customer, flow.lookups, alterations)
             trail += ShopOrdersToVisma.map(order, item.reference, facts).trail
         except SkipOrder as exc:
@@ -187,12 +191,16 @@ def preview_orders(integration: Integration, count: int) -> list[Previewed]:
     return results
 
 
-def last_customers(integration: Integration, references: list[str]) -> dict[str, str]:
-    """Each order's Visma customer as its last mapping chose it (the preview looks nothing up)."""
+def last_customers(integration: Integration, references: list[str]) -> dict[str, tuple[str, str]]:
+    """Each order's Visma customer as its last mapping chose it, and how (the preview looks
+    nothing up)."""
     steps = JourneyStep.objects.filter(
         integration=integration, order_ref__in=references, step=JourneyStep.Step.MAPPED
     ).order_by("id")
-    return {s.order_ref: str(s.detail.get("customer", "—")) for s in steps}
+    return {
+        s.order_ref: (str(s.detail.get("customer", "—")), str(s.detail.get("customer_how", "")))
+        for s in steps
+    }
 
 
 # --- export and import --------------------------------------------------------------------------

@@ -44,7 +44,8 @@ class OrderField(models.TextChoices):
 
 
 class DocumentField(models.TextChoices):
-    """What a rule may write on the Visma order or invoice (the ADK field in brackets)."""
+    """What a rule may write on the Visma order or invoice, or on the Visma customer the order
+    creates (the ADK field in brackets)."""
 
     TEXT1 = "text1", _("head text 1 (ADK_OOI_HEAD_TEXT1)")
     TEXT2 = "text2", _("head text 2 (ADK_OOI_HEAD_TEXT2)")
@@ -59,6 +60,16 @@ class DocumentField(models.TextChoices):
     TERMS_OF_DELIVERY = "terms_of_delivery", _("terms of delivery (ADK_OOI_HEAD_CODE_OF_TERMS_OF_DELIVERY)")
     PROJECT = "project", _("project (ADK_OOI_HEAD_PROJECT_CODE)")
     PROFIT_CENTRE = "profit_centre", _("profit centre (ADK_OOI_HEAD_PROFIT_CENTRE)")
+    # Only on a customer the order creates: an existing Visma customer keeps its own (see the help).
+    CUSTOMER_PRICE_LIST = "customer_price_list", _("new customer's price list (ADK_CUSTOMER_PRICE_LIST)")
+    CUSTOMER_CATEGORY = "customer_category", _("new customer's category (ADK_CUSTOMER_CATEGORY)")
+
+
+# The rule targets that belong to the customer, and the field of Visma's customer each one is.
+CUSTOMER_FIELDS = {
+    DocumentField.CUSTOMER_PRICE_LIST: "price_list",
+    DocumentField.CUSTOMER_CATEGORY: "category",
+}
 
 
 class Rule(models.Model):
@@ -117,7 +128,15 @@ class Rule(models.Model):
     )
     when_value = models.CharField(_("condition value"), max_length=200, blank=True)
     source = models.CharField(_("shop field"), max_length=20, choices=OrderField.choices, blank=True)
-    target = models.CharField(_("Visma field"), max_length=20, choices=DocumentField.choices, blank=True)
+    target = models.CharField(
+        _("Visma field"), max_length=20, choices=DocumentField.choices, blank=True,
+        help_text=_(
+            "The new customer's price list and category are set only when the order creates the Visma "
+            "customer; an existing customer keeps its own, which the merchant may have chosen for it "
+            "(a negotiated price list). To price one order by a group whatever its customer, set the "
+            "order's price list."
+        ),
+    )  # fmt: skip
     value = models.CharField(
         _("value"), max_length=200, blank=True, help_text=_("A fixed value, or what is put before or after.")
     )
@@ -200,6 +219,11 @@ class Rule(models.Model):
             need("target", _("Choose the Visma field to write."))
             if self.source == OrderField.FIXED:
                 need("value", _("Give the fixed value."))
+            if self.target in CUSTOMER_FIELDS and self.kind == self.Kind.SET_FIELD and self.value:
+                if self.source != OrderField.FIXED:
+                    errors["value"] = _(
+                        "A customer's code takes no text before it: use a fixed value or a table."
+                    )
         if kind == self.Kind.TRANSLATE or self.operation == self.Operation.TRANSLATE:
             need("table", _("Give the table: one line per value."))
             bad = [line for line in self.table.splitlines() if line.strip() and "=" not in line]

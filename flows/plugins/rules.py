@@ -1,7 +1,8 @@
 """What each kind of rule does to a record: pure functions, no I/O (the rules come loaded).
 
 Orders: a rule reads the shop order (``order_value``) and writes the Visma document
-(``apply_to_document``); skip and park rules only decide (``matches``). Products: a rule changes
+(``apply_to_document``) or the Visma customer the order creates (``apply_to_customer``); skip and
+park rules only decide (``matches``). Products: a rule changes
 one field of the article on its way to Visma or of the product rows on their way to the shop.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 from connectors.jetshop.records import Order, ProductInput
 from connectors.visma import protocol as P
 from flows.models import Rule
-from flows.models.plugins import DocumentField, OrderField
+from flows.models.plugins import CUSTOMER_FIELDS, DocumentField, OrderField
 from flows.order_mapping import is_company
 
 TEXTS = {DocumentField.TEXT1: 0, DocumentField.TEXT2: 1, DocumentField.TEXT3: 2}
@@ -78,20 +79,34 @@ def translate(rule: Rule, value: str) -> str | None:
     return folded.get(value.casefold(), rule.value or None)
 
 
-def apply_to_document(rule: Rule, order: Order, channel: str, document: P.DocumentInput) -> P.DocumentInput:
-    """The document with the rule applied (the same document when it does not apply)."""
+def field_value(rule: Rule, order: Order, channel: str) -> tuple[bool, str | None]:
+    """Whether a set-field or translate rule writes, and what (``None`` empties the field)."""
     if not matches(rule, order, channel):
-        return document
-    if rule.kind == Rule.Kind.ADD_ROW:
-        return add_row(rule, document)
+        return False, None
     value: str | None = order_value(order, channel, rule.source, rule.value)
     if rule.kind == Rule.Kind.TRANSLATE:
         value = translate(rule, value or "")
         if value is None:
-            return document
+            return False, None
     elif rule.source != OrderField.FIXED and rule.value and rule.value != value:
         value = f"{rule.value}{value}"  # a fixed text before the shop's value ("Order " + number)
-    return set_field(document, rule.target, value or None)
+    return True, value or None
+
+
+def apply_to_document(rule: Rule, order: Order, channel: str, document: P.DocumentInput) -> P.DocumentInput:
+    """The document with the rule applied (the same document when it does not apply)."""
+    if rule.kind == Rule.Kind.ADD_ROW:
+        return add_row(rule, document) if matches(rule, order, channel) else document
+    writes, value = field_value(rule, order, channel)
+    return set_field(document, rule.target, value) if writes else document
+
+
+def apply_to_customer(rule: Rule, order: Order, channel: str, customer: P.CustomerInput) -> P.CustomerInput:
+    """The customer to be created with the rule applied (its price list or category)."""
+    writes, value = field_value(rule, order, channel)
+    if not writes:
+        return customer
+    return dataclasses.replace(customer, **{CUSTOMER_FIELDS[DocumentField(rule.target)]: value})
 
 
 def set_field(document: P.DocumentInput, target: str, value: str | None) -> P.DocumentInput:
