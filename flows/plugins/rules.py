@@ -106,7 +106,7 @@ def apply_to_customer(rule: Rule, order: Order, channel: str, customer: P.Custom
     writes, value = field_value(rule, order, channel)
     if not writes:
         return customer
-    return dataclasses.replace(customer, **{CUSTOMER_FIELDS[DocumentField(rule.target)]: value})
+    return dataclasses.replace(customer, **{CUSTOMER_FIELDS[DocumentField(rule.target)]: value})  # type: ignore[arg-type] # a code field
 
 
 def set_field(document: P.DocumentInput, target: str, value: str | None) -> P.DocumentInput:
