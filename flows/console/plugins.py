@@ -59,7 +59,7 @@ class RuleInline(admin.StackedInline):
     fieldsets = [
         (None, {"fields": [("position", "kind", "enabled", "dry_run")]}),
         (_("When (empty: every order)"), {"fields": [("when_field", "when_operator", "when_value")]}),
-        (_("Field rules"), {"fields": [("source", "target", "value"), "table"]}),
+        (_("Field rules"), {"fields": [("source", "dynamic_field", "target", "value"), "table"]}),
         (_("Added row"), {"fields": [("article_number", "row_text", "row_price", "price")]}),
         (_("Product rules"), {"fields": [("direction", "product_field", "operation")]}),
     ]

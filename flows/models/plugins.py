@@ -40,6 +40,8 @@ class OrderField(models.TextChoices):
     ORG_NUMBER = "org_number", _("organisation number")
     CUSTOMER_ID = "customer_id", _("shop customer id")
     TOTAL = "total", _("order total incl. VAT")
+    # Any other element of the shop's OrderData, by its name (``Order.extra``).
+    DYNAMIC = "dynamic", _("dynamic field (named below)")
     FIXED = "fixed", _("the fixed value below")
 
 
@@ -140,6 +142,14 @@ class Rule(models.Model):
     value = models.CharField(
         _("value"), max_length=200, blank=True, help_text=_("A fixed value, or what is put before or after.")
     )
+    dynamic_field = models.CharField(
+        _("dynamic field"), max_length=100, blank=True,
+        help_text=_(
+            "The name of an element of the shop's order beyond the standard fields (as the shop's "
+            "web service names it, e.g. OrderComment), for a shop field or condition set to "
+            "\"dynamic field\". An order without it reads as empty."
+        ),
+    )  # fmt: skip
     table = models.TextField(
         _("translation table"),
         blank=True,
@@ -175,16 +185,20 @@ class Rule(models.Model):
     def describe(self) -> str:
         """The rule in one line, for the journey, the preview and the change log."""
         fixed = f" {self.value!r}" if self.value else ""
+        source = f"dynamic:{self.dynamic_field}" if self.source == OrderField.DYNAMIC else self.source
         what: str = {
-            self.Kind.SET_FIELD: f"{self.target} ← {self.source}{fixed}",
-            self.Kind.TRANSLATE: f"{self.target} ← table({self.source})",
+            self.Kind.SET_FIELD: f"{self.target} ← {source}{fixed}",
+            self.Kind.TRANSLATE: f"{self.target} ← table({source})",
             self.Kind.SKIP: "skip",
             self.Kind.PARK: "park",
             self.Kind.ADD_ROW: f"row {self.article_number or self.row_text!r}",
             self.Kind.PRODUCT_FIELD: f"{self.direction} {self.product_field} {self.operation} {self.value!r}",
         }.get(self.Kind(self.kind), self.kind)
         if self.when_field:
-            what += f" when {self.when_field} {self.when_operator} {self.when_value!r}"
+            when = (
+                f"dynamic:{self.dynamic_field}" if self.when_field == OrderField.DYNAMIC else self.when_field
+            )
+            what += f" when {when} {self.when_operator} {self.when_value!r}"
         return what
 
     def table_rows(self) -> dict[str, str]:
@@ -206,6 +220,8 @@ class Rule(models.Model):
         kind = self.kind
         if kind in (self.Kind.SKIP, self.Kind.PARK):
             need("when_field", _("Say which orders: choose the field the condition reads."))
+        if OrderField.DYNAMIC in (self.source, self.when_field):
+            need("dynamic_field", _("Name the dynamic field to read."))
         if self.when_field and self.when_field != OrderField.FIXED:
             if self.when_operator in (self.Operator.GREATER, self.Operator.LESS):
                 try:

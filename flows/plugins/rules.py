@@ -24,8 +24,8 @@ ARTICLE_FIELDS = {"name": "name", "ean": "bar_code", "unit": "unit", "group": "g
 SHOP_FIELDS = {"name": "name", "ean": "ean_code", "sub_name": "sub_name"}
 
 
-def order_value(order: Order, channel: str, field: str, fixed: str = "") -> str:
-    """The text a rule reads from the shop order."""
+def order_value(order: Order, channel: str, field: str, fixed: str = "", dynamic: str = "") -> str:
+    """The text a rule reads from the shop order (``dynamic``: the dynamic field's name)."""
     bill = order.bill_to
     values: dict[str, Any] = {
         OrderField.ORDER_NUMBER: order.order_number,
@@ -41,6 +41,7 @@ def order_value(order: Order, channel: str, field: str, fixed: str = "") -> str:
         OrderField.ORG_NUMBER: order.org_number,
         OrderField.CUSTOMER_ID: "" if order.customer_id is None else order.customer_id,
         OrderField.TOTAL: order.total_inc_vat,
+        OrderField.DYNAMIC: order.extra.get(dynamic, ""),
         OrderField.FIXED: fixed,
     }
     return str(values.get(field, "") or "")
@@ -67,7 +68,9 @@ def holds(rule: Rule, value: str) -> bool:
 
 def matches(rule: Rule, order: Order, channel: str) -> bool:
     """A rule without a condition applies to every order."""
-    return not rule.when_field or holds(rule, order_value(order, channel, rule.when_field))
+    if not rule.when_field:
+        return True
+    return holds(rule, order_value(order, channel, rule.when_field, dynamic=rule.dynamic_field))
 
 
 def translate(rule: Rule, value: str) -> str | None:
@@ -83,7 +86,7 @@ def field_value(rule: Rule, order: Order, channel: str) -> tuple[bool, str | Non
     """Whether a set-field or translate rule writes, and what (``None`` empties the field)."""
     if not matches(rule, order, channel):
         return False, None
-    value: str | None = order_value(order, channel, rule.source, rule.value)
+    value: str | None = order_value(order, channel, rule.source, rule.value, rule.dynamic_field)
     if rule.kind == Rule.Kind.TRANSLATE:
         value = translate(rule, value or "")
         if value is None:

@@ -320,3 +320,18 @@ def test_the_new_visma_customer_gets_the_price_list_and_category_of_its_group_an
     [again] = agent.documents(second.reference)
     assert again.customer_number == customer.number
     assert agent.client.find_customers(number=customer.number)[0].price_list == "2"
+
+
+def test_a_dynamic_field_of_the_shop_order_reaches_the_visma_order(package_800, shop, agent, prefix):
+    """A B2B shop's free field with the buyer's project becomes the Visma order's project."""
+    integration = package_800
+    Rule.objects.create(integration=integration, kind="set_field", source="dynamic", dynamic_field="Projekt",
+                        target="project")  # fmt: skip
+    shop.place(order_spec(extra={"Projekt": "P-7", "Kommentar": "Ring före leverans"}))
+
+    item = transfer(integration)["KlarnaCheckout"]
+
+    assert item.status == SyncItem.Status.DONE, item.last_error
+    assert item.payload["extra"] == {"Projekt": "P-7", "Kommentar": "Ring före leverans"}, "stored as it came"
+    [document] = agent.documents(item.reference)
+    assert document.project == "P-7"

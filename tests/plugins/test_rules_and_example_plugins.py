@@ -261,3 +261,37 @@ def test_a_customer_rule_is_checked_as_a_code():
     with pytest.raises(ValidationError) as caught:
         made.clean()
     assert "value" in caught.value.message_dict
+
+
+# --- dynamic fields: elements of the shop's order beyond the standard fields ----------------------
+
+COMMENTED = order(
+    row("1001", "1", "249.00", "0.25"), extra={"OrderComment": "Ring före leverans", "Wrap": "ja"}
+)
+
+
+@pytest.mark.parametrize(
+    "step, field, value",
+    [
+        pytest.param(rule(kind="set_field", source="dynamic", dynamic_field="OrderComment", target="text1"),
+                     "texts", ["Ring före leverans"], id="comment_to_head_text_case"),
+        pytest.param(rule(kind="translate", source="dynamic", dynamic_field="Wrap", target="way_of_delivery",
+                          table="ja = PKT"), "way_of_delivery", "PKT", id="translated_case"),
+        pytest.param(rule(kind="set_field", source="fixed", value="Presentinslagen", target="local_remark",
+                          when_field="dynamic", dynamic_field="Wrap", when_value="JA"),
+                     "local_remark", "Presentinslagen", id="condition_case"),
+        pytest.param(rule(kind="set_field", source="dynamic", dynamic_field="Nope", target="our_reference"),
+                     "our_reference", None, id="absent_reads_empty_case"),
+    ],
+)  # fmt: skip
+def test_a_dynamic_field_of_the_shop_order_maps_to_a_visma_field(step, field, value):
+    assert getattr(mapped(step, o=COMMENTED).document, field) == value
+
+
+def test_a_dynamic_field_rule_names_its_field():
+    made = Rule(kind="set_field", source="dynamic", target="text1")
+    with pytest.raises(ValidationError) as caught:
+        made.clean()
+    assert "dynamic_field" in caught.value.message_dict
+    assert "text1 ← dynamic:OrderComment" in Rule(kind="set_field", source="dynamic", target="text1",
+                                                  dynamic_field="OrderComment").describe()  # fmt: skip
