@@ -80,6 +80,8 @@ class Mapped:
     warnings: list[str] = field(default_factory=list)
     # What rules and plugins changed, in their order (``flows.plugins.host``), for the journey.
     trail: list[dict] = field(default_factory=list)
+    # The Visma customer to create, as the rules left it (None: the order's customer exists).
+    new_customer: P.CustomerInput | None = None
 
 
 def is_company(order: Order) -> bool:

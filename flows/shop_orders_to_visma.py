@@ -260,8 +260,15 @@ class ShopOrdersToVisma(ItemFlow):
             lookups=facts.lookups,
             routing=routing_of(facts.channel),
         )
-        document, trail = facts.alterations.order_mapped(order, channel_name(facts.channel), draft.document)
+        channel = channel_name(facts.channel)
+        document, trail = facts.alterations.order_mapped(order, channel, draft.document)
         mapped = finish_order(order, draft, document, facts.lookups)
+        mapped.new_customer = facts.customer.new
+        if facts.customer.new is not None:
+            mapped.new_customer, customer_trail = facts.alterations.new_customer(
+                order, channel, facts.customer.new
+            )
+            trail += customer_trail
         mapped.trail = trail
         return mapped
 
@@ -269,6 +276,8 @@ class ShopOrdersToVisma(ItemFlow):
         """Create the customer if it is new, the document under the item's idempotency key, and
         move the shop order on. In a dry run, what would have been written."""
         customer, channel = facts.customer, facts.channel
+        if mapped.new_customer is not None:
+            customer = dataclasses.replace(customer, new=mapped.new_customer)  # as the rules left it
         within_bounds(mapped.document, customer)
         if self.dry_run:
             if customer.new is not None:

@@ -208,6 +208,19 @@ def dynamic_field_results(result: etree._Element) -> list[DynamicFieldResult]:
     return _each(result, _dynamic_field_result)
 
 
+_ADDRESS_NAMES = (
+    "Company",
+    "FirstName",
+    "LastName",
+    "Address",
+    "Co",
+    "ZipCode",
+    "City",
+    "CountryCode",
+    "Phone",
+)
+
+
 def _address(f: dict[str, str | None], side: str) -> Address:
     def g(name: str) -> str:
         return f.get(side + name) or ""
@@ -223,6 +236,24 @@ def _address(f: dict[str, str | None], side: str) -> Address:
         country_code=g("CountryCode"),
         phone=g("Phone"),
     )
+
+
+# The OrderData elements the placeholder model reads (jetshop-commerce.md §2.2); others are extra.
+_ORDER_FIELDS = frozenset(
+    "OrderId OrderNumber OrderDate OrderStatusId ChannelId CurrencyCode Culture CustomerId Email "
+    "PaymentMethod DeliveryMethod FreightPriceIncVat FreightVat TotalIncVat TotalVat ModifiedDate "
+    "OrderDiscountIncVat FeeIncVat FeeVat OrgNumber OrderRows".split()
+    + [side + name for side in ("BillTo", "ShipTo") for name in _ADDRESS_NAMES]
+)
+
+
+def _extra(data: etree._Element) -> dict[str, str]:
+    """The plain elements of an order the model does not read, by name (nil and empty give "")."""
+    out = {}
+    for c in data:
+        if isinstance(c.tag, str) and len(c) == 0 and (name := c.tag[_CUT:]) not in _ORDER_FIELDS:
+            out[name] = "" if c.get(_XSI_NIL) == "true" else (c.text or "")
+    return out
 
 
 def order(data: etree._Element) -> Order:
@@ -266,6 +297,7 @@ def order(data: etree._Element) -> Order:
         fee_inc_vat=_dec(f.get("FeeIncVat")),
         fee_vat=_dec(f.get("FeeVat")) if f.get("FeeVat") else Decimal("0.25"),
         org_number=f.get("OrgNumber") or "",
+        extra=_extra(data),
     )
 
 

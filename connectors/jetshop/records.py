@@ -215,6 +215,10 @@ class Order:
     fee_inc_vat: Decimal = Decimal(0)
     fee_vat: Decimal = Decimal("0.25")
     org_number: str = ""
+    # Every other plain element of ``OrderData``, by its element name: what a shop's real WSDL
+    # carries beyond the placeholders (an order comment, a free field) is not known [unverified],
+    # so it is kept as it comes for rules to read ("dynamic field <name>"), never interpreted.
+    extra: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

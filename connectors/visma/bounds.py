@@ -182,6 +182,7 @@ FIELDS: dict[type[P.Record], dict[str, Bound]] = {
         "terms_of_payment": Key(f"{C}CODE_OF_TERMS_OF_PAYMENT"),
         "way_of_delivery": Key(f"{C}CODE_OF_WAY_OF_DELIVERY"),
         "currency": Key(f"{C}CODE_OF_CURRENCY"),
+        "category": Key(f"{C}CATEGORY"),
         **dict.fromkeys(
             (
                 "mailing_address",

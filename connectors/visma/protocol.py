@@ -295,6 +295,7 @@ class Customer(Record):
     terms_of_payment: str = ""
     way_of_delivery: str = ""
     currency: str = ""
+    category: str = ""  # ADK_CUSTOMER_CATEGORY, a code of the company's customer categories
     timestamp: str = ""
     warnings: list[str] = field(default_factory=list)
 
@@ -324,6 +325,7 @@ class CustomerInput(Record):
     terms_of_payment: str | None = None
     way_of_delivery: str | None = None
     currency: str | None = None
+    category: str | None = None
 
 
 # --- documents ------------------------------------------------------------------------------------

@@ -26,11 +26,13 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.errors import ConnectorError
 from connectors.jetshop.records import Order
+from connectors.visma import protocol as P
 from flows import customers
+from flows.console.product_preview import preview_products, product_flows, wanted_numbers
 from flows.engine import MappingError
 from flows.engine.connections import Connections
 from flows.engine.payloads import load
-from flows.models import Integration, JourneyStep, PluginSetting, Rule, SyncItem
+from flows.models import Integration, JourneyStep, PluginSetting, Rule, SyncItem, VismaAgent
 from flows.modes import Flow
 from flows.plugins import discovery
 from flows.plugins.api import SettingsError
@@ -43,6 +45,7 @@ EXPORT_FORMAT = "sharespine-rules-and-plugins"
 MAX_IMPORT_BYTES = 1_000_000
 MAX_IMPORT_ROWS = 200
 PREVIEW_DEFAULT, PREVIEW_MAX = 20, 200
+CREATED = (customers.BY_NEW, customers.WOULD_CREATE)
 RULE_FIELDS = [f.name for f in Rule._meta.concrete_fields if f.name not in ("id", "integration")]
 PLUGIN_FIELDS = ["position", "plugin", "settings", "enabled", "dry_run"]
 
@@ -56,7 +59,7 @@ class RuleInline(admin.StackedInline):
     fieldsets = [
         (None, {"fields": [("position", "kind", "enabled", "dry_run")]}),
         (_("When (empty: every order)"), {"fields": [("when_field", "when_operator", "when_value")]}),
-        (_("Field rules"), {"fields": [("source", "target", "value"), "table"]}),
+        (_("Field rules"), {"fields": [("source", "dynamic_field", "target", "value"), "table"]}),
         (_("Added row"), {"fields": [("article_number", "row_text", "row_price", "price")]}),
         (_("Product rules"), {"fields": [("direction", "product_field", "operation")]}),
     ]
@@ -171,7 +174,10 @@ def preview_orders(integration: Integration, count: int) -> list[Previewed]:
         try:
             channel = flow.channel_of(order, item.shop)
             trail = alterations.screen(order, channel_name(channel))
-            customer = customers.Decision(customers_of.get(item.reference, "—"), "preview", "")
+            number, how = customers_of.get(item.reference, ("—", ""))
+            # An order that created its customer shows the rules for a new customer too.
+            new = customers.customer_input(order, order.currency_code or None) if how in CREATED else None
+            customer = customers.Decision(number, "preview", "", new=new)
             facts = Facts(integration.document_type, channel, customer, flow.lookups, alterations)
             trail += ShopOrdersToVisma.map(order, item.reference, facts).trail
         except SkipOrder as exc:
@@ -185,12 +191,16 @@ def preview_orders(integration: Integration, count: int) -> list[Previewed]:
     return results
 
 
-def last_customers(integration: Integration, references: list[str]) -> dict[str, str]:
-    """Each order's Visma customer as its last mapping chose it (the preview looks nothing up)."""
+def last_customers(integration: Integration, references: list[str]) -> dict[str, tuple[str, str]]:
+    """Each order's Visma customer as its last mapping chose it, and how (the preview looks
+    nothing up)."""
     steps = JourneyStep.objects.filter(
         integration=integration, order_ref__in=references, step=JourneyStep.Step.MAPPED
     ).order_by("id")
-    return {s.order_ref: str(s.detail.get("customer", "—")) for s in steps}
+    return {
+        s.order_ref: (str(s.detail.get("customer", "—")), str(s.detail.get("customer_how", "")))
+        for s in steps
+    }
 
 
 # --- export and import --------------------------------------------------------------------------
@@ -292,6 +302,14 @@ class AlterationsAdminMixin:
             results = preview_orders(integration, count)
         except ConnectorError as exc:
             error = gettext("Visma could not be read (its VAT codes are needed): %(error)s") % {"error": exc}
+        articles = request.GET.get("articles", "")[:2000]
+        product_error, products = "", []
+        try:
+            products = preview_products(integration, count, wanted_numbers(articles))
+        except (ConnectorError, P.ProtocolError) as exc:
+            product_error = gettext("The products could not be read: %(error)s") % {"error": exc}
+        except VismaAgent.DoesNotExist:
+            product_error = gettext("The products could not be read: the integration has no Visma agent.")
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Preview of rules and plugins: %(integration)s") % {"integration": integration},
@@ -299,6 +317,10 @@ class AlterationsAdminMixin:
             "count": count,
             "results": results,
             "error": error,
+            "articles": articles,
+            "product_flows": [flow.label for flow in product_flows(integration)],
+            "products": products,
+            "product_error": product_error,
             "active": active_html(integration),
         }
         return render(request, "admin/flows/integration/preview.html", context)

@@ -40,11 +40,14 @@ class OrderField(models.TextChoices):
     ORG_NUMBER = "org_number", _("organisation number")
     CUSTOMER_ID = "customer_id", _("shop customer id")
     TOTAL = "total", _("order total incl. VAT")
+    # Any other element of the shop's OrderData, by its name (``Order.extra``).
+    DYNAMIC = "dynamic", _("dynamic field (named below)")
     FIXED = "fixed", _("the fixed value below")
 
 
 class DocumentField(models.TextChoices):
-    """What a rule may write on the Visma order or invoice (the ADK field in brackets)."""
+    """What a rule may write on the Visma order or invoice, or on the Visma customer the order
+    creates (the ADK field in brackets)."""
 
     TEXT1 = "text1", _("head text 1 (ADK_OOI_HEAD_TEXT1)")
     TEXT2 = "text2", _("head text 2 (ADK_OOI_HEAD_TEXT2)")
@@ -59,6 +62,16 @@ class DocumentField(models.TextChoices):
     TERMS_OF_DELIVERY = "terms_of_delivery", _("terms of delivery (ADK_OOI_HEAD_CODE_OF_TERMS_OF_DELIVERY)")
     PROJECT = "project", _("project (ADK_OOI_HEAD_PROJECT_CODE)")
     PROFIT_CENTRE = "profit_centre", _("profit centre (ADK_OOI_HEAD_PROFIT_CENTRE)")
+    # Only on a customer the order creates: an existing Visma customer keeps its own (see the help).
+    CUSTOMER_PRICE_LIST = "customer_price_list", _("new customer's price list (ADK_CUSTOMER_PRICE_LIST)")
+    CUSTOMER_CATEGORY = "customer_category", _("new customer's category (ADK_CUSTOMER_CATEGORY)")
+
+
+# The rule targets that belong to the customer, and the field of Visma's customer each one is.
+CUSTOMER_FIELDS = {
+    DocumentField.CUSTOMER_PRICE_LIST: "price_list",
+    DocumentField.CUSTOMER_CATEGORY: "category",
+}
 
 
 class Rule(models.Model):
@@ -117,10 +130,26 @@ class Rule(models.Model):
     )
     when_value = models.CharField(_("condition value"), max_length=200, blank=True)
     source = models.CharField(_("shop field"), max_length=20, choices=OrderField.choices, blank=True)
-    target = models.CharField(_("Visma field"), max_length=20, choices=DocumentField.choices, blank=True)
+    target = models.CharField(
+        _("Visma field"), max_length=20, choices=DocumentField.choices, blank=True,
+        help_text=_(
+            "The new customer's price list and category are set only when the order creates the Visma "
+            "customer; an existing customer keeps its own, which the merchant may have chosen for it "
+            "(a negotiated price list). To price one order by a group whatever its customer, set the "
+            "order's price list."
+        ),
+    )  # fmt: skip
     value = models.CharField(
         _("value"), max_length=200, blank=True, help_text=_("A fixed value, or what is put before or after.")
     )
+    dynamic_field = models.CharField(
+        _("dynamic field"), max_length=100, blank=True,
+        help_text=_(
+            "The name of an element of the shop's order beyond the standard fields (as the shop's "
+            "web service names it, e.g. OrderComment), for a shop field or condition set to "
+            "\"dynamic field\". An order without it reads as empty."
+        ),
+    )  # fmt: skip
     table = models.TextField(
         _("translation table"),
         blank=True,
@@ -156,16 +185,20 @@ class Rule(models.Model):
     def describe(self) -> str:
         """The rule in one line, for the journey, the preview and the change log."""
         fixed = f" {self.value!r}" if self.value else ""
+        source = f"dynamic:{self.dynamic_field}" if self.source == OrderField.DYNAMIC else self.source
         what: str = {
-            self.Kind.SET_FIELD: f"{self.target} ← {self.source}{fixed}",
-            self.Kind.TRANSLATE: f"{self.target} ← table({self.source})",
+            self.Kind.SET_FIELD: f"{self.target} ← {source}{fixed}",
+            self.Kind.TRANSLATE: f"{self.target} ← table({source})",
             self.Kind.SKIP: "skip",
             self.Kind.PARK: "park",
             self.Kind.ADD_ROW: f"row {self.article_number or self.row_text!r}",
             self.Kind.PRODUCT_FIELD: f"{self.direction} {self.product_field} {self.operation} {self.value!r}",
         }.get(self.Kind(self.kind), self.kind)
         if self.when_field:
-            what += f" when {self.when_field} {self.when_operator} {self.when_value!r}"
+            when = (
+                f"dynamic:{self.dynamic_field}" if self.when_field == OrderField.DYNAMIC else self.when_field
+            )
+            what += f" when {when} {self.when_operator} {self.when_value!r}"
         return what
 
     def table_rows(self) -> dict[str, str]:
@@ -187,6 +220,8 @@ class Rule(models.Model):
         kind = self.kind
         if kind in (self.Kind.SKIP, self.Kind.PARK):
             need("when_field", _("Say which orders: choose the field the condition reads."))
+        if OrderField.DYNAMIC in (self.source, self.when_field):
+            need("dynamic_field", _("Name the dynamic field to read."))
         if self.when_field and self.when_field != OrderField.FIXED:
             if self.when_operator in (self.Operator.GREATER, self.Operator.LESS):
                 try:
@@ -200,6 +235,11 @@ class Rule(models.Model):
             need("target", _("Choose the Visma field to write."))
             if self.source == OrderField.FIXED:
                 need("value", _("Give the fixed value."))
+            if self.target in CUSTOMER_FIELDS and self.kind == self.Kind.SET_FIELD and self.value:
+                if self.source != OrderField.FIXED:
+                    errors["value"] = _(
+                        "A customer's code takes no text before it: use a fixed value or a table."
+                    )
         if kind == self.Kind.TRANSLATE or self.operation == self.Operation.TRANSLATE:
             need("table", _("Give the table: one line per value."))
             bad = [line for line in self.table.splitlines() if line.strip() and "=" not in line]

@@ -27,6 +27,7 @@ from flows.engine import MappingError
 from flows.engine.base import Change, Problem
 from flows.engine.payloads import dump, load
 from flows.models import Integration, PluginSetting, Rule, SyncItem
+from flows.models.plugins import CUSTOMER_FIELDS
 from flows.plugins import discovery, rules, sandbox
 from flows.plugins.api import Hook, Plugin, SettingsError, validate_settings
 from sharespine.customers.tiers import Feature, customer_allows
@@ -176,8 +177,21 @@ class Alterations:
                 raise sandbox.PluginFailed(step.label, f"it changed {', '.join(moved)}, which it may not")
             return changed
 
-        steps = self._for(Hook.ORDER_MAPPED, ORDER_RULES)
+        steps = [s for s in self._for(Hook.ORDER_MAPPED, ORDER_RULES) if not _on_customer(s)]
         return self._through(steps, document, run, P.DocumentInput.to_dict)
+
+    def new_customer(
+        self, order: Order, channel: str, customer: P.CustomerInput
+    ) -> tuple[P.CustomerInput, Trail]:
+        """Rules for the Visma customer the order creates (price list, category by customer group).
+        Only a new customer: an existing one keeps what the merchant set (``Rule.target``'s help)."""
+
+        def run(step: Step, current: P.CustomerInput) -> P.CustomerInput:
+            assert step.rule is not None
+            return rules.apply_to_customer(step.rule, order, channel, current)
+
+        steps = [s for s in self.steps if _on_customer(s)]
+        return self._through(steps, customer, run, lambda c: {"customer": c.to_dict()})
 
     def to_visma(self, product: Product, article: P.ArticleInput) -> tuple[P.ArticleInput, Trail]:
         """Product rules (to Visma) and ``product_to_visma`` plugins on the article to be sent."""
@@ -259,6 +273,11 @@ class Alterations:
             if not step.dry_run:
                 record = changed
         return record, trail
+
+
+def _on_customer(step: Step) -> bool:
+    """A set-field or translate rule whose target is the new customer, not the document."""
+    return step.rule is not None and step.rule.kind in ORDER_RULES and step.rule.target in CUSTOMER_FIELDS
 
 
 def _rows(value: Any, current: tuple[ProductInput, ...]) -> tuple[ProductInput, ...]:

@@ -1,7 +1,8 @@
 """What each kind of rule does to a record: pure functions, no I/O (the rules come loaded).
 
 Orders: a rule reads the shop order (``order_value``) and writes the Visma document
-(``apply_to_document``); skip and park rules only decide (``matches``). Products: a rule changes
+(``apply_to_document``) or the Visma customer the order creates (``apply_to_customer``); skip and
+park rules only decide (``matches``). Products: a rule changes
 one field of the article on its way to Visma or of the product rows on their way to the shop.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 from connectors.jetshop.records import Order, ProductInput
 from connectors.visma import protocol as P
 from flows.models import Rule
-from flows.models.plugins import DocumentField, OrderField
+from flows.models.plugins import CUSTOMER_FIELDS, DocumentField, OrderField
 from flows.order_mapping import is_company
 
 TEXTS = {DocumentField.TEXT1: 0, DocumentField.TEXT2: 1, DocumentField.TEXT3: 2}
@@ -23,8 +24,8 @@ ARTICLE_FIELDS = {"name": "name", "ean": "bar_code", "unit": "unit", "group": "g
 SHOP_FIELDS = {"name": "name", "ean": "ean_code", "sub_name": "sub_name"}
 
 
-def order_value(order: Order, channel: str, field: str, fixed: str = "") -> str:
-    """The text a rule reads from the shop order."""
+def order_value(order: Order, channel: str, field: str, fixed: str = "", dynamic: str = "") -> str:
+    """The text a rule reads from the shop order (``dynamic``: the dynamic field's name)."""
     bill = order.bill_to
     values: dict[str, Any] = {
         OrderField.ORDER_NUMBER: order.order_number,
@@ -40,6 +41,7 @@ def order_value(order: Order, channel: str, field: str, fixed: str = "") -> str:
         OrderField.ORG_NUMBER: order.org_number,
         OrderField.CUSTOMER_ID: "" if order.customer_id is None else order.customer_id,
         OrderField.TOTAL: order.total_inc_vat,
+        OrderField.DYNAMIC: order.extra.get(dynamic, ""),
         OrderField.FIXED: fixed,
     }
     return str(values.get(field, "") or "")
@@ -66,7 +68,9 @@ def holds(rule: Rule, value: str) -> bool:
 
 def matches(rule: Rule, order: Order, channel: str) -> bool:
     """A rule without a condition applies to every order."""
-    return not rule.when_field or holds(rule, order_value(order, channel, rule.when_field))
+    if not rule.when_field:
+        return True
+    return holds(rule, order_value(order, channel, rule.when_field, dynamic=rule.dynamic_field))
 
 
 def translate(rule: Rule, value: str) -> str | None:
@@ -78,20 +82,34 @@ def translate(rule: Rule, value: str) -> str | None:
     return folded.get(value.casefold(), rule.value or None)
 
 
-def apply_to_document(rule: Rule, order: Order, channel: str, document: P.DocumentInput) -> P.DocumentInput:
-    """The document with the rule applied (the same document when it does not apply)."""
+def field_value(rule: Rule, order: Order, channel: str) -> tuple[bool, str | None]:
+    """Whether a set-field or translate rule writes, and what (``None`` empties the field)."""
     if not matches(rule, order, channel):
-        return document
-    if rule.kind == Rule.Kind.ADD_ROW:
-        return add_row(rule, document)
-    value: str | None = order_value(order, channel, rule.source, rule.value)
+        return False, None
+    value: str | None = order_value(order, channel, rule.source, rule.value, rule.dynamic_field)
     if rule.kind == Rule.Kind.TRANSLATE:
         value = translate(rule, value or "")
         if value is None:
-            return document
+            return False, None
     elif rule.source != OrderField.FIXED and rule.value and rule.value != value:
         value = f"{rule.value}{value}"  # a fixed text before the shop's value ("Order " + number)
-    return set_field(document, rule.target, value or None)
+    return True, value or None
+
+
+def apply_to_document(rule: Rule, order: Order, channel: str, document: P.DocumentInput) -> P.DocumentInput:
+    """The document with the rule applied (the same document when it does not apply)."""
+    if rule.kind == Rule.Kind.ADD_ROW:
+        return add_row(rule, document) if matches(rule, order, channel) else document
+    writes, value = field_value(rule, order, channel)
+    return set_field(document, rule.target, value) if writes else document
+
+
+def apply_to_customer(rule: Rule, order: Order, channel: str, customer: P.CustomerInput) -> P.CustomerInput:
+    """The customer to be created with the rule applied (its price list or category)."""
+    writes, value = field_value(rule, order, channel)
+    if not writes:
+        return customer
+    return dataclasses.replace(customer, **{CUSTOMER_FIELDS[DocumentField(rule.target)]: value})  # type: ignore[arg-type] # a code field
 
 
 def set_field(document: P.DocumentInput, target: str, value: str | None) -> P.DocumentInput:

@@ -12,7 +12,7 @@ from django.urls import reverse
 
 from flows.engine import runner
 from flows.engine.reasons import explain
-from flows.models import MethodMapping, PluginSetting, Rule, SyncItem, SyncRun
+from flows.models import JourneyStep, MethodMapping, PluginSetting, Rule, SyncItem, SyncRun
 from flows.modes import Flow
 from sharespine.customers.models import ConfigChange
 from sharespine.customers.tiers import Tier
@@ -281,3 +281,57 @@ def test_product_rules_and_a_plugin_change_what_the_products_flow_writes_to_the_
 
     assert run.status == "succeeded", run.log
     assert shop.side("GET", f"products/{articles[0]}")["texts"]["sv-SE"]["Name"] == "MÖSSA 0"
+
+
+def test_the_new_visma_customer_gets_the_price_list_and_category_of_its_group_an_existing_one_keeps_its_own(
+    client, consultant, package_800, shop, agent, prefix
+):
+    integration = package_800
+    by_group = Rule.objects.create(integration=integration, position=1, kind="translate",
+                                   source="customer_group", target="customer_price_list",
+                                   table="company = 2\nprivate = 1")  # fmt: skip
+    Rule.objects.create(integration=integration, position=2, kind="translate", source="customer_group",
+                        target="customer_category", table="company = FTG")  # fmt: skip
+    company = {**order_spec()["bill_to"], "company": f"Bygg {prefix}AB"}
+    email = f"{prefix.lower()}inkop@example.se"
+    shop.place(order_spec(bill_to=company, email=email, customer_id=9001))
+
+    item = transfer(integration)["KlarnaCheckout"]
+
+    assert item.status == SyncItem.Status.DONE, item.last_error
+    [document] = agent.documents(item.reference)
+    [customer] = agent.client.find_customers(number=document.customer_number)
+    assert (customer.name, customer.price_list, customer.category) == (f"Bygg {prefix}AB", "2", "FTG")
+    [step] = JourneyStep.objects.filter(order_ref=item.reference, step=JourneyStep.Step.MAPPED)
+    changed = [c for entry in step.detail["alterations"] for c in entry["changes"]]
+    assert {"field": "customer.price_list", "before": "", "after": "2"} in changed
+    client.force_login(consultant)  # the preview of an order that created its customer shows them too
+    html = client.get(reverse("admin:flows_integration_preview", args=[integration.pk])).content.decode()
+    assert "<code>customer.price_list</code></td><td>—</td><td>→</td><td>2</td>" in html
+    assert "<code>customer.category</code></td><td>—</td><td>→</td><td>FTG</td>" in html
+    # The group's list changes later: the customer made before keeps the list it was given.
+    by_group.table = "company = 3"
+    by_group.save()
+    shop.place(order_spec(bill_to=company, email=email, customer_id=9001))
+
+    second = transfer(integration)["KlarnaCheckout"]
+
+    assert second.status == SyncItem.Status.DONE, second.last_error
+    [again] = agent.documents(second.reference)
+    assert again.customer_number == customer.number
+    assert agent.client.find_customers(number=customer.number)[0].price_list == "2"
+
+
+def test_a_dynamic_field_of_the_shop_order_reaches_the_visma_order(package_800, shop, agent, prefix):
+    """A B2B shop's free field with the buyer's project becomes the Visma order's project."""
+    integration = package_800
+    Rule.objects.create(integration=integration, kind="set_field", source="dynamic", dynamic_field="Projekt",
+                        target="project")  # fmt: skip
+    shop.place(order_spec(extra={"Projekt": "P-7", "Kommentar": "Ring före leverans"}))
+
+    item = transfer(integration)["KlarnaCheckout"]
+
+    assert item.status == SyncItem.Status.DONE, item.last_error
+    assert item.payload["extra"] == {"Projekt": "P-7", "Kommentar": "Ring före leverans"}, "stored as it came"
+    [document] = agent.documents(item.reference)
+    assert document.project == "P-7"

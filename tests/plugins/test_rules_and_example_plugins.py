@@ -5,17 +5,18 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from connectors.jetshop.records import Product, ProductInput
 from connectors.visma import protocol as P
-from flows.customers import Decision
+from flows.customers import Decision, customer_input
 from flows.engine import MappingError
 from flows.models import Rule
 from flows.plugins import discovery
 from flows.plugins.api import Hook, SettingsError, validate_settings
 from flows.plugins.host import Alterations, SkipOrder, Step
 from flows.shop_orders_to_visma import Facts, ShopOrdersToVisma
-from tests.flows.test_order_mapping import COMPANY, LOOKUPS, order, row
+from tests.flows.test_order_mapping import COMPANY, LOOKUPS, PERSON, order, row
 
 FACTS = dict(kind="order", channel=None, customer=Decision("1001", "known", ""), lookups=LOOKUPS)
 ORDER = order(row("1001", "2", "249.00", "0.25"), row("2001", "1", "89.90", "0.12"), freight="49.00",
@@ -211,3 +212,86 @@ def test_product_rules_change_fields_on_their_way():
     assert rows[0].name == "MÖSSA" and trail[0]["changes"] == [
         {"field": "[1].name", "before": "mössa", "after": "MÖSSA"}
     ]
+
+
+# --- the customer the order creates: price list and category by customer group -------------------
+
+GROUPS = "company = 2\nprivate = 1"
+
+
+@pytest.mark.parametrize(
+    "bill, steps, price_list, category",
+    [
+        pytest.param(COMPANY, [rule(kind="translate", source="customer_group", target="customer_price_list",
+                                    table=GROUPS)], "2", None, id="company_price_list_case"),
+        pytest.param(None, [rule(kind="translate", source="customer_group", target="customer_price_list",
+                                 table=GROUPS)], "1", None, id="private_price_list_case"),
+        pytest.param(COMPANY, [rule(kind="translate", source="customer_group", target="customer_category",
+                                    table="company = FTG")], None, "FTG", id="company_category_case"),
+        pytest.param(None, [rule(kind="translate", source="customer_group", target="customer_category",
+                                 table="company = FTG")], None, None, id="no_row_for_private_case"),
+        pytest.param(None, [rule(kind="set_field", source="fixed", value="EXP", target="customer_category",
+                                 when_field="country", when_operator="not_equals", when_value="SE")],
+                     None, "EXP", id="fixed_category_by_condition_case"),
+    ],
+)  # fmt: skip
+def test_rules_choose_the_new_customers_price_list_and_category(bill, steps, price_list, category):
+    placed = order(row("1001", "1", "249.00", "0.25"), bill=bill or PERSON)
+    new = customer_input(placed, "SEK")
+    facts = {**FACTS, "customer": Decision("", "created", "", new=new)}
+    result = ShopOrdersToVisma.map(placed, "R-1", Facts(**facts, alterations=Alterations(steps)))
+    assert result.new_customer is not None
+    assert (result.new_customer.price_list, result.new_customer.category) == (price_list, category)
+    assert result.document.price_list is None, "the rule is for the customer, not the document"
+    changes = result.trail[0]["changes"]
+    assert bool(changes) == bool(price_list or category)
+    if changes:
+        assert changes[0]["field"] in ("customer.price_list", "customer.category")
+
+
+def test_an_existing_customer_keeps_its_price_list_the_rule_does_not_run():
+    step = rule(kind="translate", source="customer_group", target="customer_price_list", table=GROUPS)
+    result = mapped(step)  # FACTS: customer 1001, found
+    assert result.new_customer is None and result.trail == []
+    assert result.document.price_list is None
+
+
+def test_a_customer_rule_is_checked_as_a_code():
+    made = Rule(kind="set_field", source="order_number", value="Web ", target="customer_category")
+    with pytest.raises(ValidationError) as caught:
+        made.clean()
+    assert "value" in caught.value.message_dict
+
+
+# --- dynamic fields: elements of the shop's order beyond the standard fields ----------------------
+
+COMMENTED = order(
+    row("1001", "1", "249.00", "0.25"), extra={"OrderComment": "Ring före leverans", "Wrap": "ja"}
+)
+
+
+@pytest.mark.parametrize(
+    "step, field, value",
+    [
+        pytest.param(rule(kind="set_field", source="dynamic", dynamic_field="OrderComment", target="text1"),
+                     "texts", ["Ring före leverans"], id="comment_to_head_text_case"),
+        pytest.param(rule(kind="translate", source="dynamic", dynamic_field="Wrap", target="way_of_delivery",
+                          table="ja = PKT"), "way_of_delivery", "PKT", id="translated_case"),
+        pytest.param(rule(kind="set_field", source="fixed", value="Presentinslagen", target="local_remark",
+                          when_field="dynamic", dynamic_field="Wrap", when_value="JA"),
+                     "local_remark", "Presentinslagen", id="condition_case"),
+        pytest.param(rule(kind="set_field", source="dynamic", dynamic_field="Nope", target="our_reference"),
+                     "our_reference", None, id="absent_reads_empty_case"),
+    ],
+)  # fmt: skip
+def test_a_dynamic_field_of_the_shop_order_maps_to_a_visma_field(step, field, value):
+    assert getattr(mapped(step, o=COMMENTED).document, field) == value
+
+
+def test_a_dynamic_field_rule_names_its_field():
+    made = Rule(kind="set_field", source="dynamic", target="text1")
+    with pytest.raises(ValidationError) as caught:
+        made.clean()
+    assert "dynamic_field" in caught.value.message_dict
+    assert "text1 ← dynamic:OrderComment" in Rule(kind="set_field", source="dynamic", target="text1",
+                                                  dynamic_field="OrderComment").describe()  # fmt: skip

@@ -76,6 +76,8 @@ def render(order: dict[str, Any]) -> str:
         el("FeeIncVat", order.get("fee_inc_vat", "0.0000")),
         el("FeeVat", order.get("fee_vat", "0.25000000")),
         el("OrgNumber", order.get("org_number", "")),
+        # Elements a real shop's OrderData may carry beyond the placeholders (a test's "extra").
+        *(el(name, value) for name, value in order.get("extra", {}).items()),
         el("TotalIncVat", order["total_inc_vat"]),
         el("TotalVat", order["total_vat"]),
         el("ModifiedDate", order["modified"]),
@@ -253,6 +255,7 @@ def place(state: SimState, clock: Clock, spec: dict[str, Any]) -> dict[str, Any]
         "fee_vat": format_vat(fee_vat),
         "discount_inc_vat": format_money(discount),
         "org_number": str(spec.get("org_number", "")),
+        "extra": {str(name): str(value) for name, value in (spec.get("extra") or {}).items()},
         # A given total (a shop that rounded its header differently) overrides the computed one.
         "total_inc_vat": format_money(Decimal(str(spec.get("total_inc_vat", total)))),
         "total_vat": format_money(vat_total.quantize(Decimal("0.01"))),

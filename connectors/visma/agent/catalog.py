@@ -61,6 +61,7 @@ _CUSTOMER = {
     "terms_of_payment": "CODE_OF_TERMS_OF_PAYMENT",
     "way_of_delivery": "CODE_OF_WAY_OF_DELIVERY",
     "currency": "CODE_OF_CURRENCY",
+    "category": "CATEGORY",
 }
 
 

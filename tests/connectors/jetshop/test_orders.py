@@ -53,6 +53,16 @@ def test_placed_order_reads_back_with_all_parts(shop, client):
     assert order.total_inc_vat == Decimal("3") * 199 - 50 + 49
 
 
+def test_elements_beyond_the_placeholder_model_are_kept_by_name_as_they_come(shop, client):
+    """The real OrderData is unverified: whatever else it carries reaches rules as dynamic fields."""
+    extra = {"OrderComment": "  Lämna vid dörren, tack!  ", "GiftWrap": "true", "FreeField1": ""}
+    order = client.get_order(place(shop, extra=extra))
+
+    assert order.extra == extra, "text kept as sent (spaces too); an empty element reads as empty"
+    assert order.payment_method == "KlarnaCheckout" and "PaymentMethod" not in order.extra
+    assert client.get_order(place(shop)).extra == {}
+
+
 def test_unknown_order_is_none(client):
     assert client.get_order(999999) is None
 
