@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('flows', '0012_rule_targets_project_and_profit_centre'),
+        ('flows', '0014_rule_dynamic_field'),
     ]
 
     operations = [
