@@ -34,7 +34,8 @@ class SideDoor:
         return response.json()
 
     def post(self, path: str, payload: Any = None) -> Any:
-        response = self.http.post(self.base_url + path, json=payload or {}, timeout=5)
+        # Set-up, not what is tested: generous, so a busy machine cannot fail a test here.
+        response = self.http.post(self.base_url + path, json=payload or {}, timeout=120)
         response.raise_for_status()
         return response.json()
 

@@ -6,7 +6,6 @@ product creation that catalogue tests and the benchmark build on.
 from __future__ import annotations
 
 import re
-import time
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -393,13 +392,11 @@ def test_bad_bulk_input_is_a_400_and_creates_nothing(shop, payload, complaint):
     assert "FIRST-1" not in {p["article"] for p in shop.side.get("/products")["products"]}
 
 
-def test_a_hundred_thousand_products_are_created_in_seconds(shop, client):
+def test_a_hundred_thousand_products_are_created_in_one_call(shop, client):
+    # How fast is a benchmark's question (about a second on a laptop), not a timed test's.
     at(shop, "2026-06-01T08:00:00")  # after the seeded products' ModifiedDate
-    started = time.perf_counter()
     created = shop.side.post("/products", {"generate": {"count": 100_000}})
-    elapsed = time.perf_counter() - started
 
     assert created == {"created": 100_000, "first": "P000001", "last": "P100000"}
-    assert elapsed < 10  # about one second on a laptop; the margin keeps a busy CI green
     tail = client.list_products_changed(None, "sv-SE", skip=100_000)
     assert articles(tail) == ["P099995", "P099996", "P099997", "P099998", "P099999", "P100000"]
