@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import base64
 import socket
-import time
 
 import pytest
 from lxml import etree
@@ -79,9 +78,8 @@ def _send_head(shop, length: int, *, auth: bool, extra: str = "") -> socket.sock
     return sock
 
 
-def _answer_after_sending_a_little(sock: socket.socket) -> tuple[bytes, float]:
+def _answer_after_sending_a_little(sock: socket.socket) -> bytes:
     """Send 64 KiB of the promised body, then wait for the answer (the rest is never sent)."""
-    started = time.monotonic()
     sock.sendall(b"x" * 64 * 1024)
     sock.settimeout(5)
     answer = b""
@@ -90,21 +88,20 @@ def _answer_after_sending_a_little(sock: socket.socket) -> tuple[bytes, float]:
         if not chunk:
             break
         answer += chunk
-    return answer, time.monotonic() - started
+    return answer
 
 
 def test_a_huge_unauthenticated_body_gets_401_before_it_is_read(shop):
     with _send_head(shop, HUGE, auth=False) as sock:
-        answer, seconds = _answer_after_sending_a_little(sock)
+        answer = _answer_after_sending_a_little(sock)
+    # Only 64 KiB of the body was sent: an answer at all means the server did not wait for the rest.
     assert answer.startswith(b"HTTP/1.1 401"), answer[:100]
-    assert seconds < 2
 
 
 def test_a_body_over_the_limit_gets_413_before_it_is_read(shop):
     with _send_head(shop, HUGE, auth=True) as sock:
-        answer, seconds = _answer_after_sending_a_little(sock)
+        answer = _answer_after_sending_a_little(sock)
     assert answer.startswith(b"HTTP/1.1 413"), answer[:100]
-    assert seconds < 2
     # The server goes on serving.
     assert shop.post_raw(_product_request("")).status_code == 200
 

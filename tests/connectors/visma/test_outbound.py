@@ -100,7 +100,8 @@ def test_an_agent_with_a_wrong_key_is_refused_and_logged(tmp_path, gateway, key,
         started = time.monotonic()
         with pytest.raises(TransientError, match="not connected"):
             wrong.client.identity()
-        assert time.monotonic() - started < 1, "an unconnected agent is reported at once"
+        # At once, not after the client's read timeout (30 s); the margin is for a busy machine.
+        assert time.monotonic() - started < 10, "an unconnected agent is reported at once"
 
 
 def test_a_replayed_connection_handshake_is_refused(gateway, key):
