@@ -53,7 +53,7 @@ def run(now: datetime | None = None) -> Outcome:
     every = _settings()
     watched = {pk: s for pk, s in every.items() if s.enabled}
     found = problems.current(watched, now)
-    _record(found, now, outcome)
+    _record(found, set(watched), now, outcome)
     book = Book({s.integration.customer_id for s in watched.values()})
     for alert_settings in watched.values():
         if _digest_due(alert_settings, now):
@@ -76,7 +76,7 @@ def _settings() -> dict[int, AlertSettings]:
     return {s.integration_id: s for s in rows.select_related("integration__customer")}
 
 
-def _record(found: list[problems.Problem], now: datetime, outcome: Outcome) -> None:
+def _record(found: list[problems.Problem], watched: set[int], now: datetime, outcome: Outcome) -> None:
     """Step 3: the problems found against the alerts kept."""
     active = {(a.integration_id, a.key): a for a in Alert.objects.filter(state__in=ACTIVE)}
     new, changed = [], []
@@ -95,11 +95,12 @@ def _record(found: list[problems.Problem], now: datetime, outcome: Outcome) -> N
         outcome.opened = len(Alert.objects.bulk_create(new, ignore_conflicts=True))
     if changed:
         Alert.objects.bulk_update(changed, ["count", "data", "gone_at"])
-    # What is left was not found: nobody was told of an open one, so it goes quietly.
-    untold = [a.pk for a in active.values() if a.state == Alert.State.OPEN]
-    told = [a.pk for a in active.values() if a.state == Alert.State.NOTIFIED and a.gone_at is None]
-    if untold:
-        outcome.resolved += Alert.objects.filter(pk__in=untold, state=Alert.State.OPEN).update(
+    # What is left was not found: nobody was told of an open one, so it goes quietly; nor is
+    # anybody told about an integration switched off (or its alerts), whatever its alerts' state.
+    quiet = [a.pk for a in active.values() if a.state == Alert.State.OPEN or a.integration_id not in watched]
+    told = [a.pk for a in active.values() if a.pk not in quiet and a.gone_at is None]
+    if quiet:
+        outcome.resolved += Alert.objects.filter(pk__in=quiet, state__in=ACTIVE).update(
             state=Alert.State.RESOLVED, resolved_at=now
         )
     if told:

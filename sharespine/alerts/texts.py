@@ -66,8 +66,8 @@ def _orders(alert: Alert, merchant: bool) -> Text:
 
 
 def _agent(alert: Alert, merchant: bool) -> Text:
-    title = _("The Visma agent does not answer.")
-    headline = _("The Visma agent has not answered since %(since)s.") % {"since": when(alert.since)}
+    # The time it stopped answering is in the mail's "waiting since" line, not in its subject.
+    title = headline = _("The Visma agent does not answer.")
     how = _(
         "Check that the computer with Visma Administration is switched on, connected to the internet "
         "and that the Sharespine agent is running. Orders wait and go on by themselves once it answers."

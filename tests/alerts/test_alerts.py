@@ -165,6 +165,17 @@ def test_no_mail_in_the_quiet_hours_then_sent_after_them(integration, people, al
     assert len(mails_to("konsult@example.se")) == 1
 
 
+def test_alerts_switched_off_resolve_without_a_mail(integration, people, alert_settings):
+    alert_settings(agent_offline_minutes=0)
+    agent_status.mark_offline(integration.pk, "connect timeout")
+    check_alerts()
+    assert len(mail.outbox) == 4
+    alert_settings(enabled=False)
+    check_alerts()
+    assert len(mail.outbox) == 4
+    assert Alert.objects.get().state == "resolved"
+
+
 def test_a_flow_failing_n_runs_in_a_row(integration, people, alert_settings):
     alert_settings(failed_runs=3)
     for _n in range(2):
