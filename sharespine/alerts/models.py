@@ -14,6 +14,8 @@ from __future__ import annotations
 from datetime import time
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -92,6 +94,15 @@ class AlertSettings(models.Model):
     @property
     def consultant_email_list(self) -> list[str]:
         return [part.strip() for part in self.consultant_emails.replace("\n", ",").split(",") if part.strip()]
+
+    def clean(self) -> None:
+        for address in self.consultant_email_list:
+            try:
+                validate_email(address)
+            except ValidationError:
+                raise ValidationError(
+                    {"consultant_emails": _("%(address)s is not an e-mail address.") % {"address": address}}
+                ) from None
 
     def is_quiet(self, clock: time) -> bool:
         """``clock`` (local time) inside the quiet hours; a window may run over midnight."""

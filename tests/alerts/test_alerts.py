@@ -23,6 +23,7 @@ from reconciliation.models import Payout
 from sharespine.alerts import check
 from sharespine.alerts.models import Alert, SentMail
 from sharespine.alerts.tasks import check_alerts
+from sharespine.customers.models import ConfigChange
 from tests.alerts.conftest import clock, later
 from tests.flows.test_orders_flow import order_spec, transfer
 
@@ -216,11 +217,13 @@ def test_a_payout_that_does_not_balance(integration, people, alert_settings):
 
 
 def test_daily_digest_instead_of_many_mails(integration, people, alert_settings, twelve_swish_orders):
-    morning = later(hours=2)
-    digest_at = timezone.localtime(morning).time().replace(second=0, microsecond=0)
-    settings = alert_settings(immediately=False, digest_at=digest_at, digest_sent_on=None)
-    settings.digest_sent_on = None
-    settings.save()
+    local = timezone.localtime(later(days=1)).replace(hour=7, minute=0, second=0, microsecond=0)
+    morning = local
+    # The digest goes at its time even inside the quiet hours.
+    alert_settings(
+        immediately=False, digest_at=local.time().replace(second=0, microsecond=0), digest_sent_on=None,
+        quiet_from=(local - timedelta(hours=1)).time(), quiet_until=(local + timedelta(hours=1)).time(),
+    )  # fmt: skip
     agent_status.mark_offline(integration.pk, "connect timeout")
     with clock(morning - timedelta(minutes=10)):
         check_alerts()
@@ -298,3 +301,24 @@ def test_the_check_costs_the_same_for_many_orders(
         check_alerts()  # five alerts mailed
     with clock(later(hours=2, minutes=5)), django_assert_max_num_queries(8):
         check_alerts()  # nothing new to mail: the steady state of every five minutes
+
+
+def test_the_consultant_sets_thresholds_and_recipients_in_the_admin(
+    client, consultant, integration, people, alert_settings
+):
+    row = alert_settings()
+    client.force_login(consultant)
+    url = reverse("admin:alerts_alertsettings_change", args=[row.pk])
+    form = client.get(url).context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update({"consultant_emails": "inte en adress", "agent_offline_minutes": "5", "mail_merchant": ""})
+    assert client.post(url, data).status_code == 200  # refused: not an address
+    data["consultant_emails"] = "ansvarig@konsult.example"
+    assert client.post(url, data).status_code == 302
+    assert ConfigChange.objects.filter(model="alerts.AlertSettings", customer=integration.customer).exists()
+
+    agent_status.mark_offline(integration.pk, "connect timeout")
+    with clock(later(minutes=6)):
+        check_alerts()
+    # Only the named consultant; the merchant is not mailed although the agent is theirs.
+    assert [m.to for m in mail.outbox] == [["ansvarig@konsult.example"]]
