@@ -60,13 +60,16 @@ try:
     if not REDIS_URL:
         for _sub in ("broker/queue", "broker/processed", "broker/control", "cache"):
             ensure_dir("VAR_DIR", VAR_DIR / _sub)
-    # Mail (usage warnings to the consultants): nothing is mailed until EMAIL_HOST is set.
+    # Mail (usage warnings and alerts): by SMTP once EMAIL_HOST is set; until then each mail is
+    # written to a file under VAR_DIR/mail (the demo), and the admin shows every alert mail sent.
     EMAIL_HOST = env.str("EMAIL_HOST")
     EMAIL_PORT = env.int("EMAIL_PORT", 587, minimum=1)
     EMAIL_HOST_USER = env.str("EMAIL_HOST_USER")
     EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD")
     EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", True)
     DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", "sharespine@localhost")
+    # Where people reach this service: the links in alert mails start with it.
+    SITE_URL = env.str("SITE_URL", "http://127.0.0.1:8000")
 except ConfigError as exc:
     # A clean message naming the variable, then stop: no half-configured process.
     stop(exc)
@@ -88,6 +91,7 @@ INSTALLED_APPS = [
     "flows",
     "sharespine.dashboard",
     "reconciliation",
+    "sharespine.alerts",  # above flows and reconciliation: it reads both
 ]
 
 MIDDLEWARE = [
@@ -181,8 +185,9 @@ LOGIN_REDIRECT_URL = "dashboard:home"
 EMAIL_BACKEND = (
     "django.core.mail.backends.smtp.EmailBackend"
     if EMAIL_HOST
-    else "django.core.mail.backends.dummy.EmailBackend"
+    else "django.core.mail.backends.filebased.EmailBackend"
 )
+EMAIL_FILE_PATH = VAR_DIR / "mail"
 
 # Every user-facing page exists in Swedish and English.
 LANGUAGE_CODE = "sv"
@@ -262,6 +267,14 @@ CELERY_BEAT_SCHEDULE = {
         "task": "sharespine.metering.tasks.check_usage_warnings",
         "schedule": 600.0,
         "options": {"queue": "bulk", "expire_seconds": 590},
+    },
+    # Every five minutes: alerts (orders waiting, agent offline, flows failing, payouts held), the
+    # digests due and the "resolved" mails; cheap (a few grouped queries), and a mail an hour late
+    # is the thing it prevents, so no faster.
+    "check-alerts": {
+        "task": "sharespine.alerts.tasks.check_alerts",
+        "schedule": crontab(minute="*/5"),
+        "options": {"queue": "bulk", "expire_seconds": 290},
     },
     # Every minute: each queue proves a worker consumes it; the dashboard shows the age.
     "queue-heartbeat-orders": {

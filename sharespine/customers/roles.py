@@ -47,6 +47,8 @@ CONFIGURATION = (
     # The price matrix: start fee and volume tiers per package (tiers are edited inline).
     "metering.packageprice",
     "metering.pricetier",
+    # Alerts: thresholds, recipients, quiet hours and digest time per integration.
+    "alerts.alertsettings",
 )
 # What both staff roles read and nobody edits in the admin.
 READ_ONLY = (
@@ -69,6 +71,9 @@ READ_ONLY = (
     # Usage: counted by the work itself, warned about by the check; read by both staff roles.
     "metering.merchantusage",
     "metering.usagewarning",
+    # Alerts and every alert mail as it was sent: made by the check, read by both staff roles.
+    "alerts.alert",
+    "alerts.sentmail",
 )
 
 
@@ -143,6 +148,7 @@ ACTIONS: dict[str, dict[str, frozenset[str]]] = {
         "reconciliation.klarnaaccount": frozenset({"delete_selected"}),
         "reconciliation.reconciliationpackage": frozenset({"delete_selected"}),
         "metering.packageprice": frozenset({"delete_selected"}),
+        "alerts.alertsettings": frozenset({"delete_selected"}),
     },
     SUPPORT: {
         "flows.syncitem": frozenset({"retry_selected", "mark_skipped"}),

@@ -26,6 +26,7 @@ from flows.models import (
 )
 from flows.modes import Flow
 from reconciliation.models import AccountPlan, BankLine, KlarnaAccount, Payout, ReconciliationPackage
+from sharespine.alerts.models import Alert, AlertSettings, SentMail
 from sharespine.customers.audit import changes
 from sharespine.customers.models import ConfigChange, Customer
 from sharespine.customers.roles import ACTIONS as ROLE_ACTIONS
@@ -232,6 +233,15 @@ def every_admin_model(other_merchant_objects):
     UsageWarning.objects.create(
         customer=other_merchant_objects, month=timezone.localdate().replace(day=1), tier="S", threshold=80,
         kind="order", count=80, limit=100,
+    )  # fmt: skip
+    AlertSettings.objects.create(integration=integration)
+    alert = Alert.objects.create(
+        integration=integration, kind=Alert.Kind.AGENT, key="agent", actor=Alert.Actor.MERCHANT,
+        since=timezone.now(), opened_at=timezone.now(),
+    )  # fmt: skip
+    SentMail.objects.create(
+        integration=integration, alert=alert, kind=SentMail.Kind.ALERT, to="konsult@example.se",
+        language="sv", subject="Larm", body="Visma-agenten svarar inte.",
     )  # fmt: skip
     ConfigChange.objects.create(
         customer=other_merchant_objects, model="flows.Integration", object_id=str(integration.pk),

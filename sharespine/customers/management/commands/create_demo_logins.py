@@ -45,7 +45,10 @@ class Command(BaseCommand):
             user, created = User.objects.get_or_create(username=username, defaults={"is_staff": staff})
             if created:
                 user.set_password(password)
-                user.save()
+            if not user.email:
+                # Alerts go to consultants and merchant users by e-mail (a file under var/mail in the demo).
+                user.email = f"{username}@demo.example"
+            user.save()
             user.groups.add(Group.objects.get(name=group_name))
             if group_name == "Merchant":
                 Membership.objects.get_or_create(user=user, customer=customer)
