@@ -194,7 +194,7 @@ class Cursor(models.Model):
 
 
 class JourneyStep(models.Model):
-    """One step of a shop order's path: received → mapped → in Visma → delivered → e-mail → captured."""
+    """One step of a shop order's path: received → mapped → in Visma → delivered → e-mail → capture."""
 
     class Step(models.TextChoices):
         RECEIVED = "received", _("received from the shop")
@@ -208,6 +208,11 @@ class JourneyStep(models.Model):
         PAID = "paid", _("paid")
         CANCELLED = "cancelled", _("cancelled")
         EMAIL = "email", _("e-mail sent")
+        # What the status flow knows: it set a status the shop captures on. The shop's status call
+        # says nothing of the payment, so no money is known to be drawn (reconciliation ignores it).
+        CAPTURE_REQUESTED = "capture_requested", _("capture requested")
+        # Money drawn, as the shop confirmed it: the only capture reconciliation/close.py counts.
+        # Nothing writes it yet: the Jetshop API we use confirms no capture.
         CAPTURED = "captured", _("payment captured")
 
     integration = models.ForeignKey(
