@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.json import KT
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from flows.models.config import Integration, JetshopShop
@@ -73,6 +75,22 @@ class SyncRun(models.Model):
         return f"{self.get_flow_display()} #{self.pk}"
 
 
+# The item list's search (flows/console/items.py ``search_match``) ORs these together; one branch
+# without an index and PostgreSQL reads the whole table. Each expression is the one Django writes
+# for the lookup (``iexact`` is UPPER(…) = UPPER(…), ``icontains`` UPPER(…) LIKE …), so the planner
+# matches it. PostgreSQL only (flows/migrations: the embedded demo's SQLite skips them).
+SEARCH_INDEXES = [
+    models.Index(fields=["source_id"], name="sync_item_source_id"),
+    models.Index(Upper(KT("result__value")), name="sync_item_missing_value"),
+    models.Index(Upper(KT("payload__email")), name="sync_item_email"),
+    models.Index(Upper(KT("payload__bill_to__first_name")), name="sync_item_first_name"),
+    models.Index(Upper(KT("payload__bill_to__last_name")), name="sync_item_last_name"),
+    # The company, found by any part of its name (icontains), has a pg_trgm GIN index made in SQL
+    # by flows/migrations/0015_sync_item_search_indexes.py: Django writes the operator class of
+    # a JSON key's expression inside the expression's parentheses, which PostgreSQL refuses.
+]
+
+
 class SyncItem(models.Model):
     """One record's unit of work. Unique on (integration, flow, source id, source version)."""
 
@@ -132,6 +150,7 @@ class SyncItem(models.Model):
             models.Index(fields=["status", "updated_at"]),
             # "orders today" on the merchant's dashboard
             models.Index(fields=["integration", "flow", "created_at"]),
+            *SEARCH_INDEXES,
         ]
 
     def __str__(self) -> str:
