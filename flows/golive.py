@@ -63,6 +63,24 @@ class Line:
         return {"key": self.key, "title": self.title, "ok": self.ok, "detail": self.detail, "fix": self.fix}
 
 
+def failed(
+    line: Line,
+    detail: dict[str, Any] | None,
+    fix: dict[str, Any] | None = None,
+    *,
+    unchecked: tuple[Line, ...] = (),
+    because: dict[str, Any] | None = None,
+) -> None:
+    """``line`` red, saying why and how to fix it; the lines that depend on it not checked (``because``).
+
+    A dependent line keeps ``ok`` None: it is neither passed nor failed, and its text says which
+    line it waits for, so the person fixes the red one first.
+    """
+    line.ok, line.detail, line.fix = False, detail, fix
+    for waiting in unchecked:
+        waiting.detail = because
+
+
 def _names(numbers: list[str]) -> str:
     shown = ", ".join(numbers[:NAMED])
     return shown + (" …" if len(numbers) > NAMED else "")
@@ -134,26 +152,32 @@ class Check:
         try:
             seen.statuses = {s.status_id: s.name for s in client.list_order_statuses()}
         except ConnectorError as exc:
-            login.ok = False
-            login.detail = text(gettext_noop("The shop refused or did not answer: %(error)s"), error=exc)
-            login.fix = text(
-                gettext_noop(
-                    "Check the endpoint URL, the web-service user name and password, and the ShopId header "
-                    "the merchant was given by Jetshop."
-                )
+            failed(
+                login,
+                text(gettext_noop("The shop refused or did not answer: %(error)s"), error=exc),
+                text(
+                    gettext_noop(
+                        "Check the endpoint URL, the web-service user name and password, and the ShopId "
+                        "header the merchant was given by Jetshop."
+                    )
+                ),
+                unchecked=(wsdl, statuses, window),
+                because=text(gettext_noop("Not checked: the shop did not answer.")),
             )
-            for line in (wsdl, statuses, window):
-                line.detail = text(gettext_noop("Not checked: the shop did not answer."))
             return seen
         seen.answered, login.ok = True, True
         login.detail = text(gettext_noop("The shop answered as %(shop_id)s."), shop_id=shop.shop_id_header)
         try:
             missing = client.missing_operations()
         except ConnectorError as exc:
-            wsdl.ok = False
-            wsdl.detail = text(gettext_noop("The shop's WSDL could not be read: %(error)s"), error=exc)
-            wsdl.fix = text(
-                gettext_noop("Open the endpoint URL with ?WSDL in a browser and ask Jetshop why it fails.")
+            failed(
+                wsdl,
+                text(gettext_noop("The shop's WSDL could not be read: %(error)s"), error=exc),
+                text(
+                    gettext_noop(
+                        "Open the endpoint URL with ?WSDL in a browser and ask Jetshop why it fails."
+                    )
+                ),
             )
         else:
             wsdl.ok = not missing
@@ -200,9 +224,8 @@ class Check:
             for trigger in shop.order_triggers.all():
                 seen.open_orders += client.list_orders_by_status(trigger.status_id)
         except ConnectorError as exc:
-            line.ok = False
-            line.detail = text(
-                gettext_noop("The shop's open orders could not be listed: %(error)s"), error=exc
+            failed(
+                line, text(gettext_noop("The shop's open orders could not be listed: %(error)s"), error=exc)
             )
             return
         older = [o for o in seen.open_orders if o.order_date and o.order_date < start]
@@ -257,26 +280,31 @@ class Check:
         later = text(gettext_noop("Not checked: the agent did not answer."))
         agent = VismaAgent.objects.filter(integration=self.integration).first()
         if agent is None:
-            reach.ok = False
-            reach.fix = text(gettext_noop("Add the Visma agent (key id and secret) to the integration."))
-            for line in (signed, clock, version, variant, module):
-                line.detail = later
+            failed(
+                reach,
+                None,
+                text(gettext_noop("Add the Visma agent (key id and secret) to the integration.")),
+                unchecked=(signed, clock, version, variant, module),
+                because=later,
+            )
             return {}
         client = visma_client(agent, read_timeout=20.0)
         try:
             try:
                 client.health()
             except ConnectorError as exc:
-                reach.ok = False
-                reach.detail = text(gettext_noop("No answer: %(error)s"), error=exc)
-                reach.fix = text(
-                    gettext_noop(
-                        "Start the Visma agent service on the merchant's Visma server and check that it can "
-                        "reach us (outbound mode) or that its URL is open to us (direct mode)."
-                    )
+                failed(
+                    reach,
+                    text(gettext_noop("No answer: %(error)s"), error=exc),
+                    text(
+                        gettext_noop(
+                            "Start the Visma agent service on the merchant's Visma server and check that it "
+                            "can reach us (outbound mode) or that its URL is open to us (direct mode)."
+                        )
+                    ),
+                    unchecked=(signed, clock, version, variant, module),
+                    because=later,
                 )
-                for line in (signed, clock, version, variant, module):
-                    line.detail = later
                 return {}
             reach.ok = True
             try:
@@ -284,21 +312,24 @@ class Check:
             except PermanentError as exc:
                 # The agent does not say why (a refusal tells a prober nothing): the key id, the
                 # secret, or a clock more than the allowed skew apart.
-                signed.ok = False
-                signed.detail = text(gettext_noop("Refused: %(error)s"), error=exc)
-                signed.fix = text(
-                    gettext_noop(
-                        "Give the agent the key id and secret entered here (its config file), or enter "
-                        "its own; if they match, set the Visma server's clock right (Windows time service)."
-                    )
+                failed(
+                    signed,
+                    text(gettext_noop("Refused: %(error)s"), error=exc),
+                    text(
+                        gettext_noop(
+                            "Give the agent the key id and secret entered here (its config file), or enter "
+                            "its own; if they match, set the Visma server's clock right (Windows time "
+                            "service)."
+                        )
+                    ),
+                    unchecked=(clock,),
+                    because=text(gettext_noop("Not checked: the signature was refused.")),
                 )
-                clock.detail = text(gettext_noop("Not checked: the signature was refused."))
                 for line in (version, variant, module):
                     line.detail = text(gettext_noop("Not checked: the agent refused us."))
                 return {}
             except ConnectorError as exc:
-                signed.ok = False
-                signed.detail = text(gettext_noop("No answer: %(error)s"), error=exc)
+                failed(signed, text(gettext_noop("No answer: %(error)s"), error=exc))
                 return {}
             signed.ok = clock.ok = True
             self.identity_lines(identity, version, variant, module)

@@ -119,7 +119,7 @@ class VismaOrderStatusToShop(ItemFlow):
             steps.append((JourneyStep.Step.EMAIL, {"to": current.email, "status_id": rule.shop_status_id}))
         if rule.capture_payment and not already and reserves_payment(current.payment_method):
             steps.append(
-                (JourneyStep.Step.CAPTURED, {"payment_method": current.payment_method,
+                (JourneyStep.Step.CAPTURE_REQUESTED, {"payment_method": current.payment_method,
                                              "amount": str(current.total_inc_vat),
                                              "status_id": rule.shop_status_id})
             )  # fmt: skip

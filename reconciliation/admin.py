@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _t
 from django.utils.translation import gettext_lazy as _
 
 from flows.models import Integration
-from sharespine.customers.adminbase import AuditedModelAdmin
+from sharespine.customers.adminbase import AuditedModelAdmin, ReadOnlyModelAdmin
 
 from . import service, tasks
 from .bank import import_bank
@@ -88,7 +88,7 @@ class BankForm(forms.Form):
 
 
 @admin.register(Payout)
-class PayoutAdmin(admin.ModelAdmin):
+class PayoutAdmin(ReadOnlyModelAdmin):
     list_display = [
         "reference",
         "provider",
@@ -123,15 +123,6 @@ class PayoutAdmin(admin.ModelAdmin):
     @admin.display(description=_("held because"))
     def held_text(self, payout: Payout) -> str:
         return held_text(payout.held_reason) if payout.held_reason else "—"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_urls(self):
         wrap = self.admin_site.admin_view
@@ -362,15 +353,9 @@ class ReconciliationPackageAdmin(AuditedModelAdmin):
 
 
 @admin.register(BankLine)
-class BankLineAdmin(admin.ModelAdmin):
+class BankLineAdmin(ReadOnlyModelAdmin):
     list_display = ["booking_date", "text", "reference", "amount", "payout", "integration"]
     list_filter = [("payout", admin.EmptyFieldListFilter)]
     list_select_related = ["payout", "integration__customer"]
     readonly_fields = ("integration", "booking_date", "text", "reference", "amount", "payout")
     fields = readonly_fields
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False

@@ -7,8 +7,10 @@ differences listed:
 * in a payout, but not invoiced in Visma;
 * invoiced (an order our orders flow brought in), but never captured and in no payout.
 
-Captures come from the status flow's journey (``JourneyStep`` "payment captured", with the shop's
-total and payment method): the one place our flows record them.
+Captures are the journey's confirmed ones (``JourneyStep`` "payment captured", with the shop's
+total and payment method). A capture the status flow only asked of the shop ("capture requested")
+is not money drawn and counts for nothing here: an order invoiced with only a request and no payout
+line is listed as never captured, which is what the merchant should look at.
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ class VismaAgentFactory(factory.django.DjangoModelFactory):
     integration = factory.SubFactory(IntegrationFactory)
     mode = VismaAgent.Mode.DIRECT
     agent_url = "https://agent.example:8020"
-    key_id = "key-1"
+    key_id = factory.Sequence(lambda n: f"key-{n}")
     secret = "agent-secret-plain"
 
 

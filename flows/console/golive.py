@@ -7,7 +7,6 @@ import datetime
 
 from django import forms
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -19,10 +18,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from flows import golive, livechoices, older_orders
+from flows.console.access import integration_for
 from flows.engine import dispatch
 from flows.models import GoLiveCheck, Integration, JetshopShop, LiveChoices, OlderOrders
 from flows.modes import QUEUE_BY_FLOW, Flow
 
+VIEW = "flows.view_integration"  # every page here belongs to the integration
 RUN = "flows.run_golivecheck"
 FETCH = "flows.fetch_olderorders"
 REFRESH = "flows.change_integration"  # the lists serve the configuration forms
@@ -120,15 +121,8 @@ class GoLiveAdmin:
             ),
         ]
 
-    def _golive_integration(self, request, pk: int, permission: str = "") -> Integration:
-        """The integration, for a user who may see it (and has ``permission`` when one is named)."""
-        may_see = self.has_view_permission(request)  # type: ignore[attr-defined]
-        if not may_see or (permission and not request.user.has_perm(permission)):
-            raise PermissionDenied
-        return get_object_or_404(Integration, pk=pk)
-
     def golive_page(self, request, pk: int, fetch_form: FetchOlderForm | None = None):
-        integration = self._golive_integration(request, pk)
+        integration = integration_for(request, pk, VIEW)
         check = integration.golive_checks.select_related("ran_by").first()
         older = []
         for found in older_orders_of(integration):
@@ -159,7 +153,7 @@ class GoLiveAdmin:
     def golive_run(self, request, pk: int):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        integration = self._golive_integration(request, pk, RUN)
+        integration = integration_for(request, pk, VIEW, RUN)
         check = golive.run_check(integration, request.user)
         level = messages.SUCCESS if check.ok else messages.WARNING
         red = sum(1 for line in check.lines if line["ok"] is not True)
@@ -177,7 +171,7 @@ class GoLiveAdmin:
     def refresh_choices(self, request, pk: int):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        integration = self._golive_integration(request, pk, REFRESH)
+        integration = integration_for(request, pk, VIEW, REFRESH)
         problems = livechoices.refresh(integration)
         for problem in problems:
             messages.error(request, _("Not refreshed: %(problem)s") % {"problem": problem})
@@ -191,7 +185,7 @@ class GoLiveAdmin:
     def fetch_older(self, request, pk: int):
         if request.method != "POST":
             return HttpResponseNotAllowed(["POST"])
-        integration = self._golive_integration(request, pk, FETCH)
+        integration = integration_for(request, pk, VIEW, FETCH)
         form = FetchOlderForm(request.POST)
         if not form.is_valid():
             return self.golive_page(request, pk, fetch_form=form)

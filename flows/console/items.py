@@ -390,7 +390,7 @@ class SyncItemAdmin(ReadOnlyAdmin):
     # --- the order page ------------------------------------------------------------------------------
 
     def order_journey(self, request, integration_id: int, order_ref: str):
-        """One page per order: received → mapped → in Visma as document N → delivered → e-mail → captured."""
+        """One page per order: received → mapped → in Visma as document N → delivered → e-mail → capture."""
         if not self.has_view_permission(request):
             raise PermissionDenied
         integration = get_object_or_404(Integration.objects.select_related("customer"), pk=integration_id)
@@ -705,7 +705,7 @@ PATH = [
     (Step.SHOP_STATUS, None, _shop_status, False),
     (Step.EMAIL, None, _email, True),
     # Listed only when a rule asked for it, and named for what we know: we asked, the shop acts.
-    (Step.CAPTURED, None, _capture, False),
+    (Step.CAPTURE_REQUESTED, None, _capture, False),
     (Step.INVOICED, None, _document, False),
     (Step.PAID, None, _document, False),
     (Step.CANCELLED, None, _document, False),

@@ -14,11 +14,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import model_to_dict
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
@@ -28,6 +28,7 @@ from connectors.errors import ConnectorError
 from connectors.jetshop.records import Order
 from connectors.visma import protocol as P
 from flows import customers
+from flows.console.access import integration_for
 from flows.console.product_preview import preview_products, product_flows, wanted_numbers
 from flows.engine import MappingError
 from flows.engine.connections import Connections
@@ -357,6 +358,4 @@ class AlterationsAdminMixin:
         return render(request, "admin/flows/integration/import.html", context)
 
     def _alterations_integration(self, request: HttpRequest, pk: int, change: bool = False) -> Integration:
-        if not request.user.has_perm("flows.change_rule" if change else "flows.view_rule"):
-            raise PermissionDenied
-        return get_object_or_404(Integration.objects.select_related("customer"), pk=pk)
+        return integration_for(request, pk, "flows.change_rule" if change else "flows.view_rule")

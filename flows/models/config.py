@@ -337,6 +337,20 @@ class VismaAgent(models.Model):
     class Meta:
         verbose_name = _("Visma agent")
         verbose_name_plural = _("Visma agents")
+        constraints = [
+            # The gateway finds an outbound agent by its key id alone (agent_gateway.py): two rows
+            # with one key would let either secret open the other merchant's connection. Direct
+            # agents are called at their own URL, and may share a key (one agent, several test or
+            # benchmark merchants).
+            models.UniqueConstraint(
+                fields=["key_id"],
+                condition=models.Q(mode="outbound"),
+                name="visma_agent_outbound_key_unique",
+                violation_error_message=_(
+                    "Another Visma agent that connects out already uses this key id: give each agent its own."
+                ),
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.integration} agent"

@@ -10,6 +10,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
+from django.db.models.fields.json import KT
+from django.db.models.functions import Upper
 from django.utils.translation import gettext_lazy as _
 
 from flows.models.config import Integration, JetshopShop
@@ -73,6 +75,22 @@ class SyncRun(models.Model):
         return f"{self.get_flow_display()} #{self.pk}"
 
 
+# The item list's search (flows/console/items.py ``search_match``) ORs these together; one branch
+# without an index and PostgreSQL reads the whole table. Each expression is the one Django writes
+# for the lookup (``iexact`` is UPPER(…) = UPPER(…), ``icontains`` UPPER(…) LIKE …), so the planner
+# matches it. PostgreSQL only (flows/migrations: the embedded demo's SQLite skips them).
+SEARCH_INDEXES = [
+    models.Index(fields=["source_id"], name="sync_item_source_id"),
+    models.Index(Upper(KT("result__value")), name="sync_item_missing_value"),
+    models.Index(Upper(KT("payload__email")), name="sync_item_email"),
+    models.Index(Upper(KT("payload__bill_to__first_name")), name="sync_item_first_name"),
+    models.Index(Upper(KT("payload__bill_to__last_name")), name="sync_item_last_name"),
+    # The company, found by any part of its name (icontains), has a pg_trgm GIN index made in SQL
+    # by flows/migrations/0017_sync_item_search_indexes.py: Django writes the operator class of
+    # a JSON key's expression inside the expression's parentheses, which PostgreSQL refuses.
+]
+
+
 class SyncItem(models.Model):
     """One record's unit of work. Unique on (integration, flow, source id, source version)."""
 
@@ -132,6 +150,7 @@ class SyncItem(models.Model):
             models.Index(fields=["status", "updated_at"]),
             # "orders today" on the merchant's dashboard
             models.Index(fields=["integration", "flow", "created_at"]),
+            *SEARCH_INDEXES,
         ]
 
     def __str__(self) -> str:
@@ -194,7 +213,7 @@ class Cursor(models.Model):
 
 
 class JourneyStep(models.Model):
-    """One step of a shop order's path: received → mapped → in Visma → delivered → e-mail → captured."""
+    """One step of a shop order's path: received → mapped → in Visma → delivered → e-mail → capture."""
 
     class Step(models.TextChoices):
         RECEIVED = "received", _("received from the shop")
@@ -208,9 +227,12 @@ class JourneyStep(models.Model):
         PAID = "paid", _("paid")
         CANCELLED = "cancelled", _("cancelled")
         EMAIL = "email", _("e-mail sent")
-        # The shop's status call answers "done" only: whether the payment provider charged anything
-        # is never confirmed to us, so the step says what we know.
-        CAPTURED = "captured", _("capture requested")
+        # What the status flow knows: it set a status the shop captures on. The shop's status call
+        # says nothing of the payment, so no money is known to be drawn (reconciliation ignores it).
+        CAPTURE_REQUESTED = "capture_requested", _("capture requested")
+        # Money drawn, as the shop confirmed it: the only capture reconciliation/close.py counts.
+        # Nothing writes it yet: the Jetshop API we use confirms no capture.
+        CAPTURED = "captured", _("payment captured")
 
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="journey_steps", verbose_name=_("integration")

@@ -40,6 +40,23 @@ TYPES: dict[str, tuple[str, int, str]] = {
     "REPAY": (Kind.DEBT, -1, "amount"),
 }
 
+
+def signed_values(psp_type: str, amount: Decimal, vat: Decimal, *, signed: bool) -> dict[str, Decimal]:
+    """A row's amount, fee and fee VAT by the type's sign rule (the CSV and the API alike).
+
+    An unsigned payout (no negative amount anywhere) takes each type's sign from ``TYPES``.
+    """
+    _kind, sign, target = TYPES[psp_type]
+    if not signed:
+        amount, vat = amount * sign, vat * (sign if target != "amount" else -1)
+    elif target == "amount":
+        # Klarna's row-level tax is VAT on its fee: always a deduction when present.
+        vat = -abs(vat)
+    values = {"amount": Decimal("0.00"), "fee": Decimal("0.00"), "fee_vat": vat}
+    values[target] = values[target] + amount if target == "fee_vat" else amount
+    return values
+
+
 TOTALS_ALIASES = {
     "payment_reference": ("payout_reference", "reference"),
     "payout_date": ("date",),
@@ -145,15 +162,9 @@ def parse_csv(rows: list[list[str]], *, file: str) -> list[ParsedPayout]:
                 _("row %(row)s, column type: unknown Klarna type %(type)s")
                 % {"row": number, "type": repr(psp_type)},
             )
-        kind, sign, target = TYPES[psp_type]
+        kind = TYPES[psp_type][0]
         vat = parse_amount(table.get(cells, "tax_amount"), file=file, row=number, column="tax_amount")
-        if not signed:
-            amount, vat = amount * sign, vat * (sign if target != "amount" else -1)
-        elif target == "amount":
-            # Klarna's row-level tax is VAT on its fee: always a deduction when present.
-            vat = -abs(vat)
-        values = {"amount": Decimal("0.00"), "fee": Decimal("0.00"), "fee_vat": vat}
-        values[target] = values[target] + amount if target == "fee_vat" else amount
+        values = signed_values(psp_type, amount, vat, signed=signed)
         refund_ref = table.get(cells, "merchant_refund_reference")
         lines.append(
             ParsedLine(

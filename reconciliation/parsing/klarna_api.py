@@ -1,12 +1,10 @@
 """A payout from Klarna's Settlements API (JSON, amounts in öre) as a canonical payout.
 
-Same types and sign rule as the CSV (``klarna.TYPES``): API amounts are unsigned unless a
-negative one says otherwise. The API calls the fee VAT ``vat_amount`` (CSV: ``tax_amount``).
+Same types and sign rule as the CSV (``klarna.TYPES``, ``klarna.signed_values``): API amounts are
+unsigned unless a negative one says otherwise. The API calls the fee VAT ``vat_amount`` (CSV: ``tax_amount``).
 """
 
 from __future__ import annotations
-
-from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
@@ -14,7 +12,7 @@ from connectors.klarna.records import KlarnaPayout, KlarnaTransaction
 
 from .dates import parse_date
 from .errors import ParseError
-from .klarna import TYPES
+from .klarna import TYPES, signed_values
 from .records import Kind, ParsedLine, ParsedPayout
 from .text import minor_units
 
@@ -30,15 +28,10 @@ def payout_from_api(payout: KlarnaPayout, transactions: list[KlarnaTransaction])
             raise ParseError(
                 name, _("transaction %(n)s: unknown Klarna type %(type)s") % {"n": i, "type": repr(psp_type)}
             )
-        kind, sign, target = TYPES[psp_type]
+        kind = TYPES[psp_type][0]
         amount = minor_units(t.amount, file=name, row=i, column="amount")
         vat = minor_units(raw.get("vat_amount", raw.get("tax_amount")), file=name, row=i, column="vat_amount")
-        if not signed:
-            amount, vat = amount * sign, vat * (sign if target != "amount" else -1)
-        elif target == "amount":
-            vat = -abs(vat)
-        values = {"amount": Decimal("0.00"), "fee": Decimal("0.00"), "fee_vat": vat}
-        values[target] = values[target] + amount if target == "fee_vat" else amount
+        values = signed_values(psp_type, amount, vat, signed=signed)
         lines.append(
             ParsedLine(
                 row=i,

@@ -73,7 +73,7 @@ def test_order_page_summarises_the_path_of_a_transferred_and_delivered_order(
     assert "from Demobutiken" in path and "channel Sverige" in path
     # The detailed steps keep their payloads, folded.
     details = section(html, "Steps in detail")
-    # received, mapped, in Visma, shop status; delivered, shop status, e-mail, captured
+    # received, mapped, in Visma, shop status; delivered, shop status, e-mail, capture requested
     assert details.count("<details>") == 8
     assert f"PN{prefix}77" in details and "&quot;round_off&quot;: &quot;0.10&quot;" in details
     assert 'id="attention-' not in html and placed["number"] in html

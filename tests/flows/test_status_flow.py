@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from connectors.visma import protocol as P
 from flows.engine import runner
 from flows.models import ExternalRef, JourneyStep, MethodMapping, SyncItem
 from flows.modes import Flow
+from reconciliation.close import Difference, daily_close
 from tests.flows.test_orders_flow import order_spec, transfer
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -36,7 +40,7 @@ def test_delivery_in_visma_sets_the_shop_status_with_tracking_one_email_and_one_
     assert order["tracking_numbers"] == [f"PN{prefix}123"]
     assert len(order["emails"]) == 1 and len(order["captures"]) == 1
     steps = list(JourneyStep.objects.filter(order_ref=order_item.reference).values_list("step", flat=True))
-    assert steps[-4:] == ["delivered", "shop_status", "email", "captured"]
+    assert steps[-4:] == ["delivered", "shop_status", "email", "capture_requested"]
 
     # The same event again (a repeated feed), and a crash after the shop call: no second effect.
     again = SyncItem.objects.get(pk=mine[0].pk)
@@ -47,6 +51,25 @@ def test_delivery_in_visma_sets_the_shop_status_with_tracking_one_email_and_one_
     order = shop.order(placed["id"])
     assert len(order["emails"]) == 1 and len(order["captures"]) == 1
     assert len(order["history"]) == 2  # Mottagen → Behandlas → Skickad, nothing more
+
+
+def test_a_capture_asked_of_the_shop_is_not_money_drawn_in_the_daily_close(integration, shop, agent, prefix):
+    """The shop's status call confirms no capture: the close must not count the request as one."""
+    shop.place(order_spec())
+    [order_item] = transfer(integration)
+    agent.deliver(int(order_item.target_id), tracking=f"PN{prefix}9")
+    poll_status(integration)
+    steps = JourneyStep.objects.filter(order_ref=order_item.reference).values_list("step", flat=True)
+    assert JourneyStep.Step.CAPTURE_REQUESTED in steps and JourneyStep.Step.CAPTURED not in steps
+
+    today = timezone.localdate()
+    rows = daily_close(integration, today, today=today + dt.timedelta(days=30))
+    order = order_item.reference.removeprefix(prefix)
+    # Invoiced, no payout line and no confirmed capture: the merchant is told to look; it is not a
+    # capture "in no payout" with the shop's total as if the money had been drawn.
+    assert [(r.order, r.difference, r.captured) for r in rows if r.order == order] == [
+        (order, Difference.NOT_CAPTURED, None)
+    ]
 
 
 def test_events_for_documents_not_from_the_shop_are_skipped(integration, shop, agent, prefix):

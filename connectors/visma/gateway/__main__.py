@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> None:
     keys: dict[str, str] = json.loads(Path(args.secrets).read_text(encoding="utf-8"))
     gateway = Gateway(
         broker_for(args.redis_url, args.sqlite),
-        lambda key: [keys[key]] if key in keys else [],
+        keys.get,
         refresh_seconds=args.refresh,
         ping_interval=args.ping,
         ping_timeout=2 * args.ping,

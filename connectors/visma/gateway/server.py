@@ -71,7 +71,7 @@ class Gateway:
     def __init__(
         self,
         broker: Broker,
-        secrets_of: Callable[[str], list[str]],
+        secret_of: Callable[[str], str | None],
         *,
         events: Events | None = None,
         name: str | None = None,
@@ -81,7 +81,8 @@ class Gateway:
         ping_timeout: float = 20.0,
     ) -> None:
         self.broker = broker
-        self.secrets_of = secrets_of
+        # A key id names one agent: its one secret, or None for a key nobody holds.
+        self.secret_of = secret_of
         self.events = events or Events()
         self.name = name or uuid.uuid4().hex[:12]
         self.ttl = ttl
@@ -110,7 +111,7 @@ class Gateway:
             return connection.respond(HTTPStatus.NOT_FOUND, "not found\n")
         reason = "missing key id" if not key or len(key) > 100 else ""
         if not reason:
-            found = await asyncio.to_thread(self.secrets_of, key)
+            found = await asyncio.to_thread(self.secret_of, key)
             reason = wire.verify_connect(request.path, request.headers, found)
         if not reason:
             signature = request.headers.get("X-Agent-Signature", "")

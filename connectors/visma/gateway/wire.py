@@ -51,13 +51,13 @@ def connect_request(key_id: str, secret: str, *, now: float | None = None) -> tu
 def verify_connect(
     path: str,
     headers: Any,
-    secrets_of: list[str],
+    secret: str | None,
     *,
     now: float | None = None,
     max_skew: int = signing.MAX_SKEW_SECONDS,
 ) -> str:
-    """Return "" when one of the key's secrets signed this connection, or why it is refused."""
-    if not secrets_of:
+    """Return "" when the key's secret signed this connection, or why it is refused."""
+    if not secret:
         return "unknown key id"
     stamp = headers.get(signing.TIMESTAMP_HEADER, "") or ""
     given = (headers.get(signing.SIGNATURE_HEADER, "") or "").strip()
@@ -65,11 +65,8 @@ def verify_connect(
         return "missing or malformed timestamp"
     if abs((time.time() if now is None else now) - int(stamp)) > max_skew:
         return f"timestamp outside ±{max_skew} s"
-    for secret in secrets_of:
-        expected = signing.signature(secret, "GET", path, stamp, b"")
-        if signing.signatures_match(expected, given):
-            return ""
-    return "bad signature"
+    expected = signing.signature(secret, "GET", path, stamp, b"")
+    return "" if signing.signatures_match(expected, given) else "bad signature"
 
 
 @dataclass

@@ -1,9 +1,10 @@
 """``python manage.py agent_gateway``: the process Visma agents connect out to (Procfile ``gateway``).
 
 The gateway itself (``connectors.visma.gateway.server``) knows nothing of Django; this entry gives it
-the agents' secrets (decrypted from ``VismaAgent``, outbound ones only) and keeps each agent's row up
-to date: connected since, last seen and the round trip of the last ping while connected; offline
-since (the dashboard's "agent offline since") when its connection ends and no other gateway holds it.
+each agent's secret (decrypted from its ``VismaAgent`` row, outbound ones only; a key id names one
+row) and keeps each agent's row up to date: connected since, last seen and the round trip of the
+last ping while connected; offline since (the dashboard's "agent offline since") when its
+connection ends and no other gateway holds it.
 Run as many as you like behind one address: a request reaches whichever holds the agent.
 """
 
@@ -30,9 +31,15 @@ def _outbound(key: str) -> QuerySet[VismaAgent]:
     return VismaAgent.objects.filter(key_id=key, mode=VismaAgent.Mode.OUTBOUND)
 
 
-def secrets_of(key: str) -> list[str]:
+def outbound_secret(key: str) -> str | None:
+    """The secret of the one outbound agent with this key id (unique: ``VismaAgent.key_id``)."""
+    agent = _outbound(key).only("secret").first()
+    return agent.secret.reveal() if agent is not None and agent.secret else None
+
+
+def secret_of(key: str) -> str | None:
     close_old_connections()
-    return [agent.secret.reveal() for agent in _outbound(key) if agent.secret]
+    return outbound_secret(key)
 
 
 class AgentRows(Events):
@@ -75,7 +82,7 @@ class Command(BaseCommand):
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         gateway = Gateway(
             gateway_broker(),
-            secrets_of,
+            secret_of,
             events=AgentRows(),
             refresh_seconds=refresh,
             ping_interval=ping,
