@@ -82,6 +82,8 @@ def failed(
 
 
 def _names(numbers: list[str]) -> str:
+    """The first order numbers, in numeric order (18 before 108), without repeats."""
+    numbers = sorted(set(numbers), key=lambda n: (not n.isdigit(), int(n) if n.isdigit() else 0, n))
     shown = ", ".join(numbers[:NAMED])
     return shown + (" …" if len(numbers) > NAMED else "")
 
@@ -98,6 +100,8 @@ class Shop:
     answered: bool = False
     statuses: dict[int, str] = field(default_factory=dict)
     open_orders: list[Order] = field(default_factory=list)
+    # The channels' price lists (lower-case GUIDs); None when the shop could not list its channels.
+    price_lists: set[str] | None = None
 
 
 class Check:
@@ -121,6 +125,7 @@ class Check:
         orders = [o for s in shops for o in s.open_orders] + list(self.recent_orders())
         self.check_methods(orders, visma)
         self.check_vat(orders, visma)
+        self.check_price_lists(shops, visma)
         return self.lines
 
     # --- the shop -----------------------------------------------------------------------------------
@@ -193,6 +198,13 @@ class Check:
                 )
         self.check_statuses(seen, statuses)
         self.check_window(seen, client, window)
+        if self.integration.price_list_mappings.exists():
+            try:
+                seen.price_lists = {
+                    c.price_list_id.lower() for c in client.list_channels() if c.price_list_id
+                }
+            except ConnectorError:
+                pass  # the price-list line says it could not check
         return seen
 
     def check_statuses(self, seen: Shop, line: Line) -> None:
@@ -406,7 +418,7 @@ class Check:
         unknown_codes: list[str] = []
         for (kind, value), numbers in sorted(used.items()):
             if (kind, value) not in mapped:
-                wrong.append(f"{value} ({_names(sorted(set(numbers)))})")
+                wrong.append(f"{value} ({_names(numbers)})")
         for (kind, value), code in sorted(mapped.items()):
             live = lists.get(kind)
             if live is not None and code not in live.names:
@@ -426,11 +438,62 @@ class Check:
                 codes=", ".join(unknown_codes),
             )
             line.fix = line.fix or text(gettext_noop("Choose codes Visma has (refresh the lists first)."))
-        if line.ok:
+        if line.ok and not used:
+            # No order yet to learn the methods from: nothing was checked, so nothing is green.
+            line.ok = None
+            line.detail = text(
+                gettext_noop("Not checked: no order in the shop or here yet shows its methods.")
+            )
+            line.fix = text(gettext_noop("Place a test order in the shop, then run the check again."))
+        elif line.ok:
             line.detail = text(
                 gettext_noop("Methods seen: %(count)s, in %(orders)s recent orders; all mapped."),
                 count=len(used),
                 orders=len(orders),
+            )
+
+    def check_price_lists(self, shops: list[Shop], visma: dict[str, LiveList]) -> None:
+        """Each price-list mapping names a Visma price list that exists (red otherwise: the flow
+        would read prices nobody sees). The shop side is named, not judged: its web service lists
+        only the channels' price lists (jetshop-commerce.md §2.9), so another GUID may be a
+        customer-group list the shop has."""
+        mappings = list(self.integration.price_list_mappings.order_by("visma_price_list"))
+        if not mappings:
+            return
+        line = Line(
+            "price-lists", text(gettext_noop("Price-list mappings point at price lists both sides have"))
+        )
+        self.lines.append(line)
+        visma_lists = visma.get(Kind.PRICE_LIST)
+        if visma_lists is None:
+            line.detail = text(gettext_noop("Not checked: Visma's lists could not be read."))
+            return
+        lacking = [m.visma_price_list for m in mappings if m.visma_price_list not in visma_lists.names]
+        answered = [s.price_lists for s in shops if s.price_lists is not None]
+        in_shop = set().union(*answered) if answered else None
+        unseen = [
+            str(m.jetshop_price_list_guid)
+            for m in mappings
+            if in_shop is not None and str(m.jetshop_price_list_guid).lower() not in in_shop
+        ]
+        line.ok = not lacking
+        if lacking:
+            line.detail = text(gettext_noop("Visma has no price list %(codes)s."), codes=", ".join(lacking))
+            line.fix = text(
+                gettext_noop(
+                    "Choose a price list Visma has (refresh the lists first), or delete the mapping."
+                )
+            )
+        else:
+            line.detail = text(gettext_noop("Mappings checked: %(count)s."), count=len(mappings))
+        if unseen:
+            line.detail = text(
+                gettext_noop(
+                    "%(before)s No channel of the shop uses %(guids)s: check in Jetshop's admin that it "
+                    "is one of its price lists."
+                ),
+                before=show(line.detail),
+                guids=", ".join(unseen),
             )
 
     def check_vat(self, orders: list[Order], visma: dict[str, LiveList]) -> None:
@@ -455,7 +518,7 @@ class Check:
             vat.detail = text(
                 gettext_noop("No Visma VAT code for %(rates)s (orders %(numbers)s)"),
                 rates=", ".join(f"{r:f} %" for r in sorted(uncovered)),
-                numbers=_names(sorted({n for ns in uncovered.values() for n in ns})),
+                numbers=_names([n for ns in uncovered.values() for n in ns]),
             )
             vat.fix = text(
                 gettext_noop(

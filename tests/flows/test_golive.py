@@ -20,6 +20,9 @@ from tests.simulators import free_port
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+SWEDEN_PRICE_LIST = "7c7dfec3-2312-4dc9-a74f-913f3da0c686"  # the simulator's Swedish channel's
+NO_SUCH_PRICE_LIST = "f2585a2d-452f-45eb-9cb1-9080134ce0c9"
+
 
 def english(client):
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
@@ -177,6 +180,7 @@ def test_a_ready_integration_is_all_green_and_the_result_is_kept_with_its_time(
         "methods",
         "vat",
         "accounts",
+        "price-lists",
     } == set(lines)
     check = GoLiveCheck.objects.get(integration=integration)
     assert check.ok and check.ran_by == support
@@ -392,3 +396,47 @@ def test_consultant_and_support_run_the_check_a_merchant_cannot(
     assert GoLiveCheck.objects.filter(integration=integration).count() == 2
     html = client.get(golive_url(integration)).content.decode()
     assert "Refresh from Visma and Jetshop" in html and "Run the go-live check" in html
+
+
+def test_no_order_yet_leaves_the_methods_unchecked_not_green(client, consultant, integration, shop):
+    empty_shop(shop)
+    client = english(client)
+    client.force_login(consultant)
+    lines = run_check(client, integration)
+    assert lines["methods"]["ok"] is None
+    html = client.get(golive_url(integration)).content.decode()
+    methods = row(html, "Every payment and delivery method")
+    assert "golive-unchecked" in methods and "Place a test order in the shop" in methods
+    assert "Not ready" in html
+
+
+def test_price_list_mappings_are_checked_against_visma_and_a_guid_no_channel_uses_is_named(
+    client, consultant, integration, shop
+):
+    empty_shop(shop).place(order_spec())
+    integration.price_list_mappings.all().delete()
+    integration.price_list_mappings.create(visma_price_list="1", jetshop_price_list_guid=SWEDEN_PRICE_LIST)
+    integration.price_list_mappings.create(visma_price_list="77", jetshop_price_list_guid=NO_SUCH_PRICE_LIST)
+    client = english(client)
+    client.force_login(consultant)
+    assert run_check(client, integration)["price-lists"]["ok"] is False
+    line = row(client.get(golive_url(integration)).content.decode(), "Price-list mappings point at")
+    assert "Visma has no price list 77." in line
+    assert f"No channel of the shop uses {NO_SUCH_PRICE_LIST}" in line and SWEDEN_PRICE_LIST not in line
+
+    # A code Visma has: green, and the GUID no channel uses is still named for the consultant to check.
+    integration.price_list_mappings.filter(visma_price_list="77").update(visma_price_list="2")
+    assert run_check(client, integration)["price-lists"]["ok"] is True
+    line = row(client.get(golive_url(integration)).content.decode(), "Price-list mappings point at")
+    assert f"Mappings checked: 2. No channel of the shop uses {NO_SUCH_PRICE_LIST}" in line
+
+
+def test_order_numbers_are_named_in_numeric_order(client, consultant, integration, shop):
+    empty_shop(shop)
+    placed = shop.place(*[order_spec(payment_method="Swish") for _ in range(12)])
+    client = english(client)
+    client.force_login(consultant)
+    run_check(client, integration)
+    methods = row(client.get(golive_url(integration)).content.decode(), "Every payment and delivery method")
+    numbers = [int(p["number"]) for p in placed]
+    assert "Swish (" + ", ".join(str(n) for n in sorted(numbers)[:10]) + " …)" in methods
