@@ -31,7 +31,7 @@ from django.utils.translation import gettext_lazy as _
 
 from connectors.errors import ConnectorError
 from flows import customers, engine, tasks
-from flows.engine import attention
+from flows.engine import attention, later
 from flows.engine.base import BatchFlow
 from flows.engine.connections import Connections
 from flows.engine.reasons import ORDER_FLOWS, REASON_LABELS, explain, reason_label, status_count
@@ -183,7 +183,9 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("log"))
     def log_lines(self, obj):
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", obj.log or "—")
+        # Lines are kept as messages and shown in the reader's language (``flows.engine.later``).
+        text = "\n".join(later.read_log(obj.log))
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", text or "—")
 
 
 # --- sync items -------------------------------------------------------------------------------------

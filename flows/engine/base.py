@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
-from flows.engine import Outcome, Skipped, SourceRecord
+from flows.engine import Outcome, Skipped, SourceRecord, later
 from flows.engine.connections import Connections
 from flows.models import Integration, JetshopShop, SyncItem, SyncRun
 
@@ -45,7 +45,7 @@ class Page:
     cursor: str | None = None
     cursor_scope: str = ""
     requeue: list[int] = field(default_factory=list)
-    log: list[str] = field(default_factory=list)
+    log: list[str | later.Text] = field(default_factory=list)  # shown in the reader's language
     errors: list[str] = field(default_factory=list)
 
 

@@ -8,8 +8,9 @@ support; these sentences are what the dashboard and the top of the console's ord
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 
+from flows.engine import later
 from flows.models import SyncItem
 from flows.modes import Flow
 
@@ -47,15 +48,24 @@ REASON_LABELS = {
 
 def status_count(status: str, count: int) -> str:
     """ "9 skipped", with the plural the language needs ("9 överhoppade", not "9 överhoppad")."""
-    forms: dict[str, str] = {
-        SyncItem.Status.QUEUED: ngettext("%(count)d queued", "%(count)d queued", count),
-        SyncItem.Status.PROCESSING: ngettext("%(count)d processing", "%(count)d processing", count),
-        SyncItem.Status.DONE: ngettext("%(count)d done", "%(count)d done", count),
-        SyncItem.Status.SKIPPED: ngettext("%(count)d skipped", "%(count)d skipped", count),
-        SyncItem.Status.PARKED: ngettext("%(count)d needs attention", "%(count)d need attention", count),
-        SyncItem.Status.FAILED: ngettext("%(count)d failed", "%(count)d failed", count),
+    return str(status_count_text(status, count))
+
+
+def status_count_text(status: str, count: int) -> later.Text:
+    """``status_count`` for a run's log, put into the language of whoever reads it."""
+    forms: dict[str, later.Text] = {
+        SyncItem.Status.QUEUED: later.ngettext("%(count)d queued", "%(count)d queued", count, count=count),
+        SyncItem.Status.PROCESSING: later.ngettext(
+            "%(count)d processing", "%(count)d processing", count, count=count
+        ),
+        SyncItem.Status.DONE: later.ngettext("%(count)d done", "%(count)d done", count, count=count),
+        SyncItem.Status.SKIPPED: later.ngettext("%(count)d skipped", "%(count)d skipped", count, count=count),
+        SyncItem.Status.PARKED: later.ngettext(
+            "%(count)d needs attention", "%(count)d need attention", count, count=count
+        ),
+        SyncItem.Status.FAILED: later.ngettext("%(count)d failed", "%(count)d failed", count, count=count),
     }
-    return forms.get(status, f"%(count)d {status}") % {"count": count}
+    return forms.get(status, later.Text(f"%(count)d {status}", {"count": count}))
 
 
 def reason_label(code: str) -> str:
