@@ -555,7 +555,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 def figures(result: dict, args: argparse.Namespace) -> bool:
-    from flows.engine.later import read_log
+    from flows.later import read_log
     from flows.models import JourneyStep, SyncItem, SyncRun
     from flows.modes import Flow
 

@@ -54,7 +54,7 @@ def django_setup(db_name: str) -> None:
 def child(db_name: str, integration_id: int) -> None:
     django_setup(db_name)
     from flows.engine import runner
-    from flows.engine.later import read_log
+    from flows.later import read_log
     from flows.models import SyncRun
     from flows.modes import Flow
 

@@ -35,8 +35,8 @@ from django.utils import timezone
 from connectors.errors import ConnectorError, TransientError
 from connectors.jetshop.records import ProductInput
 from connectors.visma import protocol as P
-from flows import engine
-from flows.engine import batch, dispatch, later
+from flows import engine, later
+from flows.engine import batch, dispatch
 from flows.engine.base import Change, Problem
 from flows.engine.connections import Connections
 from flows.engine.payloads import dump, load

@@ -31,8 +31,8 @@ from connectors.errors import ConnectorError, PermanentError, TransientError
 from connectors.jetshop.records import Order
 from connectors.visma import bounds
 from connectors.visma import protocol as P
-from flows import customers, engine, older_orders
-from flows.engine import MappingError, Outcome, Skipped, SourceRecord, later, throttle
+from flows import customers, engine, later, older_orders
+from flows.engine import MappingError, Outcome, Skipped, SourceRecord, throttle
 from flows.engine.base import ItemFlow, Page
 from flows.engine.connections import Connections
 from flows.engine.payloads import dump, load

@@ -30,8 +30,9 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from connectors.errors import ConnectorError
-from flows import customers, engine, tasks
-from flows.engine import attention, later
+from flows import customers, engine, later, tasks
+from flows.console.plugins import readable_trail
+from flows.engine import attention
 from flows.engine.base import BatchFlow
 from flows.engine.connections import Connections
 from flows.engine.reasons import ORDER_FLOWS, REASON_LABELS, explain, reason_label, status_count
@@ -508,7 +509,7 @@ def alterations_of(steps: list[JourneyStep]) -> list[dict]:
     # What the plugins said once the document existed (notes, or why they failed).
     created = [s for s in steps if s.step == Step.IN_VISMA]
     trail = [*trail, *((created[-1].detail or {}).get("after_document", []) if created else [])]
-    return [step for step in trail if isinstance(step, dict)]
+    return readable_trail([step for step in trail if isinstance(step, dict)])
 
 
 def breakdown(item: SyncItem, currency: str = "") -> list[dict[str, str]]:

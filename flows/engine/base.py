@@ -24,7 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
-from flows.engine import Outcome, Skipped, SourceRecord, later
+from flows import later
+from flows.engine import Outcome, Skipped, SourceRecord
 from flows.engine.connections import Connections
 from flows.models import Integration, JetshopShop, SyncItem, SyncRun
 

@@ -27,8 +27,8 @@ from django.utils import timezone
 from connectors.errors import PermanentError
 from connectors.visma import protocol as P
 from connectors.visma.client import VismaClient
-from flows import engine
-from flows.engine import Outcome, later, metered, payload_hash, run_log
+from flows import engine, later
+from flows.engine import Outcome, metered, payload_hash, run_log
 from flows.engine.base import BatchFlow, Change, Problem
 from flows.engine.connections import Connections
 from flows.models import ExternalRef, Integration, JetshopShop, SyncItem, SyncRun

@@ -31,7 +31,8 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from flows.engine import later, metered
+from flows import later
+from flows.engine import metered
 from flows.models import Cursor, ExternalRef, Integration, JetshopShop, JourneyStep, SyncItem, SyncRun
 
 if TYPE_CHECKING:  # base imports this module (through flows.engine)

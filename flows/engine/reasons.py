@@ -8,9 +8,9 @@ support; these sentences are what the dashboard and the top of the console's ord
 from __future__ import annotations
 
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
-from flows.engine import later
+from flows import later
 from flows.models import SyncItem
 from flows.modes import Flow
 
@@ -96,12 +96,10 @@ def _missing(kind: str, value: str, flow: str) -> str:
     return message % {"value": value or "?"}
 
 
-def _refused_by(flow: str) -> str:
-    return _("Visma") if flow.endswith("_to_visma") else _("The shop")
+def explain(item: SyncItem, count: int = 1) -> str:
+    """One sentence: why ``item`` is where it is (empty for items that simply went through).
 
-
-def explain(item: SyncItem) -> str:
-    """One sentence: why ``item`` is where it is (empty for items that simply went through)."""
+    ``count`` > 1: the sentence for a group of such items ("5 orders: Visma refused them.")."""
     result = item.result if isinstance(item.result, dict) else {}
     value = str(result.get("value", "") or "")
     reason = item.reason
@@ -118,26 +116,36 @@ def explain(item: SyncItem) -> str:
             "a consultant must choose the customer."
         ) % {"value": value}
     if reason == "out_of_bounds":
-        return _("Visma cannot hold the order as it is (%(value)s is out of range); support can see why.") % {
-            "value": value
-        }
+        return ngettext(
+            "Visma cannot hold the order as it is (%(value)s is out of range); support can see why.",
+            "Visma cannot hold the orders as they are (%(value)s is out of range); support can see why.",
+            count,
+        ) % {"value": value}
     if reason == "totals_mismatch":
-        return _("The order's amounts differ from what Visma would calculate by more than rounding.")
+        return ngettext(
+            "The order's amounts differ from what Visma would calculate by more than rounding.",
+            "The orders' amounts differ from what Visma would calculate by more than rounding.",
+            count,
+        )
     if reason == "invalid_quantity":
         return _("Row %(row)s has quantity %(quantity)s; Visma needs a positive quantity.") % {
             "row": result.get("row", "?"),
             "quantity": result.get("quantity", "?"),
         }
     if reason == "invalid_order":
-        return _("The order has no rows.")
+        return ngettext("The order has no rows.", "The orders have no rows.", count)
     if reason == "article_number":
         return _("Article number %(value)s is longer than Visma allows.") % {"value": value or item.reference}
     if reason in ("rejected", "permanent_error"):
-        return _("%(system)s refused it.") % {"system": _refused_by(item.flow)}
+        return _refused(item.flow, count)
     if reason == "gave_up":
         return _("Still failing after many attempts; support can see why.")
     if reason == "internal_error":
-        return _("An internal error stopped it; support has the details.")
+        return ngettext(
+            "An internal error stopped it; support has the details.",
+            "An internal error stopped them; support has the details.",
+            count,
+        )
     if reason == "agent_offline":
         return _("Waiting for the Visma agent to come back online.")
     if reason == "visma_locked":
@@ -157,11 +165,15 @@ def explain(item: SyncItem) -> str:
     if reason == "not_transferable":
         return _("A quantity break the shop's price list cannot hold.")
     if reason == "plugin_failed":
-        return _("Plugin %(value)s failed on it; the plugin must be fixed or switched off, then retry.") % {
-            "value": value or "?"
-        }
+        return ngettext(
+            "Plugin %(value)s failed on it; the plugin must be fixed or switched off, then retry.",
+            "Plugin %(value)s failed on them; the plugin must be fixed or switched off, then retry.",
+            count,
+        ) % {"value": value or "?"}
     if reason == "parked_by_rule":
-        return _("A rule of this integration holds it back (%(value)s).") % {"value": value or "?"}
+        # The rule is kept as a message (``later.stored``): in the reader's language. Older items
+        # hold its name as it was written.
+        return _("Held back by a rule of this integration: %(rule)s.") % {"rule": later.shown(value) or "?"}
     if reason == "skipped_by_rule":
         return _("Not transferred: a rule of this integration skips it.")
     if reason == "skipped_by_operator":
@@ -169,8 +181,14 @@ def explain(item: SyncItem) -> str:
     if reason == "resolved":
         return _("Went through later.")
     if item.status in SyncItem.ATTENTION:
-        return _("%(system)s refused it.") % {"system": _refused_by(item.flow)}
+        return _refused(item.flow, count)
     return ""
+
+
+def _refused(flow: str, count: int) -> str:
+    if flow.endswith("_to_visma"):
+        return ngettext("Visma refused it.", "Visma refused them.", count)
+    return ngettext("The shop refused it.", "The shop refused them.", count)
 
 
 def subject(item: SyncItem) -> str:

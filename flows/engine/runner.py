@@ -18,8 +18,8 @@ from django.conf import settings
 from django.utils import timezone, translation
 
 from connectors.errors import ConnectorError, PermanentError, RateLimited, TransientError
-from flows import engine
-from flows.engine import agent_status, batch, later
+from flows import engine, later
+from flows.engine import agent_status, batch
 from flows.engine.base import BatchFlow, ItemFlow
 from flows.engine.connections import Connections
 from flows.engine.reasons import status_count_text

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from flows import later
 from flows.models.config import Integration
 from sharespine.customers.models import Customer
 from sharespine.customers.tiers import Feature
@@ -59,6 +61,18 @@ class DocumentField(models.TextChoices):
     TERMS_OF_DELIVERY = "terms_of_delivery", _("terms of delivery (ADK_OOI_HEAD_CODE_OF_TERMS_OF_DELIVERY)")
     PROJECT = "project", _("project (ADK_OOI_HEAD_PROJECT_CODE)")
     PROFIT_CENTRE = "profit_centre", _("profit centre (ADK_OOI_HEAD_PROFIT_CENTRE)")
+
+
+def _label(value: str, choices: type[models.TextChoices]) -> later.Text | str:
+    """A choice's label as a message (its English text is its msgid), or the code when unknown."""
+    if not value:
+        return ""
+    try:
+        label = choices(value).label
+    except ValueError:
+        return value
+    with translation.override(None):  # no language: the label's own text, the msgid
+        return later.gettext(str(label))
 
 
 class Rule(models.Model):
@@ -154,18 +168,47 @@ class Rule(models.Model):
         return self.integration.customer
 
     def describe(self) -> str:
-        """The rule in one line, for the journey, the preview and the change log."""
-        fixed = f" {self.value!r}" if self.value else ""
-        what: str = {
-            self.Kind.SET_FIELD: f"{self.target} ← {self.source}{fixed}",
-            self.Kind.TRANSLATE: f"{self.target} ← table({self.source})",
-            self.Kind.SKIP: "skip",
-            self.Kind.PARK: "park",
-            self.Kind.ADD_ROW: f"row {self.article_number or self.row_text!r}",
-            self.Kind.PRODUCT_FIELD: f"{self.direction} {self.product_field} {self.operation} {self.value!r}",
-        }.get(self.Kind(self.kind), self.kind)
+        """The rule in one line, in the active language, for the journey, the preview and the change log."""
+        return str(self.describe_later())
+
+    def describe_later(self) -> later.Text:
+        """``describe`` as a message, put into the language of whoever reads it (a parked order's
+        reason and the journey keep it so). Fields by their names in the form, not their codes."""
+        target, source = _label(self.target, DocumentField), _label(self.source, OrderField)
+        value = self.value
+        what: later.Text
+        if self.kind == self.Kind.SET_FIELD and self.source in ("", OrderField.FIXED):
+            what = later.gettext('set %(target)s to "%(value)s"', target=target, value=value)
+        elif self.kind == self.Kind.SET_FIELD and value:
+            text = 'set %(target)s to "%(value)s" followed by the %(source)s'
+            what = later.gettext(text, target=target, value=value, source=source)
+        elif self.kind == self.Kind.SET_FIELD:
+            what = later.gettext("set %(target)s to the %(source)s", target=target, source=source)
+        elif self.kind == self.Kind.TRANSLATE:
+            text = "set %(target)s from the %(source)s through the table"
+            what = later.gettext(text, target=target, source=source)
+        elif self.kind == self.Kind.SKIP:
+            what = later.gettext("skip orders")
+        elif self.kind == self.Kind.PARK:
+            what = later.gettext("park orders")
+        elif self.kind == self.Kind.ADD_ROW:
+            what = later.gettext('add a row "%(row)s"', row=self.article_number or self.row_text)
+        else:
+            what = later.gettext(
+                '%(direction)s: %(field)s, %(operation)s "%(value)s"',
+                direction=_label(self.direction, self.Direction),
+                field=_label(self.product_field, self.ProductField),
+                operation=_label(self.operation, self.Operation),
+                value=value,
+            )
         if self.when_field:
-            what += f" when {self.when_field} {self.when_operator} {self.when_value!r}"
+            what = later.gettext(
+                '%(what)s when the %(field)s %(operator)s "%(value)s"',
+                what=what,
+                field=_label(self.when_field, OrderField),
+                operator=_label(self.when_operator, self.Operator),
+                value=self.when_value,
+            )
         return what
 
     def table_rows(self) -> dict[str, str]:

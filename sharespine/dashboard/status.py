@@ -16,7 +16,8 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from flows.engine import attention, later
+from flows import later
+from flows.engine import attention
 from flows.models import Integration, OlderOrders, SyncItem, SyncRun
 from flows.modes import Flow
 

@@ -8,8 +8,9 @@ import pytest
 from django.utils import translation
 
 from connectors.visma import protocol as P
+from flows import later
 from flows.demo.setup import PRICE_LIST_B2B, PRICE_LIST_SE
-from flows.engine import later, runner
+from flows.engine import runner
 from flows.models import PriceListMapping, SyncItem, SyncRun
 from flows.modes import Flow
 from tests.flows.test_orders_flow import order_spec, transfer

@@ -14,8 +14,9 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import translation
 
+from flows import later
 from flows.demo.setup import ShopSpec, configure
-from flows.engine import later, runner
+from flows.engine import runner
 from flows.models import Channel, JetshopShop, StatusRule, SyncItem, SyncRun
 from flows.modes import Flow
 from tests.factories import CustomerFactory, user_in_group

@@ -91,6 +91,21 @@ def _loaded(value: Any) -> Any:
     return value
 
 
+def stored(text: Text) -> str:
+    """``text`` as one string to keep in a text or JSON field (a parked item's reason value)."""
+    return json.dumps(text.to_json(), ensure_ascii=False, sort_keys=True)
+
+
+def shown(value: str) -> str:
+    """A value ``stored`` earlier, in the active language; any other string as it is."""
+    if value.startswith("{"):
+        try:
+            return str(Text.from_json(json.loads(value)))
+        except (ValueError, KeyError, TypeError):
+            pass
+    return value
+
+
 # --- the run log ----------------------------------------------------------------------------------
 
 
