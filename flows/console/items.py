@@ -169,8 +169,12 @@ class SyncRunAdmin(ReadOnlyAdmin):
             ) % {"count": obj.empty_polls}
         if is_batch(obj.flow):
             # Catalogue cycles read everything and send what differs; the log line has the batches.
-            return _("%(read)d read, %(changed)d changed") % {"read": obj.pulled, "changed": obj.queued}
-        return _("%(pulled)d pulled, %(new)d new") % {"pulled": obj.pulled, "new": obj.queued}
+            first = ngettext("%(count)d read", "%(count)d read", obj.pulled) % {"count": obj.pulled}
+            then = ngettext("%(count)d changed", "%(count)d changed", obj.queued) % {"count": obj.queued}
+        else:
+            first = ngettext("%(count)d pulled", "%(count)d pulled", obj.pulled) % {"count": obj.pulled}
+            then = ngettext("%(count)d new", "%(count)d new", obj.queued) % {"count": obj.queued}
+        return f"{first}, {then}"  # each with the plural its language needs ("1 ny", "3 nya")
 
     @admin.display(description=_("records in this run"))
     def items_by_status(self, obj):
@@ -651,7 +655,7 @@ def _mapped(d: dict, facts: Facts) -> str:
 
 
 def _in_visma(d: dict, facts: Facts) -> str:
-    text = gettext("%(kind)s %(number)s, total %(total)s (öresavrundning %(round_off)s)") % {
+    text = gettext("%(kind)s %(number)s, total %(total)s (öre rounding %(round_off)s)") % {
         "kind": dict(Integration.DocumentType.choices).get(d.get("kind", ""), d.get("kind", "")),
         "number": d.get("number", "?"),
         "total": money(d.get("total", ""), facts.currency),

@@ -117,7 +117,8 @@ class Rule(models.Model):
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="rules", verbose_name=_("integration")
     )
-    position = models.PositiveIntegerField(_("order"), default=0, help_text=_("Rules run lowest first."))
+    # "position", not "order": on an order integration "order" reads as a shop order.
+    position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Rules run lowest first."))
     kind = models.CharField(_("rule"), max_length=20, choices=Kind.choices)
     enabled = models.BooleanField(_("enabled"), default=True)
     dry_run = models.BooleanField(
@@ -278,7 +279,7 @@ class PluginSetting(models.Model):
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="plugin_settings", verbose_name=_("integration")
     )
-    position = models.PositiveIntegerField(_("order"), default=0, help_text=_("Plugins run lowest first."))
+    position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Plugins run lowest first."))
     plugin = models.CharField(_("plugin"), max_length=100)
     settings = models.JSONField(_("settings"), default=dict, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)

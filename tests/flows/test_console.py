@@ -65,7 +65,7 @@ def test_order_page_summarises_the_path_of_a_transferred_and_delivered_order(
     assert "not yet" not in path
     assert len(re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", path)) >= len(labels)
     # 2 × 249.00 + 89.90 + 49.00 = 636.90: Visma's total 637.00 with 0.10 öresavrundning.
-    assert f"order {item.target_id}, total 637.00 SEK (öresavrundning 0.10 SEK)" in path
+    assert f"order {item.target_id}, total 637.00 SEK (öre rounding 0.10 SEK)" in path
     assert f"order {item.target_id}, tracking number PN{prefix}77" in path
     assert "to asa@example.se" in path
     # The shop's status call does not say whether anything was charged: never "captured".
