@@ -181,13 +181,18 @@ class Rule(models.Model):
         if self.kind == self.Kind.SET_FIELD and self.source in ("", OrderField.FIXED):
             what = later.gettext('set %(target)s to "%(value)s"', target=target, value=value)
         elif self.kind == self.Kind.SET_FIELD and value:
-            text = 'set %(target)s to "%(value)s" followed by the %(source)s'
-            what = later.gettext(text, target=target, value=value, source=source)
+            what = later.gettext(
+                'set %(target)s to "%(value)s" followed by the %(source)s',
+                target=target,
+                value=value,
+                source=source,
+            )
         elif self.kind == self.Kind.SET_FIELD:
             what = later.gettext("set %(target)s to the %(source)s", target=target, source=source)
         elif self.kind == self.Kind.TRANSLATE:
-            text = "set %(target)s from the %(source)s through the table"
-            what = later.gettext(text, target=target, source=source)
+            what = later.gettext(
+                "set %(target)s from the %(source)s through the table", target=target, source=source
+            )
         elif self.kind == self.Kind.SKIP:
             what = later.gettext("skip orders")
         elif self.kind == self.Kind.PARK:

@@ -168,7 +168,7 @@ class Alterations:
             if verdict == "skip":
                 raise SkipOrder(message)
             # The reason keeps the rule as a message: the order's page says it in the reader's language.
-            value = later.stored(step.text) if step.text is not None else step.name
+            value = later.stored(step.text.args["rule"]) if step.text is not None else step.name
             raise MappingError(message, reason="parked_by_rule", detail={"kind": "rule", "value": value})
         return trail
 
