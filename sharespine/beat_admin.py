@@ -73,11 +73,18 @@ def in_words(crontab: CrontabSchedule | None) -> str:
         return f"{expression} ({crontab.timezone})"
 
 
+class TaskFilter(admin.AllValuesFieldListFilter):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = _("task")  # beat names the field "Task Name", with no translation
+
+
 class AuditedPeriodicTaskAdmin(AuditedAdminMixin, PeriodicTaskAdmin):
     form = PeriodicTaskForm  # AuditedAdminMixin's secret-aware form knows nothing of beat's fields
     audit_exclude = BOOKKEEPING_FIELDS
     change_form_template = "admin/sharespine/periodictask_change_form.html"
     readonly_fields = ("last_run_at", "crontab_translation", "task_name")
+    list_filter = ["enabled", "one_off", ("task", TaskFilter), "start_time", "last_run_at"]
 
     @admin.display(description=_("cron schedule in words"))
     def crontab_translation(self, obj: PeriodicTask) -> str:
@@ -93,11 +100,12 @@ class AuditedPeriodicTaskAdmin(AuditedAdminMixin, PeriodicTaskAdmin):
         fieldsets = super().get_fieldsets(request, obj)
         if self.has_change_permission(request, obj):
             return fieldsets
-        swap = {"regtask": None, "task": "task_name"}
-        return [
-            (name, {**options, "fields": [swap.get(f, f) for f in options["fields"] if swap.get(f, f)]})
-            for name, options in fieldsets
-        ]
+        swap = {"regtask": "", "task": "task_name"}
+        shown = []
+        for name, options in fieldsets:
+            fields = [swap.get(str(f), str(f)) for f in options.get("fields", ())]
+            shown.append((name, {**options, "fields": [f for f in fields if f]}))
+        return shown
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         # The page script shows the chosen cron schedule in words, in the reader's language here;

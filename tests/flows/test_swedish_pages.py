@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import html as html_lib
 import re
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from axes.models import AccessLog
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
@@ -108,7 +109,9 @@ def test_a_failed_runs_error_on_the_dashboard_reads_in_the_readers_language(clie
     SyncRun.objects.filter(pk=run.pk).update(started_at=timezone.now() - timedelta(hours=2))
     assert engine.close_abandoned_runs() == 1  # the sweeper closes a run whose worker died
     url = reverse("dashboard:integration", args=[integration.pk])
-    assert "the worker stopped before the run ended" in read_in("en", client, support, url)
+    english = read_in("en", client, support, url)
+    assert "the worker stopped before the run ended" in english
+    assert "<svg" in english and "Pygal" not in english, "the charts by their own titles, not pygal's name"
     assert "arbetsprocessen stannade innan körningen var klar" in read_in("sv", client, support, url)
 
 
@@ -191,6 +194,17 @@ def test_the_schedule_page_says_the_cron_schedule_in_the_readers_words(
     assert "Regtask" not in readonly and "Task Name" not in readonly and "Crontab translation" not in readonly
     assert "Cron-schemat i ord" in readonly and re.search(r"Vid \d\d:\d\d", readonly)
     assert re.search(r"At \d\d:\d\d", read_in("en", client, support, url))
+    tasks = read_in("sv", client, support, reverse("admin:django_celery_beat_periodictask_changelist"))
+    assert "Task Name" not in tasks and "På uppgift" in tasks
+
+
+def test_a_login_logs_page_names_it_in_the_readers_language_and_local_time(client, consultant):
+    when = timezone.make_aware(datetime(2026, 1, 15, 9, 5), timezone.get_fixed_timezone(0))
+    row = AccessLog.objects.create(username="support", ip_address="127.0.0.1")
+    AccessLog.objects.filter(pk=row.pk).update(attempt_time=when)  # the field is auto_now_add
+    page = read_in("sv", client, consultant, reverse("admin:axes_accesslog_change", args=[row.pk]))
+    assert "Access Log for" not in page and "+00:00" not in page
+    assert "support, 2026-01-15 10:05" in page  # Stockholm time
 
 
 def test_no_module_hides_its_texts_from_makemessages():
