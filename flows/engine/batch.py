@@ -195,7 +195,7 @@ def retry(flow: BatchFlow, item: SyncItem) -> Outcome:
     engine.finish_run(run, error=f"{item.source_id} failed again" if tally.failed else "")
     if tally.failed:
         raise PermanentError(f"{item.source_id} failed again: see run {run.pk}")
-    return Outcome(target_id="", result={"retried": tally.line()})
+    return Outcome(target_id="", result={"retried": str(tally.line())})
 
 
 @transaction.atomic
