@@ -555,6 +555,7 @@ def pct(values: list[float], p: float) -> float:
 
 
 def figures(result: dict, args: argparse.Namespace) -> bool:
+    from flows.later import read_log
     from flows.models import JourneyStep, SyncItem, SyncRun
     from flows.modes import Flow
 
@@ -726,7 +727,8 @@ def figures(result: dict, args: argparse.Namespace) -> bool:
             continue
         shown[(run.integration_id, run.flow)] += 1
         took = (run.finished_at - run.started_at).total_seconds() if run.finished_at else None
-        last = run.log.strip().splitlines()[-1][:90] if run.log.strip() else ""
+        lines = read_log(run.log)
+        last = lines[-1][:90] if lines else ""
         offset = run.started_at.timestamp() - result["started"]
         duration = f"{took:7.1f} s" if took is not None else "running"
         print(f"  #{index_of[run.integration_id]} {run.flow:26} at {offset:+6.0f} s {duration:>9} "

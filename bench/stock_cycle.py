@@ -54,6 +54,7 @@ def django_setup(db_name: str) -> None:
 def child(db_name: str, integration_id: int) -> None:
     django_setup(db_name)
     from flows.engine import runner
+    from flows.later import read_log
     from flows.models import SyncRun
     from flows.modes import Flow
 
@@ -61,7 +62,7 @@ def child(db_name: str, integration_id: int) -> None:
     result = runner.run_flow(integration_id, Flow.VISMA_STOCK_TO_SHOP)
     wall = time.perf_counter() - started
     run = SyncRun.objects.get(pk=result.run_id)
-    print(json.dumps({"wall": wall, "status": run.status, "log": run.log.strip().splitlines()[-1]}))
+    print(json.dumps({"wall": wall, "status": run.status, "log": read_log(run.log)[-1]}))
 
 
 def measure(db_name: str, integration_id: int) -> dict:

@@ -31,12 +31,11 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 
 from connectors.errors import ConnectorError, TransientError
 from connectors.jetshop.records import ProductInput
 from connectors.visma import protocol as P
-from flows import engine
+from flows import engine, later
 from flows.engine import batch, dispatch
 from flows.engine.base import Change, Problem
 from flows.engine.connections import Connections
@@ -352,7 +351,12 @@ def resume_in_flight(sync: InitialSync, direction: Direction, run: SyncRun) -> s
     rows = sync.entries.filter(article__in=sync.in_flight)
     arrived = [r for r in rows if direction.arrived(r.article, r.fields)]
     batch.record_sent(sync.integration, ExternalRef.Kind.ARTICLE, [change_of(direction, r) for r in arrived])
-    text = gettext("resumed after %(checkpoint)s: %(arrived)d of %(sent)d articles in flight had arrived")
-    where = sync.checkpoint or gettext("the start")
-    engine.run_log(run, text % {"checkpoint": where, "arrived": len(arrived), "sent": len(sync.in_flight)})
+    where = sync.checkpoint or later.gettext("the start")
+    text = later.gettext(
+        "resumed after %(checkpoint)s: %(arrived)d of %(sent)d articles in flight had arrived",
+        checkpoint=where,
+        arrived=len(arrived),
+        sent=len(sync.in_flight),
+    )
+    engine.run_log(run, text)
     return {r.article for r in arrived}

@@ -26,13 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
-from django.utils.translation import gettext, ngettext
 
 from connectors.errors import ConnectorError, PermanentError, TransientError
 from connectors.jetshop.records import Order
 from connectors.visma import bounds
 from connectors.visma import protocol as P
-from flows import customers, engine, older_orders
+from flows import customers, engine, later, older_orders
 from flows.engine import MappingError, Outcome, Skipped, SourceRecord, throttle
 from flows.engine.base import ItemFlow, Page
 from flows.engine.connections import Connections
@@ -95,7 +94,7 @@ class ShopOrdersToVisma(ItemFlow):
             if not triggers:
                 yield Page(
                     log=[
-                        gettext("%(shop)s: no trigger statuses configured; nothing to pull") % {"shop": shop}
+                        later.gettext("%(shop)s: no trigger statuses configured; nothing to pull", shop=shop)
                     ]
                 )
                 continue
@@ -122,23 +121,26 @@ class ShopOrdersToVisma(ItemFlow):
                 )
                 if older_orders.mark_fetched(fetch, older):
                     page.log.append(
-                        ngettext(
+                        later.ngettext(
                             "%(shop)s: %(count)d order placed before the look-back window fetched",
                             "%(shop)s: %(count)d orders placed before the look-back window fetched",
                             older,
+                            shop=shop,
+                            count=older,
                         )
-                        % {"shop": shop, "count": older}
                     )
             else:
                 page.log += self.look_before_window(shop, client, triggers, since, found)
             for status_id, orders in pulled:
                 page.log.append(
-                    ngettext(
+                    later.ngettext(
                         "%(shop)s: %(count)d order in status %(status)s",
                         "%(shop)s: %(count)d orders in status %(status)s",
                         len(orders),
+                        shop=shop,
+                        count=len(orders),
+                        status=status_id,
                     )
-                    % {"shop": shop, "count": len(orders), "status": status_id}
                 )
                 page.records += [
                     SourceRecord(
@@ -154,7 +156,7 @@ class ShopOrdersToVisma(ItemFlow):
 
     def look_before_window(
         self, shop: JetshopShop, client, triggers: list[int], since, found: OlderOrders | None
-    ) -> list[str]:
+    ) -> list[later.Text]:
         """Now and then, the orders in a trigger status that the window leaves out (kept, shown)."""
         if not older_orders.check_due(found):
             return []
@@ -163,19 +165,23 @@ class ShopOrdersToVisma(ItemFlow):
                 older = [o for s in triggers for o in client.list_orders_by_status(s, until=since)]
         except ConnectorError as exc:
             return [
-                gettext("%(shop)s: orders before the look-back window not checked (%(error)s)")
-                % {"shop": shop, "error": exc}
+                later.gettext(
+                    "%(shop)s: orders before the look-back window not checked (%(error)s)",
+                    shop=shop,
+                    error=exc,
+                )
             ]
         older_orders.record(shop, older)
         if not older:
             return []
         return [
-            ngettext(
+            later.ngettext(
                 "%(shop)s: %(count)d order in a trigger status placed before the look-back window",
                 "%(shop)s: %(count)d orders in a trigger status placed before the look-back window",
                 len(older),
+                shop=shop,
+                count=len(older),
             )
-            % {"shop": shop, "count": len(older)}
         ]
 
     def parked_that_can_go(self) -> list[int]:

@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from flows.models import Integration
@@ -36,11 +36,11 @@ INLINE_POSTING = 200  # payments posted within the request; more go to the worke
 
 def badge(payout: Payout) -> str:
     if payout.status == Payout.Status.HELD:
-        text = _t("held")
+        text = gettext("held")
     elif payout.status == Payout.Status.POSTED:
-        text = _t("posted")
+        text = gettext("posted")
     else:
-        text = _t("matched %(n)s of %(m)s") % {"n": payout.matched_count, "m": payout.match_needed}
+        text = gettext("matched %(n)s of %(m)s") % {"n": payout.matched_count, "m": payout.match_needed}
     html = format_html(
         '<span style="background:{};color:#fff;padding:1px 6px;border-radius:3px">{}</span>',
         BADGE_COLOURS[payout.status],
@@ -49,7 +49,7 @@ def badge(payout: Payout) -> str:
     if payout.bank_amount is not None:
         html += format_html(
             ' <span style="background:#555;color:#fff;padding:1px 6px;border-radius:3px">{}</span>',
-            _t("in bank"),
+            gettext("in bank"),
         )
     return html
 
@@ -169,14 +169,15 @@ class PayoutAdmin(ReadOnlyModelAdmin):
             # Thousands of payments take longer than a page should wait: the worker posts them.
             transaction.on_commit(lambda: tasks.post.delay(payout.pk))
             messages.info(
-                request, _t("%(payout)s: posting started; it shows as posted when done.") % {"payout": payout}
+                request,
+                gettext("%(payout)s: posting started; it shows as posted when done.") % {"payout": payout},
             )
             return
         ledger = service.ledger_for(payout.integration)
         if ledger is None:
             messages.error(
                 request,
-                _t("%(payout)s: no Visma agent configured; download SIE instead.") % {"payout": payout},
+                gettext("%(payout)s: no Visma agent configured; download SIE instead.") % {"payout": payout},
             )
             return
         try:
@@ -185,10 +186,10 @@ class PayoutAdmin(ReadOnlyModelAdmin):
             messages.error(request, str(exc))
         except Exception as exc:  # the agent's answer, shown as it is; the posting can be retried
             messages.error(
-                request, _t("%(payout)s: posting failed: %(error)s") % {"payout": payout, "error": exc}
+                request, gettext("%(payout)s: posting failed: %(error)s") % {"payout": payout, "error": exc}
             )
         else:
-            messages.success(request, _t("%(payout)s: posted to Visma.") % {"payout": payout})
+            messages.success(request, gettext("%(payout)s: posted to Visma.") % {"payout": payout})
 
     def rematch_view(self, request, pk: int):
         self._require(request, "rematch_payout")
@@ -208,7 +209,11 @@ class PayoutAdmin(ReadOnlyModelAdmin):
             else:
                 messages.success(
                     request,
-                    _t("%(n)s line(s) looked at: %(m)s matched, %(w)s waiting, %(h)s held.")
+                    ngettext(
+                        "%(n)s line looked at: %(m)s matched, %(w)s waiting, %(h)s held.",
+                        "%(n)s lines looked at: %(m)s matched, %(w)s waiting, %(h)s held.",
+                        summary.lines,
+                    )
                     % {"n": summary.lines, "m": summary.matched, "w": summary.waiting, "h": summary.held},
                 )
 
@@ -242,7 +247,7 @@ class PayoutAdmin(ReadOnlyModelAdmin):
     def export_selected(self, request, queryset):
         payouts = list(queryset.select_related("integration__customer").exclude(status=Payout.Status.HELD))
         if len({p.integration_id for p in payouts}) != 1:
-            messages.error(request, _t("Choose payouts of one integration that are not held."))
+            messages.error(request, gettext("Choose payouts of one integration that are not held."))
             return None
         return self._sie_response(payouts, f"payouts-{timezone.localdate():%Y%m%d}.si")
 
@@ -261,7 +266,7 @@ class PayoutAdmin(ReadOnlyModelAdmin):
             files = []
             for upload in form.cleaned_data["payout_files"]:
                 if upload.size > MAX_UPLOAD:
-                    messages.error(request, _t("%(name)s: larger than 50 MB.") % {"name": upload.name})
+                    messages.error(request, gettext("%(name)s: larger than 50 MB.") % {"name": upload.name})
                     continue
                 files.append((upload.name, upload.read()))
             for result in service.import_files(form.cleaned_data["integration"], files):
@@ -269,24 +274,26 @@ class PayoutAdmin(ReadOnlyModelAdmin):
                     messages.error(request, result.error)
                 elif result.already_imported:
                     messages.warning(
-                        request, _t("%(name)s: already imported; nothing imported.") % {"name": result.name}
+                        request,
+                        gettext("%(name)s: already imported; nothing imported.") % {"name": result.name},
                     )
                 for reference in result.skipped:
                     messages.warning(
                         request,
-                        _t("%(name)s: payout %(ref)s already imported; skipped.")
+                        gettext("%(name)s: payout %(ref)s already imported; skipped.")
                         % {"name": result.name, "ref": reference},
                     )
                 for payout in result.payouts:
                     messages.success(
                         request,
-                        _t("%(name)s: payout %(payout)s imported.") % {"name": result.name, "payout": payout},
+                        gettext("%(name)s: payout %(payout)s imported.")
+                        % {"name": result.name, "payout": payout},
                     )
             return redirect("admin:reconciliation_payout_changelist")
         context = {
             **self.admin_site.each_context(request),
             "form": form,
-            "title": _t("Upload payout files"),
+            "title": gettext("Upload payout files"),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/reconciliation/payout/upload.html", context)
@@ -304,14 +311,18 @@ class PayoutAdmin(ReadOnlyModelAdmin):
             else:
                 messages.success(
                     request,
-                    _t("%(n)s bank line(s), %(new)s new; ticked off: %(refs)s")
+                    ngettext(
+                        "%(n)s bank line, %(new)s of them new; ticked off: %(refs)s",
+                        "%(n)s bank lines, %(new)s of them new; ticked off: %(refs)s",
+                        result.lines,
+                    )
                     % {"n": result.lines, "new": result.new, "refs": ", ".join(result.ticked) or "—"},
                 )
             return redirect("admin:reconciliation_payout_changelist")
         context = {
             **self.admin_site.each_context(request),
             "form": form,
-            "title": _t("Import a bank statement"),
+            "title": gettext("Import a bank statement"),
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/reconciliation/payout/upload.html", context)

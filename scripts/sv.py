@@ -27,6 +27,7 @@ for entry in po:
         if entry.fuzzy:
             entry.flags.remove("fuzzy")
             entry.previous_msgid = None
+            entry.previous_msgid_plural = None  # a "#| msgid_plural" alone does not compile
 po.save(PO)
 left = [e.msgid for e in po if e.msgid and (not e.translated() or e.fuzzy) and not e.obsolete]
 print("untranslated or fuzzy:", left)

@@ -4,14 +4,28 @@ django-celery-beat's own admin offers its actions (enable, disable, toggle, run)
 merely view the list, and its writes bypass the change log. Here every action needs the change
 permission (consultants; support reads only, see ``sharespine/customers/roles.py``), and every
 schedule change, by form or by action, is logged field by field like any other configuration.
+
+Its pages are also made to read in the reader's language: the cron schedule in words comes from
+cron_descriptor in the page's language (beat asks for it in the server's locale and its page script
+labels it "Translation:", "undefined" when no cron schedule is chosen), and a read-only page shows
+the task by a translated label instead of beat's untranslatable "Task Name" and "Regtask: None".
 """
 
 from __future__ import annotations
 
+from cron_descriptor import (
+    FormatException,
+    MissingFieldException,
+    Options,
+    WrongArgumentException,
+    get_description,
+)
 from django.contrib import admin
 from django.db.models import QuerySet
+from django.utils import translation
+from django.utils.translation import gettext_lazy as _
 from django_celery_beat.admin import PeriodicTaskAdmin, PeriodicTaskForm
-from django_celery_beat.models import PeriodicTask
+from django_celery_beat.models import CrontabSchedule, PeriodicTask
 
 from sharespine.customers import audit
 from sharespine.customers.adminbase import AuditedAdminMixin
@@ -43,9 +57,62 @@ def _logged(action):
     return admin.action(description=action.short_description, permissions=["change"])(wrapper)
 
 
+def in_words(crontab: CrontabSchedule | None) -> str:
+    """A cron schedule in words, in the active language (cron_descriptor knows Swedish)."""
+    if crontab is None:
+        return ""
+    expression = " ".join(
+        [crontab.minute, crontab.hour, crontab.day_of_month, crontab.month_of_year, crontab.day_of_week]
+    )
+    options = Options()
+    options.locale_code = "sv_SE" if translation.get_language() == "sv" else "en_US"
+    options.use_24hour_time_format = True
+    try:
+        return f"{get_description(expression, options)} ({crontab.timezone})"
+    except (MissingFieldException, FormatException, WrongArgumentException):
+        return f"{expression} ({crontab.timezone})"
+
+
+class TaskFilter(admin.AllValuesFieldListFilter):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.title = _("task")  # beat names the field "Task Name", with no translation
+
+
 class AuditedPeriodicTaskAdmin(AuditedAdminMixin, PeriodicTaskAdmin):
     form = PeriodicTaskForm  # AuditedAdminMixin's secret-aware form knows nothing of beat's fields
     audit_exclude = BOOKKEEPING_FIELDS
+    change_form_template = "admin/sharespine/periodictask_change_form.html"
+    readonly_fields = ("last_run_at", "crontab_translation", "task_name")
+    list_filter = ["enabled", "one_off", ("task", TaskFilter), "start_time", "last_run_at"]
+
+    @admin.display(description=_("cron schedule in words"))
+    def crontab_translation(self, obj: PeriodicTask) -> str:
+        return in_words(obj.crontab) or "—"
+
+    @admin.display(description=_("task"))
+    def task_name(self, obj: PeriodicTask) -> str:
+        return obj.task
+
+    def get_fieldsets(self, request, obj=None):
+        """Beat's fieldsets; a reader who may not change the task sees its name, not the two inputs
+        for choosing one (shown read-only they would say "Regtask: None" and "Task Name")."""
+        fieldsets = super().get_fieldsets(request, obj)
+        if self.has_change_permission(request, obj):
+            return fieldsets
+        swap = {"regtask": "", "task": "task_name"}
+        shown = []
+        for name, options in fieldsets:
+            fields = [swap.get(str(f), str(f)) for f in options.get("fields", ())]
+            shown.append((name, {**options, "fields": [f for f in fields if f]}))
+        return shown
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        # The page script shows the chosen cron schedule in words, in the reader's language here;
+        # beat's own changeform_view (skipped) would fill them in in the server's locale.
+        readable = {crontab.pk: in_words(crontab) for crontab in CrontabSchedule.objects.all()}
+        context = {**(extra_context or {}), "readable_crontabs": readable}
+        return super(PeriodicTaskAdmin, self).changeform_view(request, object_id, form_url, context)
 
     enable_tasks = _logged(PeriodicTaskAdmin.enable_tasks)
     disable_tasks = _logged(PeriodicTaskAdmin.disable_tasks)

@@ -14,8 +14,12 @@ from axes.admin import AccessAttemptAdmin, AccessLogAdmin
 from axes.models import AccessAttempt, AccessLog
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -48,7 +52,40 @@ def lockout_response(request: HttpRequest, original_response=None, credentials=N
     return render(request, "registration/locked_out.html", context, status=429)
 
 
-class RoleAccessAttemptAdmin(AccessAttemptAdmin):
+class Named:
+    """An object under another name (its page's heading and breadcrumb), otherwise itself."""
+
+    def __init__(self, obj: object, name: str) -> None:
+        self._obj, self._name = obj, name
+
+    def __getattr__(self, attribute: str):
+        return getattr(self._obj, attribute)
+
+    def __str__(self) -> str:
+        return self._name
+
+
+class NamedInReadersLanguage(admin.ModelAdmin):
+    """Axes names its rows in English with a UTC time ("Access Log for support @ 2026-12-03
+    00:28:37.82+00:00"): their pages name them in the reader's language and local time."""
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return super().change_view(request, object_id, form_url, extra_context)
+        name = gettext("%(user)s, %(when)s") % {
+            "user": obj.username or "—",
+            "when": date_format(timezone.localtime(obj.attempt_time), "SHORT_DATETIME_FORMAT"),
+        }
+        context = {**(extra_context or {}), "subtitle": name, "original": Named(obj, name)}
+        return super().change_view(request, object_id, form_url, context)
+
+
+class RoleAccessLogAdmin(NamedInReadersLanguage, AccessLogAdmin):
+    pass
+
+
+class RoleAccessAttemptAdmin(NamedInReadersLanguage, AccessAttemptAdmin):
     """Axes' page, with its bulk action open only to those who may delete (lift) a lock-out."""
 
     @admin.action(
@@ -60,4 +97,4 @@ class RoleAccessAttemptAdmin(AccessAttemptAdmin):
 
 def register(site: admin.AdminSite) -> None:
     site.register(AccessAttempt, RoleAccessAttemptAdmin)
-    site.register(AccessLog, AccessLogAdmin)
+    site.register(AccessLog, RoleAccessLogAdmin)

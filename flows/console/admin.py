@@ -11,7 +11,7 @@ from django.db.models import Count, Q
 from django.forms.models import BaseInlineFormSet
 from django.shortcuts import redirect
 from django.urls import path, reverse
-from django.utils.formats import date_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.timezone import localtime
@@ -321,7 +321,7 @@ def agent_connection_text(agent: VismaAgent) -> StrOrPromise:
         when = date_format(localtime(agent.last_seen_at), "SHORT_DATETIME_FORMAT")
         parts.append(_("last seen %(when)s") % {"when": when})
     if agent.round_trip_ms is not None:
-        parts.append(_("round trip %(ms)s ms") % {"ms": f"{agent.round_trip_ms:.1f}"})
+        parts.append(_("round trip %(ms)s ms") % {"ms": number_format(agent.round_trip_ms, 1)})
     return ", ".join(str(p) for p in parts)
 
 

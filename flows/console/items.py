@@ -30,7 +30,8 @@ from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from connectors.errors import ConnectorError
-from flows import customers, engine, tasks
+from flows import customers, engine, later, tasks
+from flows.console.plugins import readable_trail
 from flows.engine import attention
 from flows.engine.base import BatchFlow
 from flows.engine.connections import Connections
@@ -168,8 +169,12 @@ class SyncRunAdmin(ReadOnlyAdmin):
             ) % {"count": obj.empty_polls}
         if is_batch(obj.flow):
             # Catalogue cycles read everything and send what differs; the log line has the batches.
-            return _("%(read)d read, %(changed)d changed") % {"read": obj.pulled, "changed": obj.queued}
-        return _("%(pulled)d pulled, %(new)d new") % {"pulled": obj.pulled, "new": obj.queued}
+            first = ngettext("%(count)d read", "%(count)d read", obj.pulled) % {"count": obj.pulled}
+            then = ngettext("%(count)d changed", "%(count)d changed", obj.queued) % {"count": obj.queued}
+        else:
+            first = ngettext("%(count)d pulled", "%(count)d pulled", obj.pulled) % {"count": obj.pulled}
+            then = ngettext("%(count)d new", "%(count)d new", obj.queued) % {"count": obj.queued}
+        return f"{first}, {then}"  # each with the plural its language needs ("1 ny", "3 nya")
 
     @admin.display(description=_("records in this run"))
     def items_by_status(self, obj):
@@ -183,7 +188,9 @@ class SyncRunAdmin(ReadOnlyAdmin):
 
     @admin.display(description=_("log"))
     def log_lines(self, obj):
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", obj.log or "—")
+        # Lines are kept as messages and shown in the reader's language (``flows.engine.later``).
+        text = "\n".join(later.read_log(obj.log))
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", text or "—")
 
 
 # --- sync items -------------------------------------------------------------------------------------
@@ -508,7 +515,7 @@ def alterations_of(steps: list[JourneyStep]) -> list[dict]:
     # What the plugins said once the document existed (notes, or why they failed).
     created = [s for s in steps if s.step == Step.IN_VISMA]
     trail = [*trail, *((created[-1].detail or {}).get("after_document", []) if created else [])]
-    return [step for step in trail if isinstance(step, dict)]
+    return readable_trail([step for step in trail if isinstance(step, dict)])
 
 
 def breakdown(item: SyncItem, currency: str = "") -> list[dict[str, str]]:
@@ -650,7 +657,7 @@ def _mapped(d: dict, facts: Facts) -> str:
 
 
 def _in_visma(d: dict, facts: Facts) -> str:
-    text = gettext("%(kind)s %(number)s, total %(total)s (öresavrundning %(round_off)s)") % {
+    text = gettext("%(kind)s %(number)s, total %(total)s (öre rounding %(round_off)s)") % {
         "kind": dict(Integration.DocumentType.choices).get(d.get("kind", ""), d.get("kind", "")),
         "number": d.get("number", "?"),
         "total": money(d.get("total", ""), facts.currency),

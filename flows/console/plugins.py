@@ -27,13 +27,14 @@ from django.utils.translation import gettext_lazy as _
 from connectors.errors import ConnectorError
 from connectors.jetshop.records import Order
 from connectors.visma import protocol as P
-from flows import customers
+from flows import customers, later
 from flows.console.access import integration_for
 from flows.console.product_preview import preview_products, product_flows, wanted_numbers
 from flows.engine import MappingError
 from flows.engine.connections import Connections
 from flows.engine.payloads import load
 from flows.models import Integration, JourneyStep, PluginSetting, Rule, SyncItem, VismaAgent
+from flows.models.plugins import DocumentField
 from flows.modes import Flow
 from flows.plugins import discovery
 from flows.plugins.api import SettingsError
@@ -151,6 +152,48 @@ class Previewed:
     trail: list[dict[str, Any]] = field(default_factory=list)
 
 
+# What a skip or park rule's trail entry says (the order: transfer → skip/park), and the Visma
+# document's fields by the names the rule form gives them; anything else shows as its code.
+SCREEN_WORDS = {
+    "order": _("order"),
+    "transfer": _("transfer"),
+    "skip": _("skip"),
+    "park": _("park"),
+}
+FIELD_LABELS = {
+    **{field.value: field.label for field in DocumentField},
+    "texts[1]": DocumentField.TEXT1.label,
+    "texts[2]": DocumentField.TEXT2.label,
+    "texts[3]": DocumentField.TEXT3.label,
+}
+
+
+def readable_trail(trail: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A trail (the journey's, the preview's) in the reader's language: rules by their translated
+    names, fields by their labels (the code stays beside it), the skip/park words translated."""
+    shown = []
+    for entry in trail:
+        entry = dict(entry)
+        if isinstance(entry.get("text"), dict):
+            entry["name"] = str(later.Text.from_json(entry["text"]))
+        changes = []
+        for change in entry.get("changes", []):
+            field_path = str(change.get("field", ""))
+            screen = entry.get("kind") == "rule" and field_path == "order"
+            words: dict[str, Any] = SCREEN_WORDS if screen else {}
+            changes.append(
+                {
+                    **change,
+                    "label": str(words.get(field_path) or FIELD_LABELS.get(field_path, "")),
+                    "before": str(words.get(change.get("before"), change.get("before", ""))),
+                    "after": str(words.get(change.get("after"), change.get("after", ""))),
+                }
+            )
+        entry["changes"] = changes
+        shown.append(entry)
+    return shown
+
+
 def preview_orders(integration: Integration, count: int) -> list[Previewed]:
     """The last ``count`` orders (their stored payloads) mapped again with the rules and plugins.
 
@@ -188,7 +231,7 @@ def preview_orders(integration: Integration, count: int) -> list[Previewed]:
             results.append(Previewed(item, gettext("would be parked: %(why)s") % {"why": exc}))
             continue
         verdict = gettext("would go to Visma")
-        results.append(Previewed(item, verdict, trail))
+        results.append(Previewed(item, verdict, readable_trail(trail)))
     return results
 
 

@@ -72,7 +72,7 @@ class Group:
     def why(self) -> str:
         if self.is_account:
             return _("VAT rate %(value)s %% has no article account mapping.") % {"value": self.value}
-        return explain(self._item())
+        return explain(self._item(), self.count)
 
     @property
     def what(self) -> str:

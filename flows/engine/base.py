@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, TypeVar
 
+from flows import later
 from flows.engine import Outcome, Skipped, SourceRecord
 from flows.engine.connections import Connections
 from flows.models import Integration, JetshopShop, SyncItem, SyncRun
@@ -45,7 +46,7 @@ class Page:
     cursor: str | None = None
     cursor_scope: str = ""
     requeue: list[int] = field(default_factory=list)
-    log: list[str] = field(default_factory=list)
+    log: list[str | later.Text] = field(default_factory=list)  # shown in the reader's language
     errors: list[str] = field(default_factory=list)
 
 

@@ -23,12 +23,11 @@ from typing import Any, TypeVar
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
 
 from connectors.errors import PermanentError
 from connectors.visma import protocol as P
 from connectors.visma.client import VismaClient
-from flows import engine
+from flows import engine, later
 from flows.engine import Outcome, metered, payload_hash, run_log
 from flows.engine.base import BatchFlow, Change, Problem
 from flows.engine.connections import Connections
@@ -72,22 +71,33 @@ class Tally:
     failed: int = 0
     would_write: int = 0
 
-    def line(self) -> str:
+    def line(self) -> later.Text:
+        """The cycle's log line (in the language of whoever reads the run)."""
         parts = [
-            gettext("%(count)d read") % {"count": self.read},
-            gettext("%(count)d changed") % {"count": self.changed},
-            ngettext(
-                "%(count)d written in %(calls)d batch", "%(count)d written in %(calls)d batches", self.calls
-            )
-            % {"count": self.written, "calls": self.calls},
+            later.ngettext("%(count)d read", "%(count)d read", self.read, count=self.read),
+            later.ngettext("%(count)d changed", "%(count)d changed", self.changed, count=self.changed),
+            later.ngettext(
+                "%(count)d written in %(calls)d batch",
+                "%(count)d written in %(calls)d batches",
+                self.calls,
+                count=self.written,
+                calls=self.calls,
+            ),
         ]
         if self.failed:
             parts.append(
-                ngettext("%(count)d failed", "%(count)d failed", self.failed) % {"count": self.failed}
+                later.ngettext("%(count)d failed", "%(count)d failed", self.failed, count=self.failed)
             )
         if self.would_write:
-            parts.append(gettext("dry run: %(count)d would be written") % {"count": self.would_write})
-        return ", ".join(parts)
+            parts.append(
+                later.ngettext(
+                    "dry run: %(count)d would be written",
+                    "dry run: %(count)d would be written",
+                    self.would_write,
+                    count=self.would_write,
+                )
+            )
+        return later.Text("%(parts)s", {"parts": parts})  # the parts joined; nothing to translate
 
 
 class Target:
@@ -133,7 +143,7 @@ class Target:
             if self.tally.would_write == len(batch):
                 run_log(
                     self.run,
-                    gettext("dry run, first would-be write: %(payload)s") % {"payload": batch[0].payload},
+                    later.gettext("dry run, first would-be write: %(payload)s", payload=batch[0].payload),
                 )
             return
         problems = self.flow.send(self.shop, batch)
@@ -185,7 +195,7 @@ def retry(flow: BatchFlow, item: SyncItem) -> Outcome:
     engine.finish_run(run, error=f"{item.source_id} failed again" if tally.failed else "")
     if tally.failed:
         raise PermanentError(f"{item.source_id} failed again: see run {run.pk}")
-    return Outcome(target_id="", result={"retried": tally.line()})
+    return Outcome(target_id="", result={"retried": str(tally.line())})
 
 
 @transaction.atomic

@@ -30,8 +30,8 @@ from django.core.cache import cache
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext, ngettext
 
+from flows import later
 from flows.engine import metered
 from flows.models import Cursor, ExternalRef, Integration, JetshopShop, JourneyStep, SyncItem, SyncRun
 
@@ -217,23 +217,26 @@ def close_abandoned_runs(now: datetime | None = None) -> int:
             with flow_lock(run.integration_id, run.flow) as lock:
                 if lock is None:
                     continue  # a live run of this flow holds it; look again next time
-        run_error(run, "the worker stopped before the run ended (it was closed by the sweeper)")
+        run_error(
+            run, later.gettext("the worker stopped before the run ended (it was closed by the sweeper)")
+        )
         closed += SyncRun.objects.filter(pk=run.pk, status=SyncRun.Status.RUNNING).update(
             status=SyncRun.Status.FAILED, finished_at=now, error=run.error, log=run.log
         )
     return closed
 
 
-def run_log(run: SyncRun, message: str) -> None:
+def run_log(run: SyncRun, message: str | later.Text) -> None:
+    """A line for the run's log: a ``later.Text`` is shown in each reader's language."""
     stamp = timezone.localtime().strftime("%H:%M:%S")
-    run.log += f"{stamp} {message}\n"
+    run.log += later.log_line(stamp, message) + "\n"
     log.info("run %s %s: %s", run.pk, run.flow, message)
 
 
-def run_error(run: SyncRun, message: str) -> None:
+def run_error(run: SyncRun, message: str | later.Text) -> None:
     """A part of the run failed (one shop of several): logged, and the run ends as failed."""
-    run_log(run, gettext("error: %(message)s") % {"message": message})
-    run.error = f"{run.error}; {message}" if run.error else message
+    run_log(run, later.gettext(later.ERROR, message=message))
+    run.error = f"{run.error}; {message}" if run.error else str(message)
 
 
 # --- cursors ------------------------------------------------------------------------------------
@@ -269,12 +272,12 @@ def store_page(run: SyncRun, page: Page, *, journey: bool = False) -> list[int]:
             requeued = requeue(page.requeue)
             run_log(
                 run,
-                ngettext(
+                later.ngettext(
                     "%(count)d parked item can go now and was queued again",
                     "%(count)d parked items can go now and were queued again",
                     len(requeued),
-                )
-                % {"count": len(requeued)},
+                    count=len(requeued),
+                ),
             )
     return new_ids
 

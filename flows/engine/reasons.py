@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
+from flows import later
 from flows.models import SyncItem
 from flows.modes import Flow
 
@@ -47,15 +48,24 @@ REASON_LABELS = {
 
 def status_count(status: str, count: int) -> str:
     """ "9 skipped", with the plural the language needs ("9 överhoppade", not "9 överhoppad")."""
-    forms: dict[str, str] = {
-        SyncItem.Status.QUEUED: ngettext("%(count)d queued", "%(count)d queued", count),
-        SyncItem.Status.PROCESSING: ngettext("%(count)d processing", "%(count)d processing", count),
-        SyncItem.Status.DONE: ngettext("%(count)d done", "%(count)d done", count),
-        SyncItem.Status.SKIPPED: ngettext("%(count)d skipped", "%(count)d skipped", count),
-        SyncItem.Status.PARKED: ngettext("%(count)d needs attention", "%(count)d need attention", count),
-        SyncItem.Status.FAILED: ngettext("%(count)d failed", "%(count)d failed", count),
+    return str(status_count_text(status, count))
+
+
+def status_count_text(status: str, count: int) -> later.Text:
+    """``status_count`` for a run's log, put into the language of whoever reads it."""
+    forms: dict[str, later.Text] = {
+        SyncItem.Status.QUEUED: later.ngettext("%(count)d queued", "%(count)d queued", count, count=count),
+        SyncItem.Status.PROCESSING: later.ngettext(
+            "%(count)d processing", "%(count)d processing", count, count=count
+        ),
+        SyncItem.Status.DONE: later.ngettext("%(count)d done", "%(count)d done", count, count=count),
+        SyncItem.Status.SKIPPED: later.ngettext("%(count)d skipped", "%(count)d skipped", count, count=count),
+        SyncItem.Status.PARKED: later.ngettext(
+            "%(count)d needs attention", "%(count)d need attention", count, count=count
+        ),
+        SyncItem.Status.FAILED: later.ngettext("%(count)d failed", "%(count)d failed", count, count=count),
     }
-    return forms.get(status, f"%(count)d {status}") % {"count": count}
+    return forms.get(status, later.Text(f"%(count)d {status}", {"count": count}))
 
 
 def reason_label(code: str) -> str:
@@ -86,12 +96,10 @@ def _missing(kind: str, value: str, flow: str) -> str:
     return message % {"value": value or "?"}
 
 
-def _refused_by(flow: str) -> str:
-    return _("Visma") if flow.endswith("_to_visma") else _("The shop")
+def explain(item: SyncItem, count: int = 1) -> str:
+    """One sentence: why ``item`` is where it is (empty for items that simply went through).
 
-
-def explain(item: SyncItem) -> str:
-    """One sentence: why ``item`` is where it is (empty for items that simply went through)."""
+    ``count`` > 1: the sentence for a group of such items ("5 orders: Visma refused them.")."""
     result = item.result if isinstance(item.result, dict) else {}
     value = str(result.get("value", "") or "")
     reason = item.reason
@@ -108,26 +116,36 @@ def explain(item: SyncItem) -> str:
             "a consultant must choose the customer."
         ) % {"value": value}
     if reason == "out_of_bounds":
-        return _("Visma cannot hold the order as it is (%(value)s is out of range); support can see why.") % {
-            "value": value
-        }
+        return ngettext(
+            "Visma cannot hold the order as it is (%(value)s is out of range); support can see why.",
+            "Visma cannot hold the orders as they are (%(value)s is out of range); support can see why.",
+            count,
+        ) % {"value": value}
     if reason == "totals_mismatch":
-        return _("The order's amounts differ from what Visma would calculate by more than rounding.")
+        return ngettext(
+            "The order's amounts differ from what Visma would calculate by more than rounding.",
+            "The orders' amounts differ from what Visma would calculate by more than rounding.",
+            count,
+        )
     if reason == "invalid_quantity":
         return _("Row %(row)s has quantity %(quantity)s; Visma needs a positive quantity.") % {
             "row": result.get("row", "?"),
             "quantity": result.get("quantity", "?"),
         }
     if reason == "invalid_order":
-        return _("The order has no rows.")
+        return ngettext("The order has no rows.", "The orders have no rows.", count)
     if reason == "article_number":
         return _("Article number %(value)s is longer than Visma allows.") % {"value": value or item.reference}
     if reason in ("rejected", "permanent_error"):
-        return _("%(system)s refused it.") % {"system": _refused_by(item.flow)}
+        return _refused(item.flow, count)
     if reason == "gave_up":
         return _("Still failing after many attempts; support can see why.")
     if reason == "internal_error":
-        return _("An internal error stopped it; support has the details.")
+        return ngettext(
+            "An internal error stopped it; support has the details.",
+            "An internal error stopped them; support has the details.",
+            count,
+        )
     if reason == "agent_offline":
         return _("Waiting for the Visma agent to come back online.")
     if reason == "visma_locked":
@@ -147,11 +165,15 @@ def explain(item: SyncItem) -> str:
     if reason == "not_transferable":
         return _("A quantity break the shop's price list cannot hold.")
     if reason == "plugin_failed":
-        return _("Plugin %(value)s failed on it; the plugin must be fixed or switched off, then retry.") % {
-            "value": value or "?"
-        }
+        return ngettext(
+            "Plugin %(value)s failed on it; the plugin must be fixed or switched off, then retry.",
+            "Plugin %(value)s failed on them; the plugin must be fixed or switched off, then retry.",
+            count,
+        ) % {"value": value or "?"}
     if reason == "parked_by_rule":
-        return _("A rule of this integration holds it back (%(value)s).") % {"value": value or "?"}
+        # The rule is kept as a message (``later.stored``): in the reader's language. Older items
+        # hold its name as it was written.
+        return _("Held back by a rule of this integration: %(rule)s.") % {"rule": later.shown(value) or "?"}
     if reason == "skipped_by_rule":
         return _("Not transferred: a rule of this integration skips it.")
     if reason == "skipped_by_operator":
@@ -159,8 +181,14 @@ def explain(item: SyncItem) -> str:
     if reason == "resolved":
         return _("Went through later.")
     if item.status in SyncItem.ATTENTION:
-        return _("%(system)s refused it.") % {"system": _refused_by(item.flow)}
+        return _refused(item.flow, count)
     return ""
+
+
+def _refused(flow: str, count: int) -> str:
+    if flow.endswith("_to_visma"):
+        return ngettext("Visma refused it.", "Visma refused them.", count)
+    return ngettext("The shop refused it.", "The shop refused them.", count)
 
 
 def subject(item: SyncItem) -> str:

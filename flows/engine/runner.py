@@ -16,14 +16,13 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils import timezone, translation
-from django.utils.translation import gettext
 
 from connectors.errors import ConnectorError, PermanentError, RateLimited, TransientError
-from flows import engine
+from flows import engine, later
 from flows.engine import agent_status, batch
 from flows.engine.base import BatchFlow, ItemFlow
 from flows.engine.connections import Connections
-from flows.engine.reasons import status_count
+from flows.engine.reasons import status_count_text
 from flows.engine.registry import flow_class, implemented
 from flows.models import Integration, JetshopShop, SyncItem, SyncRun
 
@@ -72,8 +71,9 @@ class RunResult:
 
 
 def run_flow(integration_id: int, flow: str, trigger: str = SyncRun.Trigger.SCHEDULE) -> RunResult:
-    """A run's log is kept and read by everyone: it is written in the site's language, whoever
-    started the run (a worker, or a consultant's "run now" in English)."""
+    """What a run writes for later (its error, its items' errors) is in the site's language, whoever
+    started it (a worker, or a consultant's "run now" in English); its log lines are kept as
+    messages and shown in each reader's language (``flows.engine.later``)."""
     with translation.override(settings.LANGUAGE_CODE):
         return _run_flow(integration_id, flow, trigger)
 
@@ -101,7 +101,7 @@ def _run_flow(integration_id: int, flow: str, trigger: str) -> RunResult:
                 batch.run_cycle(handler, run)
             except ConnectorError as exc:
                 error = str(exc)
-                engine.run_log(run, gettext("cycle failed: %(error)s") % {"error": exc})
+                engine.run_log(run, later.gettext("cycle failed: %(error)s", error=str(exc)))
             engine.finish_run(run, error=error or run.error)
             return RunResult(run.pk, [])
         try:
@@ -111,14 +111,14 @@ def _run_flow(integration_id: int, flow: str, trigger: str) -> RunResult:
                 engine.store_page(run, page, journey=handler.journey)
         except ConnectorError as exc:
             # What was stored is kept; the rest comes with the next poll (its cursor did not move).
-            engine.run_error(run, gettext("pull failed: %(error)s") % {"error": exc})
+            engine.run_error(run, later.gettext("pull failed: %(error)s", error=str(exc)))
         left: list[int] = []
         more = False
         if handler.in_order:
             outcomes = process_in_order(ready_in_order(integration_id, flow), handler, lock)
             if outcomes:
-                counts = ", ".join(status_count(s, n) for s, n in outcomes.items())
-                engine.run_log(run, gettext("processed: %(counts)s") % {"counts": counts})
+                counts = [status_count_text(s, n) for s, n in outcomes.items()]
+                engine.run_log(run, later.gettext("processed: %(counts)s", counts=counts))
             more = sum(outcomes.values()) >= INLINE_BATCH
         else:
             left = ready_items(integration_id, flow)

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from flows import later
 from flows.models.config import Integration
 from sharespine.customers.models import Customer
 from sharespine.customers.tiers import Feature
@@ -74,6 +76,18 @@ CUSTOMER_FIELDS = {
 }
 
 
+def _label(value: str, choices: type[models.TextChoices]) -> later.Text | str:
+    """A choice's label as a message (its English text is its msgid), or the code when unknown."""
+    if not value:
+        return ""
+    try:
+        label = choices(value).label
+    except ValueError:
+        return value
+    with translation.override(None):  # no language: the label's own text, the msgid
+        return later.gettext(str(label))
+
+
 class Rule(models.Model):
     class Kind(models.TextChoices):
         SET_FIELD = "set_field", _("set a Visma field from a shop field")
@@ -116,7 +130,8 @@ class Rule(models.Model):
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="rules", verbose_name=_("integration")
     )
-    position = models.PositiveIntegerField(_("order"), default=0, help_text=_("Rules run lowest first."))
+    # "position", not "order": on an order integration "order" reads as a shop order.
+    position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Rules run lowest first."))
     kind = models.CharField(_("rule"), max_length=20, choices=Kind.choices)
     enabled = models.BooleanField(_("enabled"), default=True)
     dry_run = models.BooleanField(
@@ -182,23 +197,59 @@ class Rule(models.Model):
     def audit_customer(self) -> Customer:
         return self.integration.customer
 
+    def _field_label(self, field: str) -> later.Text | str:
+        """A shop field by its name in the form; a dynamic field by its own name."""
+        if field == OrderField.DYNAMIC:
+            return later.gettext('dynamic field "%(name)s"', name=self.dynamic_field)
+        return _label(field, OrderField)
+
     def describe(self) -> str:
-        """The rule in one line, for the journey, the preview and the change log."""
-        fixed = f" {self.value!r}" if self.value else ""
-        source = f"dynamic:{self.dynamic_field}" if self.source == OrderField.DYNAMIC else self.source
-        what: str = {
-            self.Kind.SET_FIELD: f"{self.target} ← {source}{fixed}",
-            self.Kind.TRANSLATE: f"{self.target} ← table({source})",
-            self.Kind.SKIP: "skip",
-            self.Kind.PARK: "park",
-            self.Kind.ADD_ROW: f"row {self.article_number or self.row_text!r}",
-            self.Kind.PRODUCT_FIELD: f"{self.direction} {self.product_field} {self.operation} {self.value!r}",
-        }.get(self.Kind(self.kind), self.kind)
-        if self.when_field:
-            when = (
-                f"dynamic:{self.dynamic_field}" if self.when_field == OrderField.DYNAMIC else self.when_field
+        """The rule in one line, in the active language, for the journey, the preview and the change log."""
+        return str(self.describe_later())
+
+    def describe_later(self) -> later.Text:
+        """``describe`` as a message, put into the language of whoever reads it (a parked order's
+        reason and the journey keep it so). Fields by their names in the form, not their codes."""
+        target, source = _label(self.target, DocumentField), self._field_label(self.source)
+        value = self.value
+        what: later.Text
+        if self.kind == self.Kind.SET_FIELD and self.source in ("", OrderField.FIXED):
+            what = later.gettext('set %(target)s to "%(value)s"', target=target, value=value)
+        elif self.kind == self.Kind.SET_FIELD and value:
+            what = later.gettext(
+                'set %(target)s to "%(value)s" followed by the %(source)s',
+                target=target,
+                value=value,
+                source=source,
             )
-            what += f" when {when} {self.when_operator} {self.when_value!r}"
+        elif self.kind == self.Kind.SET_FIELD:
+            what = later.gettext("set %(target)s to the %(source)s", target=target, source=source)
+        elif self.kind == self.Kind.TRANSLATE:
+            what = later.gettext(
+                "set %(target)s from the %(source)s through the table", target=target, source=source
+            )
+        elif self.kind == self.Kind.SKIP:
+            what = later.gettext("skip orders")
+        elif self.kind == self.Kind.PARK:
+            what = later.gettext("park orders")
+        elif self.kind == self.Kind.ADD_ROW:
+            what = later.gettext('add a row "%(row)s"', row=self.article_number or self.row_text)
+        else:
+            what = later.gettext(
+                '%(direction)s: %(field)s, %(operation)s "%(value)s"',
+                direction=_label(self.direction, self.Direction),
+                field=_label(self.product_field, self.ProductField),
+                operation=_label(self.operation, self.Operation),
+                value=value,
+            )
+        if self.when_field:
+            what = later.gettext(
+                '%(what)s when the %(field)s %(operator)s "%(value)s"',
+                what=what,
+                field=self._field_label(self.when_field),
+                operator=_label(self.when_operator, self.Operator),
+                value=self.when_value,
+            )
         return what
 
     def table_rows(self) -> dict[str, str]:
@@ -275,7 +326,7 @@ class PluginSetting(models.Model):
     integration = models.ForeignKey(
         Integration, on_delete=models.CASCADE, related_name="plugin_settings", verbose_name=_("integration")
     )
-    position = models.PositiveIntegerField(_("order"), default=0, help_text=_("Plugins run lowest first."))
+    position = models.PositiveIntegerField(_("position"), default=0, help_text=_("Plugins run lowest first."))
     plugin = models.CharField(_("plugin"), max_length=100)
     settings = models.JSONField(_("settings"), default=dict, blank=True)
     enabled = models.BooleanField(_("enabled"), default=True)

@@ -20,9 +20,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 
 from connectors.jetshop.records import Order, Product, ProductInput
 from connectors.visma import protocol as P
+from flows import later
 from flows.engine import MappingError
 from flows.engine.base import Change, Problem
 from flows.engine.payloads import dump, load
@@ -62,6 +64,14 @@ class Step:
     rule: Rule | None = None
     plugin: Plugin | None = None
     problem: str = ""  # why the plugin cannot run (not installed, settings no longer valid)
+    text: later.Text | None = None  # a rule's name as a message, for each reader's language
+
+    def entry(self) -> dict[str, Any]:
+        """The start of the step's trail entry (the journey and the preview read it)."""
+        entry: dict[str, Any] = {"name": self.name, "kind": self.kind, "dry_run": self.dry_run}
+        if self.text is not None:
+            entry["text"] = self.text.to_json()
+        return entry
 
     @property
     def label(self) -> str:
@@ -70,6 +80,12 @@ class Step:
 
     def hooks(self) -> list[Hook]:
         return type(self.plugin).hooks() if self.plugin is not None else []
+
+
+def rule_step(rule: Rule) -> Step:
+    text = later.gettext("rule %(rule)s", rule=later.Text("%(position)s. %(what)s",
+                         {"position": rule.position, "what": rule.describe_later()}))  # fmt: skip
+    return Step(str(text), "rule", rule.dry_run, rule.position, rule=rule, text=text)
 
 
 def plugin_step(setting: PluginSetting) -> Step:
@@ -127,10 +143,7 @@ class Alterations:
         """The integration's enabled rules and plugins in their order (none below package 800)."""
         if not customer_allows(integration.customer, Feature.PLUGINS):
             return cls()
-        steps = [
-            Step(f"rule {rule}", "rule", rule.dry_run, rule.position, rule=rule)
-            for rule in integration.rules.filter(enabled=True)
-        ]
+        steps = [rule_step(rule) for rule in integration.rules.filter(enabled=True)]
         steps += [plugin_step(s) for s in integration.plugin_settings.filter(enabled=True)]
         steps.sort(key=lambda s: (s.position, s.kind == "plugin"))
         return cls(steps, settings.PLUGIN_TIME_LIMIT_MS / 1000)
@@ -149,13 +162,15 @@ class Alterations:
                 continue
             verdict = "skip" if step.rule.kind == Rule.Kind.SKIP else "park"
             change = {"field": "order", "before": "transfer", "after": verdict}
-            trail.append({"name": step.name, "kind": "rule", "dry_run": step.dry_run, "changes": [change]})
+            trail.append({**step.entry(), "changes": [change]})
             if step.dry_run:
                 continue
-            message = f"{step.name} matched"
+            message = gettext("%(rule)s applies") % {"rule": step.name}
             if verdict == "skip":
                 raise SkipOrder(message)
-            raise MappingError(message, reason="parked_by_rule", detail={"kind": "rule", "value": step.name})
+            # The reason keeps the rule as a message: the order's page says it in the reader's language.
+            value = later.stored(step.text.args["rule"]) if step.text is not None else step.name
+            raise MappingError(message, reason="parked_by_rule", detail={"kind": "rule", "value": value})
         return trail
 
     def order_mapped(
@@ -269,7 +284,7 @@ class Alterations:
                 detail = {"kind": "plugin", "value": exc.name}
                 raise MappingError(str(exc), reason="plugin_failed", detail=detail) from exc
             changes = diff(plain(record), plain(changed))
-            trail.append({"name": step.name, "kind": step.kind, "dry_run": step.dry_run, "changes": changes})
+            trail.append({**step.entry(), "changes": changes})
             if not step.dry_run:
                 record = changed
         return record, trail

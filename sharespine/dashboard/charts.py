@@ -163,6 +163,8 @@ class Chart:
         # pygal's inline script only configures its optional tooltips, which we do not load.
         drawn = re.sub(r"<script\b.*?</script>", "", drawn, flags=re.S)
         title = escape(self.title)
+        # pygal names an untitled chart "Pygal" (read out and shown on hover): ours has its title.
+        drawn = drawn.replace("<title>Pygal</title>", "")
         drawn = drawn.replace("<svg ", f'<svg role="img" aria-label="{title}" ', 1)
         drawn = re.sub(r"(<svg\b[^>]*>)", rf"\1<title>{title}</title>", drawn, count=1)
         return mark_safe(drawn)  # pygal's own SVG; our texts are escaped above

@@ -39,7 +39,7 @@ def overview(request):
     integrations = Integration.objects.all()
     context = {
         **admin.site.each_context(request),
-        "title": _("Status overview"),
+        "title": _("Charts, all merchants"),
         "pictures": pictures(integrations, payouts=integrations.filter(reconciliation_enabled=True).exists()),
         "waiting": waiting_by_integration(),
         "refresh_seconds": refresh_seconds(),

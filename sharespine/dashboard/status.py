@@ -16,6 +16,7 @@ from django.db.models import Count, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from flows import later
 from flows.engine import attention
 from flows.models import Integration, OlderOrders, SyncItem, SyncRun
 from flows.modes import Flow
@@ -90,7 +91,7 @@ def flow_states(integration: Integration, now: datetime, *, agent_offline: bool 
         runs = SyncRun.objects.filter(integration=integration, flow=flow).exclude(
             status=SyncRun.Status.RUNNING
         )
-        last = runs.order_by("-started_at").values("status", "error", "finished_at").first()
+        last = runs.order_by("-started_at").values("status", "error", "log", "finished_at").first()
         if last is None:
             states.append(FlowState(flow, "never"))
             continue
@@ -109,7 +110,8 @@ def flow_states(integration: Integration, now: datetime, *, agent_offline: bool 
             state = "late"
         else:
             state = "ok"
-        error = last["error"] if state == "failing" else ""
+        # The log keeps the errors as messages: the reader's language (old runs: the error as written).
+        error = ("; ".join(later.errors(last["log"])) or last["error"]) if state == "failing" else ""
         states.append(FlowState(flow, state, ok, error))
     return states
 

@@ -17,7 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from sharespine.customers.adminbase import AuditedModelAdmin, ReadOnlyModelAdmin
@@ -134,7 +134,7 @@ class MerchantUsageAdmin(ReadOnlyModelAdmin):
         context = {
             **self.admin_site.each_context(request),
             "opts": self.model._meta,
-            "title": _t("Usage: %(merchant)s") % {"merchant": customer.name},
+            "title": gettext("Usage of %(merchant)s") % {"merchant": customer.name},
             "customer": customer,
             "current": bills[0],
             "bills": bills,
@@ -159,9 +159,9 @@ class MerchantUsageAdmin(ReadOnlyModelAdmin):
 
 def tier_text(bill: usage.Bill) -> str:
     if bill.tier is None:
-        return _t("no price for package %(package)s") % {"package": bill.customer.tier}
+        return gettext("no price for package %(package)s") % {"package": bill.customer.tier}
     if bill.over_top:
-        return _t("%(tier)s (past its limits)") % {"tier": bill.tier.name}
+        return gettext("%(tier)s (past its limits)") % {"tier": bill.tier.name}
     return bill.tier.name
 
 
@@ -169,12 +169,12 @@ def warning_text(bill: usage.Bill) -> str:
     """The highest share of a limit of the tier reached, when it is 80 % or more."""
     top = max((share for _k, _n, _l, share in bill.share_of_limit()), default=0)
     if top >= 100:
-        return _t("%(percent)s %% of tier %(tier)s: the next one moves up") % {
+        return gettext("%(percent)s %% of tier %(tier)s: the next one moves up") % {
             "percent": top,
             "tier": bill.tier,
         }
     if top >= 80:
-        return _t("%(percent)s %% of tier %(tier)s") % {"percent": top, "tier": bill.tier}
+        return gettext("%(percent)s %% of tier %(tier)s") % {"percent": top, "tier": bill.tier}
     return ""
 
 

@@ -122,8 +122,9 @@ class MerchantUsage(Customer):
 
     class Meta:
         proxy = True
-        verbose_name = _("merchant usage")
-        verbose_name_plural = _("merchant usage")
+        # One row per merchant: "1 merchant's usage", "3 merchants' usage" in the list's count.
+        verbose_name = _("merchant's usage")
+        verbose_name_plural = _("merchants' usage")
         permissions = [("export_usage", "Can export the monthly usage of all merchants for invoicing")]
 
 

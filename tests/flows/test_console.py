@@ -12,7 +12,9 @@ from django.conf import settings
 from django.contrib.auth.models import Permission, User
 from django.test import Client
 from django.urls import reverse
+from django.utils import translation
 
+from flows import later
 from flows.demo.setup import ShopSpec, configure
 from flows.engine import runner
 from flows.models import Channel, JetshopShop, StatusRule, SyncItem, SyncRun
@@ -63,7 +65,7 @@ def test_order_page_summarises_the_path_of_a_transferred_and_delivered_order(
     assert "not yet" not in path
     assert len(re.findall(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d", path)) >= len(labels)
     # 2 × 249.00 + 89.90 + 49.00 = 636.90: Visma's total 637.00 with 0.10 öresavrundning.
-    assert f"order {item.target_id}, total 637.00 SEK (öresavrundning 0.10 SEK)" in path
+    assert f"order {item.target_id}, total 637.00 SEK (öre rounding 0.10 SEK)" in path
     assert f"order {item.target_id}, tracking number PN{prefix}77" in path
     assert "to asa@example.se" in path
     # The shop's status call does not say whether anything was charged: never "captured".
@@ -233,11 +235,12 @@ def test_run_pages_show_counts_and_log_for_order_and_catalogue_runs(
     html = client.get(reverse("admin:flows_syncrun_change", args=[orders_run.pk])).content.decode()
     assert "1 pulled, 1 new" in html
     assert f"?run__id__exact={orders_run.pk}" in html and "1 needs attention" in html
-    # The run's log is written in the site's language (Swedish), with the plural it needs.
-    assert "Demobutiken: 1 order med status 1" in html
+    # The run's log is read in the reader's language (English here), with the plural it needs.
+    assert "Demobutiken: 1 order in status 1" in html and "med status" not in html
 
     html = client.get(reverse("admin:flows_syncrun_change", args=[stock_run.pk])).content.decode()
     assert f"{stock_run.pulled} read, {stock_run.queued} changed" in html
-    [line] = [line for line in stock_run.log.splitlines() if " skrivna i " in line]
+    with translation.override("en"):
+        [line] = [line for line in later.read_log(stock_run.log) if " written in " in line]
     assert line in html
     assert client.get(reverse("admin:flows_syncrun_changelist")).status_code == 200

@@ -143,7 +143,7 @@ def test_the_order_page_shows_each_rule_and_plugin_with_before_and_after(
 
     # The integration page lists what is active, in its order.
     page = client.get(reverse("admin:flows_integration_change", args=[integration.pk])).content.decode()
-    listed = [page.index(name) for name in ("rule 1. our_reference", "rule 2. customer_reference",
+    listed = [page.index(name) for name in ("rule 1. set our reference", "rule 2. set customer reference",
                                              "plugin order_note 1.0.0")]  # fmt: skip
     assert listed == sorted(listed)
 
