@@ -5,8 +5,8 @@ from __future__ import annotations
 from decimal import Decimal as D
 
 import pytest
-from django.utils import translation
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from connectors.jetshop.records import Product, ProductInput
 from connectors.visma import protocol as P
