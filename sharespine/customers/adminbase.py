@@ -6,26 +6,57 @@ from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.widgets import AdminURLFieldWidget
+from django.utils.html import smart_urlquote
 from django.utils.translation import gettext_lazy as _
 
 from sharespine.customers import audit
 from sharespine.customers.secrets import EncryptedTextField
 
-SECRET_HELP = _("Stored encrypted and never shown again. Leave empty to keep the current value.")
+SECRET_HELP = _("Stored encrypted and never shown again.")
+SECRET_KEEP_HELP = _("Stored encrypted and never shown again. Leave empty to keep the current value.")
+
+
+class StoredURLWidget(AdminURLFieldWidget):
+    """The admin's URL box, whose "Currently:" link shows the stored URL, not what was typed: a
+    form shown again after an error must not present a typed (unsaved) URL as the stored one."""
+
+    template_name = "customers/widgets/stored_url.html"
+
+    def __init__(self, stored: str, attrs=None) -> None:
+        super().__init__(attrs)
+        self.stored = stored
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["stored"] = self.stored
+        context["stored_href"] = smart_urlquote(self.stored) if self.stored else ""
+        return context
 
 
 class SecretFieldsForm(forms.ModelForm):
-    """Secrets are write-only: an empty box on an existing object keeps the stored value."""
+    """Secrets are write-only: an empty box on an existing object keeps the stored value.
+
+    A form shown again after a validation error keeps what was typed in its secret boxes (echoed
+    back into the same page only, never read from the database), so one wrong field elsewhere does
+    not make the consultant type the password and agent secret again."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for name in self.secret_fields():
             field = self.fields[name]
-            field.widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"})
-            field.required = not (self.instance.pk and getattr(self.instance, name))
-            field.help_text = SECRET_HELP
+            stored = bool(self.instance.pk and getattr(self.instance, name))
+            field.widget = forms.PasswordInput(
+                render_value=self.is_bound, attrs={"autocomplete": "new-password"}
+            )
+            field.required = not stored
+            field.help_text = SECRET_KEEP_HELP if stored else SECRET_HELP
             # The box starts empty, so leaving it empty is not a change.
             self.initial[name] = ""
+        for name, field in self.fields.items():
+            if type(field.widget) is AdminURLFieldWidget:
+                stored_url = getattr(self.instance, name, "") if self.instance.pk else ""
+                field.widget = StoredURLWidget(stored_url or "", attrs=field.widget.attrs)
 
     def secret_fields(self) -> list[str]:
         return [
