@@ -37,6 +37,7 @@ from flows.plugins.api import SettingsError
 from flows.plugins.host import Alterations, SkipOrder, validate_plugin
 from flows.shop_orders_to_visma import Facts, ShopOrdersToVisma, channel_name
 from sharespine.customers import audit
+from sharespine.customers.adminbase import AdminForm
 
 EXPORT_FORMAT = "sharespine-rules-and-plugins"
 # Bounds on what a consultant uploads and asks for.
@@ -52,6 +53,7 @@ PLUGIN_FIELDS = ["position", "plugin", "settings", "enabled", "dry_run"]
 
 class RuleInline(admin.StackedInline):
     model = Rule
+    form = AdminForm
     extra = 0
     fieldsets = [
         (None, {"fields": [("position", "kind", "enabled", "dry_run")]}),

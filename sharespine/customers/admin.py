@@ -3,7 +3,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from sharespine.customers import audit
-from sharespine.customers.adminbase import AuditedModelAdmin, ReadOnlyModelAdmin
+from sharespine.customers.adminbase import AuditedModelAdmin, ReadOnlyModelAdmin, SecretFieldsForm
 from sharespine.customers.models import ConfigChange, Customer, Membership
 from sharespine.customers.signals import package_changed
 
@@ -16,8 +16,20 @@ class MembershipInline(admin.TabularInline):
     verbose_name_plural = _("merchant users (see only this merchant)")
 
 
+class CustomerForm(SecretFieldsForm):
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "org_number" in self.fields:
+            # Django's own says "Merchant with this Organisation number already exists." (its
+            # label capitalised mid-sentence).
+            self.fields["org_number"].error_messages["unique"] = _(
+                "A merchant with this organisation number already exists."
+            )
+
+
 @admin.register(Customer)
 class CustomerAdmin(AuditedModelAdmin):
+    form = CustomerForm
     list_display = ["name", "org_number", "tier", "active", "created_at"]
     list_filter = ["tier", "active"]
     search_fields = ["name", "org_number", "contact_emails"]

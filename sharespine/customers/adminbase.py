@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING, Any
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.widgets import AdminURLFieldWidget
+from django.core.exceptions import NON_FIELD_ERRORS, FieldDoesNotExist, ValidationError
+from django.core.validators import MinValueValidator
 from django.utils.html import smart_urlquote
 from django.utils.translation import gettext_lazy as _
 
@@ -34,7 +36,46 @@ class StoredURLWidget(AdminURLFieldWidget):
         return context
 
 
-class SecretFieldsForm(forms.ModelForm):
+class AdminForm(forms.ModelForm):
+    """One bound, one message per problem.
+
+    A number field's lower bound is the model's own (``MinValueValidator(10)``), in the box's
+    HTML ``min`` and in the form's check alike: not 0 first and 10 on the next try. And a field
+    that failed its own check (too long, not a number) is not also told by the model's ``clean()``
+    that it is missing: the model never saw the value, the field's message is the true one."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, field in self.fields.items():
+            if not isinstance(field, forms.IntegerField | forms.DecimalField | forms.FloatField):
+                continue
+            try:
+                model_field = self._meta.model._meta.get_field(name)
+            except FieldDoesNotExist:
+                continue
+            bounds = [
+                v.limit_value
+                for v in model_field.validators
+                if isinstance(v, MinValueValidator) and not callable(v.limit_value)
+            ]
+            if bounds:
+                low = max(bounds)
+                field.min_value = low
+                field.validators = [v for v in field.validators if not isinstance(v, MinValueValidator)]
+                field.validators.append(MinValueValidator(low))
+                field.widget.attrs["min"] = str(low)
+
+    def _update_errors(self, errors: ValidationError) -> None:
+        if hasattr(errors, "error_dict"):
+            failed = set(self._errors or ()) - {NON_FIELD_ERRORS}
+            kept = {name: errs for name, errs in errors.error_dict.items() if name not in failed}
+            if not kept:
+                return
+            errors = ValidationError(kept)
+        super()._update_errors(errors)
+
+
+class SecretFieldsForm(AdminForm):
     """Secrets are write-only: an empty box on an existing object keeps the stored value.
 
     A form shown again after a validation error keeps what was typed in its secret boxes (echoed

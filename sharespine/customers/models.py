@@ -61,8 +61,9 @@ class Customer(models.Model):
         if self.org_number:
             try:
                 self.org_number = normalise_org_number(self.org_number)
-            except ValidationError as exc:
-                raise ValidationError({"org_number": exc.messages}) from None
+            except ValidationError:
+                # The field's own validator (validate_org_number) says why, once.
+                pass
         for address in self.contact_email_list:
             try:
                 validate_email(address)
