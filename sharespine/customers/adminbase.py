@@ -67,12 +67,12 @@ class AdminForm(forms.ModelForm):
 
     def _update_errors(self, errors: ValidationError) -> None:
         if hasattr(errors, "error_dict"):
-            failed = set(self._errors or ()) - {NON_FIELD_ERRORS}
+            failed = set(self.errors) - {NON_FIELD_ERRORS}  # the fields' own checks ran first
             kept = {name: errs for name, errs in errors.error_dict.items() if name not in failed}
             if not kept:
                 return
             errors = ValidationError(kept)
-        super()._update_errors(errors)
+        super()._update_errors(errors)  # type: ignore[misc]  # private in django-stubs
 
 
 class SecretFieldsForm(AdminForm):
