@@ -106,10 +106,18 @@ class Membership(models.Model):
     class Meta:
         verbose_name = _("merchant user")
         verbose_name_plural = _("merchant users")
+        # Make a new dashboard login for the merchant (a non-staff user in the Merchant group only),
+        # without the right to add or edit users in general.
+        permissions = [("add_merchant_login", _("Can give a merchant a new dashboard login"))]
         constraints = [models.UniqueConstraint(fields=["user", "customer"], name="membership_unique")]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.customer}"
+
+    @property
+    def audit_customer(self) -> Customer:
+        """The change log files a login given or taken under its merchant."""
+        return self.customer
 
 
 class ConfigChange(models.Model):
