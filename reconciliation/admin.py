@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from flows.models import Integration
 from sharespine.customers.adminbase import AuditedModelAdmin, ReadOnlyModelAdmin
+from sharespine.customers.tiers import REQUIRED_TIER, Feature
 
 from . import service, tasks
 from .bank import import_bank
@@ -68,22 +69,41 @@ class MultipleFileField(forms.FileField):
         return [super(MultipleFileField, self).clean(f, initial) for f in files]
 
 
-class UploadForm(forms.Form):
+class ReconciledIntegrationForm(forms.Form):
+    """A form that imports for one integration: only those with reconciliation switched on are
+    offered, and the box says where it is switched on (an empty list alone explains nothing)."""
+
     integration = forms.ModelChoiceField(
         Integration.objects.filter(reconciliation_enabled=True).select_related("customer"),
         label=_("integration"),
     )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["integration"]
+        how = format_html(
+            _t(
+                'Only integrations with reconciliation switched on are listed: tick "{setting}" under '
+                '"{section}" on the <a href="{url}">integration\'s page</a> (package {package}).'
+            ),
+            setting=Integration._meta.get_field("reconciliation_enabled").verbose_name,
+            section=_t("Extras"),
+            url=reverse("admin:flows_integration_changelist"),
+            package=REQUIRED_TIER[Feature.RECONCILIATION].value,
+        )
+        if not field.queryset.exists():  # type: ignore[attr-defined]
+            how = format_html("<strong>{}</strong> {}", _t("No integration has reconciliation yet."), how)
+        field.help_text = how
+
+
+class UploadForm(ReconciledIntegrationForm):
     # Not "files": that name is the uploaded-files mapping of every Django form.
     payout_files = MultipleFileField(
         label=_("payout files"), help_text=_("Klarna, Nets or Svea; several at once.")
     )
 
 
-class BankForm(forms.Form):
-    integration = forms.ModelChoiceField(
-        Integration.objects.filter(reconciliation_enabled=True).select_related("customer"),
-        label=_("integration"),
-    )
+class BankForm(ReconciledIntegrationForm):
     file = forms.FileField(label=_("bank statement (CSV)"))
 
 

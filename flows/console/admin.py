@@ -160,6 +160,12 @@ def mode_table_html():
     return format_html("<table><thead><tr><th></th>{}</tr></thead><tbody>{}</tbody></table>", head, rows)
 
 
+ENABLED_HELP = _(
+    "Off: no flow runs. A new integration starts off: fill in the agent and the shop, save, run "
+    'the go-live check, then tick this to start the schedules (in dry run until "live" is ticked).'
+)
+
+
 @admin.register(Integration)
 class IntegrationAdmin(GoLiveAdmin, AlterationsAdminMixin, AuditedModelAdmin):
     list_display = ["__str__", "flow_mode", "document_type", "live", "enabled", "agent_state", "attention"]
@@ -217,7 +223,14 @@ class IntegrationAdmin(GoLiveAdmin, AlterationsAdminMixin, AuditedModelAdmin):
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
+        if "enabled" in form.base_fields:
+            form.base_fields["enabled"].help_text = ENABLED_HELP
         return with_lists(form, lists_for(obj)) if obj is not None else form
+
+    def get_changeform_initial_data(self, request):
+        # A new integration starts switched off: a set-up half done must not start pulling orders
+        # (in dry run, but the merchant's dashboard would count them waiting) or raise alarms.
+        return {"enabled": False, **super().get_changeform_initial_data(request)}
 
     @admin.display(description=_("go-live"))
     def go_live(self, obj):

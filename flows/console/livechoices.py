@@ -99,14 +99,29 @@ class LiveChoicesForm(forms.ModelForm):
         return cleaned
 
 
+# One code of each list, as a refusal names it ("Visma has no terms-of-payment code 'B'"): the
+# lists' labels are plurals that name their system, which read badly after "Visma has no".
+ONE_CODE = {
+    Kind.TERMS_OF_PAYMENT: gettext_lazy("terms-of-payment code"),
+    Kind.WAY_OF_DELIVERY: gettext_lazy("way-of-delivery code"),
+    Kind.TERMS_OF_DELIVERY: gettext_lazy("terms-of-delivery code"),
+    Kind.ARTICLE_ACCOUNT: gettext_lazy("article account"),
+    Kind.PRICE_LIST: gettext_lazy("price list"),
+    Kind.VAT_CODE: gettext_lazy("VAT code"),
+    Kind.ORDER_STATUS: gettext_lazy("order status"),
+    Kind.SHOP_PRICE_LIST: gettext_lazy("price list"),
+    Kind.CHANNEL: gettext_lazy("channel"),
+}
+
+
 def missing_error(live: LiveList, value: str) -> ValidationError:
     when = date_format(localtime(live.fetched_at), "SHORT_DATETIME_FORMAT")
     return ValidationError(
         _(
-            "%(source)s has no %(list)s %(value)s (read %(when)s): add it there and refresh, "
+            "%(source)s has no %(code)s '%(value)s' (read %(when)s): add it there and refresh, "
             "or choose another."
         )
-        % {"source": live.source, "list": Kind(live.kind).label, "value": value, "when": when}
+        % {"source": live.source, "code": ONE_CODE[Kind(live.kind)], "value": value, "when": when}
     )
 
 

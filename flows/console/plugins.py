@@ -41,6 +41,7 @@ from flows.plugins.api import SettingsError
 from flows.plugins.host import Alterations, SkipOrder, validate_plugin
 from flows.shop_orders_to_visma import Facts, ShopOrdersToVisma, channel_name
 from sharespine.customers import audit
+from sharespine.customers.adminbase import AdminForm
 
 EXPORT_FORMAT = "sharespine-rules-and-plugins"
 # Bounds on what a consultant uploads and asks for.
@@ -57,6 +58,7 @@ PLUGIN_FIELDS = ["position", "plugin", "settings", "enabled", "dry_run"]
 
 class RuleInline(admin.StackedInline):
     model = Rule
+    form = AdminForm
     extra = 0
     fieldsets = [
         (None, {"fields": [("position", "kind", "enabled", "dry_run")]}),
@@ -266,8 +268,11 @@ def parse_set(integration: Integration, raw: bytes) -> tuple[list[Rule], list[Pl
         raise ValidationError(gettext("The file is larger than %(n)d bytes.") % {"n": MAX_IMPORT_BYTES})
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ValidationError(gettext("The file is not JSON: %(error)s") % {"error": exc}) from None
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        # The decoder's own words ("codec can't decode byte 0xff") tell a consultant nothing.
+        raise ValidationError(
+            gettext("The file is not an export of rules and plugins (it is not UTF-8 JSON).")
+        ) from None
     if not isinstance(data, dict) or data.get("format") != EXPORT_FORMAT:
         raise ValidationError(gettext("The file is not an export of rules and plugins."))
     rows_in, plugins_in = data.get("rules", []), data.get("plugins", [])

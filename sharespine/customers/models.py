@@ -61,8 +61,9 @@ class Customer(models.Model):
         if self.org_number:
             try:
                 self.org_number = normalise_org_number(self.org_number)
-            except ValidationError as exc:
-                raise ValidationError({"org_number": exc.messages}) from None
+            except ValidationError:
+                # The field's own validator (validate_org_number) says why, once.
+                pass
         for address in self.contact_email_list:
             try:
                 validate_email(address)
@@ -105,10 +106,18 @@ class Membership(models.Model):
     class Meta:
         verbose_name = _("merchant user")
         verbose_name_plural = _("merchant users")
+        # Make a new dashboard login for the merchant (a non-staff user in the Merchant group only),
+        # without the right to add or edit users in general.
+        permissions = [("add_merchant_login", _("Can give a merchant a new dashboard login"))]
         constraints = [models.UniqueConstraint(fields=["user", "customer"], name="membership_unique")]
 
     def __str__(self) -> str:
         return f"{self.user} → {self.customer}"
+
+    @property
+    def audit_customer(self) -> Customer:
+        """The change log files a login given or taken under its merchant."""
+        return self.customer
 
 
 class ConfigChange(models.Model):

@@ -102,6 +102,10 @@ PERMISSIONS: dict[str, frozenset[str]] = {
             # organisation number).
             "flows.add_customerchoice",
             "flows.change_customerchoice",
+            # Give a merchant a new dashboard login: a non-staff user in the Merchant group only,
+            # with a membership of that merchant (sharespine/customers/logins.py); users in
+            # general stay read-only, so no consultant makes or edits staff or superusers.
+            "customers.add_merchant_login",
             # Lift a login lock-out (delete its attempts row).
             "axes.delete_accessattempt",
             # Reconciliation: upload payout files and bank statements, post to Visma, export SIE,

@@ -114,8 +114,8 @@ def test_a_code_the_other_side_lacks_is_refused_by_name_and_one_it_has_is_saved(
         },
     )
     html = client.post(change, wrong).content.decode()
-    assert "Visma has no Visma terms of payment SW (read " in html
-    assert "Demobutiken has no shop order statuses 9 (read " in html
+    assert "Visma has no terms-of-payment code &#x27;SW&#x27; (read " in html
+    assert "Demobutiken has no order status &#x27;9&#x27; (read " in html
     assert not integration.method_mappings.filter(shop_value="Swish").exists()
 
     right = integration_post(
@@ -134,7 +134,8 @@ def test_a_code_the_other_side_lacks_is_refused_by_name_and_one_it_has_is_saved(
             "method_mappings": [{"kind": "delivery", "shop_value": "Budbee", "visma_code": "K"}],
         },
     )
-    assert "Visma has no Visma ways of delivery K" in client.post(change, wrong_kind).content.decode()
+    refused = client.post(change, wrong_kind).content.decode()
+    assert "Visma has no way-of-delivery code &#x27;K&#x27;" in refused
 
 
 def test_a_refresh_that_cannot_reach_visma_says_so_and_keeps_the_lists_read_before(

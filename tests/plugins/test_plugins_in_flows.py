@@ -210,7 +210,7 @@ def test_export_then_import_into_another_integration_round_trips_and_is_logged(c
 @pytest.mark.parametrize(
     "content, message",
     [
-        pytest.param(b"not json", "not JSON", id="not_json_case"),
+        pytest.param(b"not json", "(it is not UTF-8 JSON)", id="not_json_case"),
         pytest.param(json.dumps({"format": "other"}).encode(), "not an export", id="wrong_format_case"),
         pytest.param(json.dumps({"format": "sharespine-rules-and-plugins", "rules": [{"kind": "skip"}],
                                  "plugins": []}).encode(), "rule 1: when_field", id="invalid_rule_case"),
@@ -335,3 +335,14 @@ def test_a_dynamic_field_of_the_shop_order_reaches_the_visma_order(package_800, 
     assert item.payload["extra"] == {"Projekt": "P-7", "Kommentar": "Ring före leverans"}, "stored as it came"
     [document] = agent.documents(item.reference)
     assert document.project == "P-7"
+
+
+def test_a_file_that_is_not_json_is_refused_once_in_plain_words(client, consultant, db):
+    target = IntegrationFactory(customer=CustomerFactory(tier=Tier.T800))
+    client.force_login(consultant)
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    upload = SimpleUploadedFile("export.xlsx", b'{"format": "\xff\xfe"}')
+    body = client.post(reverse("admin:flows_integration_import", args=[target.pk]), {"file": upload}).content
+    text = body.decode()
+    assert text.count("The file is not an export of rules and plugins (it is not UTF-8 JSON).") == 1
+    assert "codec" not in text and "0xff" not in text
