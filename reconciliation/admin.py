@@ -82,17 +82,17 @@ class ReconciledIntegrationForm(forms.Form):
         super().__init__(*args, **kwargs)
         field = self.fields["integration"]
         how = format_html(
-            _t(
+            gettext(
                 'Only integrations with reconciliation switched on are listed: tick "{setting}" under '
                 '"{section}" on the <a href="{url}">integration\'s page</a> (package {package}).'
             ),
             setting=Integration._meta.get_field("reconciliation_enabled").verbose_name,
-            section=_t("Extras"),
+            section=gettext("Extras"),
             url=reverse("admin:flows_integration_changelist"),
             package=REQUIRED_TIER[Feature.RECONCILIATION].value,
         )
         if not field.queryset.exists():  # type: ignore[attr-defined]
-            how = format_html("<strong>{}</strong> {}", _t("No integration has reconciliation yet."), how)
+            how = format_html("<strong>{}</strong> {}", gettext("No integration has reconciliation yet."), how)
         field.help_text = how
 
 
