@@ -92,7 +92,9 @@ class ReconciledIntegrationForm(forms.Form):
             package=REQUIRED_TIER[Feature.RECONCILIATION].value,
         )
         if not field.queryset.exists():  # type: ignore[attr-defined]
-            how = format_html("<strong>{}</strong> {}", gettext("No integration has reconciliation yet."), how)
+            how = format_html(
+                "<strong>{}</strong> {}", gettext("No integration has reconciliation yet."), how
+            )
         field.help_text = how
 
 
