@@ -211,9 +211,17 @@ class IntegrationAdmin(GoLiveAdmin, AlterationsAdminMixin, AuditedModelAdmin):
             *super().get_urls(),
         ]
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            # The page's read-only parts offer actions by the reader's role (support is not offered
+            # an import it may not make); they are given the object, not the request.
+            obj.viewer = request.user
+        return obj
+
     @admin.display(description=_("active, in their order"))
     def alterations(self, obj):
-        return active_html(obj)
+        return active_html(obj, getattr(obj, "viewer", None))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
