@@ -202,12 +202,10 @@ def _label_tooltips(drawn: str, shown: list[str], full: list[str]) -> str:
     """Give each axis label of a horizontal chart its full name as tooltip, in place of the number
     pygal puts there (the label's position on its scale, e.g. "0.0714285714")."""
     for short, name in zip(shown, full, strict=True):
-        drawn = re.sub(
-            rf"(<text\b[^>]*>{re.escape(xml_escape(short))}</text>)<title>[^<]*</title>",
-            lambda match, name=name: f"{match.group(1)}<title>{xml_escape(name)}</title>",
-            drawn,
-            count=1,
-        )
+        label = re.search(rf"(<text\b[^>]*>{re.escape(xml_escape(short))}</text>)<title>[^<]*</title>", drawn)
+        if label is not None:
+            titled = f"{label.group(1)}<title>{xml_escape(name)}</title>"
+            drawn = drawn[: label.start()] + titled + drawn[label.end() :]
     return drawn
 
 
