@@ -48,7 +48,7 @@ from flows.models import (
     SyncRun,
 )
 from flows.modes import Flow
-from flows.order_mapping import Lookups, Mapped, Routing, draft_order, finish_order
+from flows.order_mapping import Lookups, Mapped, Routing, draft_order, finish_order, method_code
 from flows.plugins.host import Alterations, SkipOrder
 
 log = logging.getLogger("flows.orders")
@@ -64,6 +64,11 @@ NEEDS_MAPPING_CODES = {
     35: "price list",
     373: "vat",
 }
+# Codes Visma refused that come from our configuration (a method mapping or a channel's default),
+# by the method whose mapping gives them: once a save gives the parked order another code, it goes
+# on by itself, like an order that waited for a missing mapping. (A price list or a currency Visma
+# lacks is the merchant's to add in Visma; a consultant retries those.)
+REFUSED_CODES = {"terms-of-payment code": "payment", "way-of-delivery code": "delivery"}
 
 
 class ShopOrdersToVisma(ItemFlow):
@@ -185,28 +190,50 @@ class ShopOrdersToVisma(ItemFlow):
         ]
 
     def parked_that_can_go(self) -> list[int]:
-        """Orders waiting for a mapping or an article that exists now (read here, queued by the engine)."""
-        parked = SyncItem.objects.filter(
-            integration=self.integration,
-            flow=self.flow,
-            status=SyncItem.Status.PARKED,
-            reason="needs_mapping",
-        ).order_by("id")[:RESUME_BATCH]
-        ready = []
-        mappings = set(
-            MethodMapping.objects.filter(integration=self.integration).values_list("kind", "shop_value")
+        """Orders waiting for a mapping or an article that exists now, or refused by Visma for a code
+        the configuration no longer gives them (read here, queued by the engine)."""
+        parked = (
+            SyncItem.objects.filter(
+                integration=self.integration,
+                flow=self.flow,
+                status=SyncItem.Status.PARKED,
+                reason="needs_mapping",
+            )
+            .select_related("shop")
+            .order_by("id")[:RESUME_BATCH]
         )
+        ready = []
+        codes: dict[str, dict[str, str]] = {"payment": {}, "delivery": {}}
+        for mapping in MethodMapping.objects.filter(integration=self.integration):
+            codes[mapping.kind][mapping.shop_value] = mapping.visma_code
         for item in parked:
             kind, value = item.result.get("kind"), item.result.get("value")
             if kind in ("payment", "delivery"):
-                fixed = (kind, value) in mappings
+                fixed = value in codes[kind]
             elif kind == "article" and value:
                 fixed = self._exists_in_visma(value)
+            elif kind in REFUSED_CODES and value:
+                method = REFUSED_CODES[kind]
+                fixed = self._code_now(item, method, codes[method]) not in (value, None)
             else:
                 fixed = False  # channels, VAT codes, currencies: a consultant retries them
             if fixed:
                 ready.append(item.pk)
         return ready
+
+    def _code_now(self, item: SyncItem, method: str, table: dict[str, str]) -> str | None:
+        """The code the configuration gives the parked order now (its method's mapping, else its
+        channel's default), as the map would; None when that cannot be told without the order going."""
+        if item.shop is None:
+            return None
+        try:
+            order = load(Order, item.payload)
+            routing = routing_of(self.channel_of(order, item.shop))
+            if method == "payment":
+                return method_code(method, order.payment_method, table, routing.terms_of_payment)
+            return method_code(method, order.delivery_method, table, routing.way_of_delivery)
+        except (MappingError, ValueError, TypeError, KeyError):
+            return None
 
     def _exists_in_visma(self, article: str) -> bool:
         try:

@@ -166,8 +166,32 @@ ENABLED_HELP = _(
 )
 
 
+class ReturnToNextMixin:
+    """Saved, a page opened from the work queue's "Fix it" (``?next=<the queue>``) returns there,
+    not to the model's list; only to a page of this site (an open redirect would let a link sent
+    to a consultant land them anywhere after a save)."""
+
+    def _back(self, request) -> str:
+        back = request.GET.get("next", "")
+        if any(button in request.POST for button in ("_continue", "_addanother", "_saveasnew")):
+            return ""  # the consultant chose to stay on or go to a form
+        if back and url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
+            return back
+        return ""
+
+    def response_add(self, request, obj, post_url_continue=None):
+        response = super().response_add(request, obj, post_url_continue)  # type: ignore[misc]
+        back = self._back(request)
+        return redirect(back) if back and response.status_code == 302 else response
+
+    def response_change(self, request, obj):
+        response = super().response_change(request, obj)  # type: ignore[misc]
+        back = self._back(request)
+        return redirect(back) if back and response.status_code == 302 else response
+
+
 @admin.register(Integration)
-class IntegrationAdmin(GoLiveAdmin, AlterationsAdminMixin, AuditedModelAdmin):
+class IntegrationAdmin(ReturnToNextMixin, GoLiveAdmin, AlterationsAdminMixin, AuditedModelAdmin):
     list_display = ["__str__", "flow_mode", "document_type", "live", "enabled", "agent_state", "attention"]
     list_filter = ["flow_mode", "live", "enabled", "customer__tier"]
     search_fields = ["name", "customer__name", "customer__org_number"]
@@ -217,9 +241,17 @@ class IntegrationAdmin(GoLiveAdmin, AlterationsAdminMixin, AuditedModelAdmin):
             *super().get_urls(),
         ]
 
+    def get_object(self, request, object_id, from_field=None):
+        obj = super().get_object(request, object_id, from_field)
+        if obj is not None:
+            # The page's read-only parts offer actions by the reader's role (support is not offered
+            # an import it may not make); they are given the object, not the request.
+            obj.viewer = request.user
+        return obj
+
     @admin.display(description=_("active, in their order"))
     def alterations(self, obj):
-        return active_html(obj)
+        return active_html(obj, getattr(obj, "viewer", None))
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change, **kwargs)
@@ -436,20 +468,12 @@ class VismaAgentAdmin(AuditedModelAdmin):
         return agent_state_html(obj) if obj.offline_since else agent_connection_text(obj)
 
 
-class MappingFixAdmin(AuditedModelAdmin):
+class MappingFixAdmin(ReturnToNextMixin, AuditedModelAdmin):
     """A mapping on its own page, so the work queue can open it with the missing value filled in
     (``?integration=…&kind=payment&shop_value=Swish``) and come back once it is saved."""
 
     list_select_related = ["integration__customer"]
     autocomplete_fields = ["integration"]
-
-    def response_add(self, request, obj, post_url_continue=None):
-        back = request.GET.get("next", "")
-        if "_addanother" not in request.POST and "_continue" not in request.POST and back:
-            if url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure()):
-                super().response_add(request, obj, post_url_continue)  # its "added" message
-                return redirect(back)
-        return super().response_add(request, obj, post_url_continue)
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         # The codes Visma has, as on the integration page: a code Visma lacks would park the

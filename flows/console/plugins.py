@@ -120,8 +120,9 @@ class PluginSettingInline(admin.TabularInline):
 # --- the active set, as the integration page lists it ------------------------------------------------
 
 
-def active_html(integration: Integration) -> str:
-    """The enabled rules and plugins in the order they run, and links to preview, export, import."""
+def active_html(integration: Integration, user=None) -> str:
+    """The enabled rules and plugins in the order they run, and links to preview, export and (for
+    whoever may change rules: consultants, not support) import."""
     if not integration.pk:
         return gettext("Save to add rules and plugins.")
     steps = Alterations.of(integration).steps if integration.customer_id else []
@@ -131,12 +132,20 @@ def active_html(integration: Integration) -> str:
           format_html(' <strong style="color:#ba2121">{}</strong>', step.problem) if step.problem else "")
          for step in steps),
     )  # fmt: skip
-    links = format_html(
-        '<a href="{}">{}</a> · <a href="{}">{}</a> · <a href="{}">{}</a>',
-        reverse("admin:flows_integration_preview", args=[integration.pk]), gettext("Preview"),
-        reverse("admin:flows_integration_export", args=[integration.pk]), gettext("Export"),
-        reverse("admin:flows_integration_import", args=[integration.pk]), gettext("Import"),
-    )  # fmt: skip
+    actions = [
+        ("admin:flows_integration_preview", gettext("Preview"), "flows.view_rule"),
+        ("admin:flows_integration_export", gettext("Export"), "flows.view_rule"),
+        ("admin:flows_integration_import", gettext("Import"), "flows.change_rule"),
+    ]
+    links = format_html_join(
+        " · ",
+        '<a href="{}">{}</a>',
+        (
+            (reverse(name, args=[integration.pk]), label)
+            for name, label, permission in actions
+            if user is not None and user.has_perm(permission)
+        ),
+    )
     if not steps:
         return format_html("<p>{}</p><p>{}</p>", gettext("None active."), links)
     return format_html("<ol>{}</ol><p>{}</p>", rows, links)
@@ -370,7 +379,7 @@ class AlterationsAdminMixin:
             "product_flows": [flow.label for flow in product_flows(integration)],
             "products": products,
             "product_error": product_error,
-            "active": active_html(integration),
+            "active": active_html(integration, request.user),
         }
         return render(request, "admin/flows/integration/preview.html", context)
 

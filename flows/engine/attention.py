@@ -40,8 +40,9 @@ CONSULTANT_KINDS = {
 }
 # Reasons the merchant fixes at the source: the shop's order or article data, or their Visma.
 MERCHANT_REASONS = {"invalid_quantity", "invalid_order", "article_number"}
-# Parked items the orders flow takes up by itself once the missing piece exists.
-DRAINS_BY_ITSELF = {"payment", "delivery", "article"}
+# Parked items the orders flow takes up by itself once the missing piece exists (or, for a code
+# Visma refused, once the configuration gives the order another code).
+DRAINS_BY_ITSELF = {"payment", "delivery", "article", "terms-of-payment code", "way-of-delivery code"}
 GROUPS_SHOWN = 100
 
 

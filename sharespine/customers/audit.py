@@ -2,8 +2,10 @@
 
 The admin calls ``record`` around every save and delete: one row per save (a new merchant is a
 few rows, not one per field), its fields listed by name in ``field`` and their values as JSON
-objects in ``old_value`` and ``new_value``; ``changes`` reads them back with the fields' names in
-the reader's language. Secret fields are logged as changed or not, never with their values.
+objects in ``old_value`` and ``new_value``; ``changes`` reads them back with the fields' names and
+the choices and yes/no in the reader's language. A link to another object is logged by that
+object's name as it was (an id says nothing to the reader, and the object may be gone later).
+Secret fields are logged as changed or not, never with their values.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Collection
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.utils.translation import gettext as _
 from django_celery_beat.models import PeriodicTask
 
 from sharespine.customers.models import ConfigChange, Customer
@@ -37,6 +40,9 @@ def snapshot(instance: models.Model | None, *, exclude: Collection[str] = ()) ->
             plaintext = value.reveal() if isinstance(value, Secret) else (value or "")
             digest = hashlib.sha256(plaintext.encode()).hexdigest() if plaintext else ""
             values[field.name] = (digest, SECRET_DISPLAY if plaintext else "")
+        elif field.is_relation and value is not None:
+            related = getattr(instance, field.name, None)
+            values[field.name] = (str(value), str(related) if related is not None else str(value))
         else:
             text = "" if value is None else str(value)
             values[field.name] = (text, text)
@@ -118,30 +124,53 @@ def record(
     return ConfigChange.objects.bulk_create([row])
 
 
-def _values(text: str, field: str) -> dict[str, str]:
-    """One side of a row: a JSON object, or (rows from before one row per save) one bare value."""
+def _json(text: str) -> dict[str, str] | None:
     if text.startswith("{"):
         try:
             value = json.loads(text)
         except ValueError:
-            value = None
+            return None
         if isinstance(value, dict):
             return {str(k): str(v) for k, v in value.items()}
-    return {field: text} if text or field else {}
+    return None
 
 
-def _label(model_label: str, name: str) -> str:
+def _values(change: ConfigChange) -> tuple[dict[str, str], dict[str, str]]:
+    """Both sides of a row: JSON objects (an empty side of a created or deleted entry is empty, not
+    one row named after every field), or (rows from before one row per save) one bare value each."""
+    old, new = _json(change.old_value), _json(change.new_value)
+    if old is not None or new is not None:
+        return old or {}, new or {}
+    bare = {change.field: change.old_value}, {change.field: change.new_value}
+    return bare if change.field else ({}, {})
+
+
+def _field(model_label: str, name: str) -> models.Field | None:
     try:
-        return str(apps.get_model(model_label)._meta.get_field(name).verbose_name)
+        field = apps.get_model(model_label)._meta.get_field(name)
     except (LookupError, ValueError, FieldDoesNotExist):
-        return name
+        return None
+    return field if isinstance(field, models.Field) else None
+
+
+def _shown(field: models.Field | None, value: str) -> str:
+    """A stored value as the form shows it: a choice by its label, a yes/no field as yes or no."""
+    if field is None or value == "":
+        return value
+    if isinstance(field, models.BooleanField) and value in ("True", "False"):
+        return str(_("yes") if value == "True" else _("no"))
+    if field.choices and not field.is_relation:
+        labels = {str(key): str(label) for key, label in field.flatchoices}
+        return labels.get(value, value)
+    return value
 
 
 def changes(change: ConfigChange) -> list[tuple[str, str, str]]:
     """(the field's name in the reader's language, from, to) for each field of a row."""
-    old = _values(change.old_value, change.field)
-    new = _values(change.new_value, change.field)
-    return [
-        (_label(change.model, name), old.get(name, ""), new.get(name, ""))
-        for name in sorted(set(old) | set(new))
-    ]
+    old, new = _values(change)
+    rows = []
+    for name in sorted(set(old) | set(new)):
+        field = _field(change.model, name)
+        label = str(field.verbose_name) if field is not None else name
+        rows.append((label, _shown(field, old.get(name, "")), _shown(field, new.get(name, ""))))
+    return rows

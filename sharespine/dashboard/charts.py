@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from decimal import Decimal
 from functools import cached_property
+from xml.sax.saxutils import escape as xml_escape
 
 import pygal
 from django.db.models import Count, Q, QuerySet
@@ -31,7 +32,7 @@ from django.utils import formats, timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext
+from django.utils.translation import gettext_lazy, pgettext
 from pygal.style import Style
 
 from flows.models import Integration, SyncItem, SyncRun
@@ -88,6 +89,21 @@ class Span:
         return start.strftime("%H:00") if self.step == "hour" else formats.date_format(start, day_format)
 
 
+# A flow's short name on the flow-health chart's axis; the full name is the label's tooltip and is in
+# the table of numbers. The full names (up to 70 characters in Swedish) left the bars a sliver.
+SHORT_FLOW_NAMES = {
+    Flow.SHOP_ORDERS_TO_VISMA: gettext_lazy("Orders → Visma"),
+    Flow.VISMA_ORDER_STATUS_TO_SHOP: gettext_lazy("Order status → shop"),
+    Flow.SHOP_PRODUCTS_TO_VISMA: gettext_lazy("Products → Visma"),
+    Flow.VISMA_PRODUCTS_TO_SHOP: gettext_lazy("Products → shop"),
+    Flow.VISMA_PRICES_TO_SHOP: gettext_lazy("Prices → shop"),
+    Flow.VISMA_PRICE_LISTS_TO_SHOP: gettext_lazy("Price lists → shop"),
+    Flow.VISMA_STOCK_TO_SHOP: gettext_lazy("Stock → shop"),
+}
+# The longest axis label drawn in full on a horizontal chart; longer ones end in "…" (pygal itself
+# never shortens the labels of a horizontal chart, and gives them the whole width they ask for).
+LABEL_CHARS = 22
+
 DAY = Span("24h", "hour", 24)
 MONTH = Span("30d", "day", 30)
 
@@ -106,6 +122,9 @@ class Chart:
     every: int = 1  # label every n-th x value
     empty_text: str = ""
     notes: list[str] = field(default_factory=list)
+    # What the axis shows when it differs from ``labels`` (which the table of numbers and the
+    # tooltips show in full).
+    short_labels: list[str] | None = None
 
     @property
     def has_data(self) -> bool:
@@ -124,6 +143,13 @@ class Chart:
         step = max(math.ceil(top / 5), 1)
         return list(range(0, int(top) + step + 1, step)) if top else [0, 1]
 
+    def _legend_columns(self) -> int:
+        """Legend entries side by side only while the longest fits its column (pygal does not check,
+        and a horizontal chart's labels leave the legend less than half the width)."""
+        if self.kind == "hbar":
+            return 1
+        return len(self.series) if len(self.series) < 3 else 2
+
     @cached_property
     def svg(self) -> SafeString:
         kinds = {
@@ -139,7 +165,7 @@ class Chart:
             height=300 if self.kind != "hbar" else 150 + 40 * max(len(self.labels), 1),
             show_legend=True,
             legend_at_bottom=True,
-            legend_at_bottom_columns=len(self.series) if len(self.series) < 3 else 2,
+            legend_at_bottom_columns=self._legend_columns(),
             truncate_legend=-1,
             show_minor_x_labels=self.every == 1,
             x_labels_major_every=self.every,
@@ -155,19 +181,37 @@ class Chart:
             stroke_style={"width": 2},
             no_data_text=self.empty_text or _("No data"),
         )
-        chart.x_labels = self.labels
+        shown = [_shorten(label) for label in self.short_labels or self.labels]
+        chart.x_labels = shown
         chart.y_labels = self.scale()
         for name, values in self.series:
             chart.add(name, [float(v) if isinstance(v, Decimal) else v for v in values])
         drawn = chart.render(is_unicode=True)
         # pygal's inline script only configures its optional tooltips, which we do not load.
         drawn = re.sub(r"<script\b.*?</script>", "", drawn, flags=re.S)
+        if self.kind == "hbar":
+            drawn = _label_tooltips(drawn, shown, self.labels)
         title = escape(self.title)
         # pygal names an untitled chart "Pygal" (read out and shown on hover): ours has its title.
         drawn = drawn.replace("<title>Pygal</title>", "")
         drawn = drawn.replace("<svg ", f'<svg role="img" aria-label="{title}" ', 1)
         drawn = re.sub(r"(<svg\b[^>]*>)", rf"\1<title>{title}</title>", drawn, count=1)
         return mark_safe(drawn)  # pygal's own SVG; our texts are escaped above
+
+
+def _shorten(label: str) -> str:
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1].rstrip() + "…"
+
+
+def _label_tooltips(drawn: str, shown: list[str], full: list[str]) -> str:
+    """Give each axis label of a horizontal chart its full name as tooltip, in place of the number
+    pygal puts there (the label's position on its scale, e.g. "0.0714285714")."""
+    for short, name in zip(shown, full, strict=True):
+        label = re.search(rf"(<text\b[^>]*>{re.escape(xml_escape(short))}</text>)<title>[^<]*</title>", drawn)
+        if label is not None:
+            titled = f"{label.group(1)}<title>{xml_escape(name)}</title>"
+            drawn = drawn[: label.start()] + titled + drawn[label.end() :]
+    return drawn
 
 
 def _counts_by(queryset: QuerySet, field_name: str, span: Span, **aggregates) -> dict[str, dict]:
@@ -263,6 +307,7 @@ def flow_health_chart(integrations: QuerySet[Integration], now: datetime) -> Cha
         kind="hbar",
         colours=(GREEN, AMBER, RED),
         empty_text=_("No runs in the last 24 hours"),
+        short_labels=[str(SHORT_FLOW_NAMES.get(flow, flow.label)) for flow in flows],
     )
 
 

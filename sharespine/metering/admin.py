@@ -16,7 +16,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -54,12 +54,17 @@ def parse_month(text: str | None, default: date) -> date:
         return default
 
 
+def shown_month() -> date:
+    """The month the usage list shows, and so the month its export gives unless another is chosen."""
+    return usage.month_of(timezone.now())
+
+
 class UsageChangeList(ChangeList):
     """Each merchant of the page comes with this month's bill, computed for the page at once."""
 
     def get_results(self, request):
         super().get_results(request)
-        by_pk = {b.customer.pk: b for b in usage.bills(self.result_list, usage.month_of(timezone.now()))}
+        by_pk = {b.customer.pk: b for b in usage.bills(self.result_list, shown_month())}
         for customer in self.result_list:
             customer.bill = by_pk[customer.pk]
 
@@ -119,7 +124,8 @@ class MerchantUsageAdmin(ReadOnlyModelAdmin):
         extra = {
             "can_export": request.user.has_perm("metering.export_usage"),
             "export_url": reverse("admin:metering_merchantusage_export"),
-            "last_month": f"{usage.previous_month(usage.month_of(timezone.now())):%Y-%m}",
+            "export_month": f"{shown_month():%Y-%m}",
+            "month_name": formats.date_format(shown_month(), "F Y"),
         }
         return super().changelist_view(request, {**(extra_context or {}), **extra})
 
@@ -146,10 +152,11 @@ class MerchantUsageAdmin(ReadOnlyModelAdmin):
         return TemplateResponse(request, "admin/metering/merchantusage/usage.html", context)
 
     def export_view(self, request):
-        """CSV of every merchant's month (``?month=YYYY-MM``, last month by default)."""
+        """CSV of every merchant's month (``?month=YYYY-MM``, by default the month the list shows: an
+        export taken from the list holds the numbers on the screen)."""
         if not request.user.has_perm("metering.export_usage"):
             raise PermissionDenied
-        month = parse_month(request.GET.get("month"), usage.previous_month(usage.month_of(timezone.now())))
+        month = parse_month(request.GET.get("month"), shown_month())
         out = io.StringIO()
         export.write_csv(month, out)
         response = HttpResponse(out.getvalue(), content_type="text/csv; charset=utf-8")

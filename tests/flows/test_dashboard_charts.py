@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from decimal import Decimal
 
@@ -15,7 +16,15 @@ from django.utils import timezone, translation
 from flows.models import Integration, SyncItem, SyncRun
 from flows.modes import Flow
 from reconciliation.models import Payout
-from sharespine.dashboard.charts import DAY, MONTH, flow_health_chart, order_charts, payouts_chart
+from sharespine.dashboard.charts import (
+    DAY,
+    LABEL_CHARS,
+    MONTH,
+    Chart,
+    flow_health_chart,
+    order_charts,
+    payouts_chart,
+)
 from tests.factories import IntegrationFactory
 
 pytestmark = pytest.mark.django_db
@@ -154,3 +163,51 @@ def test_staff_overview_counts_every_merchant_in_a_fixed_number_of_queries(clien
     assert many == few
     assert page.count('data-has-data="1"') >= 2
     assert client_for(consultant).get(reverse("admin:overview")).status_code == 200
+
+
+def axis_labels(svg: str) -> list[tuple[str, str]]:
+    """Each category label of a horizontal chart with its tooltip, as a browser would show them."""
+    axis = svg.split('class="axis y always_show"')[1].split('class="axis x')[0]
+    return re.findall(r'<text x="-5"[^>]*>([^<]*)</text><title>([^<]*)</title>', axis)
+
+
+def test_flow_runs_chart_keeps_the_bars_wide_with_every_flow_named(
+    client_for, support, merchant, merchant_customer
+):
+    # Every flow ran for one merchant: the longest Swedish flow name is 70 characters, and drawn
+    # in full it left the bars a sliver at the right edge and squeezed the legend to overlap.
+    own = IntegrationFactory(customer=merchant_customer)
+    for flow in Flow:
+        SyncRun.objects.create(integration=own, flow=flow, status="succeeded")
+        SyncRun.objects.create(integration=own, flow=flow, status="partial")
+    with translation.override("sv"):
+        full_names = {str(flow.label) for flow in Flow}
+    pages = {
+        "overview": client_for(support).get(reverse("admin:overview")),
+        "dashboard": client_for(merchant).get(reverse("dashboard:integration", args=[own.pk])),
+    }
+
+    for page, response in pages.items():
+        assert response.status_code == 200, page
+        figure = response.content.decode().split('id="chart-flow-health"')[1].split("</figure>")[0]
+        svg = figure.split("<svg", 1)[1].split("</svg>")[0]
+        labels = axis_labels(svg)
+        assert {tooltip for _shown, tooltip in labels} == full_names, page
+        assert all(len(shown) <= LABEL_CHARS for shown, _tooltip in labels), (page, labels)
+        width = float(re.search(r'viewBox="0 0 ([\d.]+) ', svg)[1])
+        plot_left = float(re.search(r'transform="translate\(([\d.]+), [\d.]+\)" class="plot"', svg)[1])
+        assert plot_left < width * 0.35, (page, plot_left)  # the bars keep most of the width
+        legend = re.findall(r"<text[^>]*>([^<]*)</text>", svg.split('class="legends"')[1])
+        assert legend == ["Lyckades", "Vissa poster kräver åtgärd", "Misslyckades"], page
+        # The table of numbers names each flow in full.
+        assert all(name in figure for name in full_names), page
+
+
+def test_a_long_name_on_a_horizontal_chart_ends_in_an_ellipsis_with_the_name_as_tooltip():
+    name = "Integration för Norrlands Sport & Fritid AB (NO)"
+    chart = Chart("c", "t", [name, "Kort"], [("n", [1, 2])], "x", kind="hbar")
+
+    assert axis_labels(chart.svg) == [
+        ("Integration för Norrl…", "Integration för Norrlands Sport &amp; Fritid AB (NO)"),
+        ("Kort", "Kort"),
+    ]

@@ -3,6 +3,8 @@ entry per save, its fields named as the form names them."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.conf import settings
 from django.urls import reverse
@@ -100,3 +102,39 @@ def test_support_can_read_the_change_log_but_not_alter_it(client, support, consu
         == 403
     )
     assert ConfigChange.objects.filter(pk=change.pk).exists()
+
+
+def test_a_created_entry_shows_each_field_by_name_with_readable_values(client, consultant):
+    # A new integration through the add page: its entry was a junk first row named after every
+    # field at once, and the merchant as a number.
+    customer = CustomerFactory(name="Egen Butik AB", tier="400")
+    client.force_login(consultant)
+    new = IntegrationFactory.build(customer=customer, name="Webbutik", flow_mode="erp", live=False)
+    response = client.post(reverse("admin:flows_integration_add"), integration_post(new))
+    assert response.status_code == 302, response.content.decode()[:3000]
+    [created] = ConfigChange.objects.filter(model="flows.Integration", action="created")
+
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    page = client.get(reverse("admin:customers_configchange_change", args=[created.pk])).content.decode()
+
+    rows = re.findall(r"<tr><th>([^<]*)</th><td>([^<]*)</td><td>→</td><td>([^<]*)</td></tr>", page)
+    by_name = {name: (old, new) for name, old, new in rows}
+    assert all("," not in name for name in by_name), by_name
+    assert by_name["merchant"] == ("", "Egen Butik AB")
+    assert by_name["name"] == ("", "Webbutik")
+    assert by_name["flow mode"] == ("", "ERP (Visma drives products, prices and stock)")
+    assert by_name["live"] == ("", "no")
+    assert str(customer.pk) not in {new for _old, new in by_name.values()}
+
+
+def test_a_changed_link_shows_the_names_on_both_sides(client, consultant):
+    before, after = CustomerFactory(name="Gamla AB"), CustomerFactory(name="Nya AB")
+    integration = IntegrationFactory(customer=before)
+    client.force_login(consultant)
+    url = reverse("admin:flows_integration_change", args=[integration.pk])
+
+    assert client.post(url, integration_post(integration, customer=str(after.pk))).status_code == 302
+
+    [change] = ConfigChange.objects.filter(model="flows.Integration", action="changed")
+    with translation.override("en"):
+        assert changes(change) == [("merchant", "Gamla AB", "Nya AB")]

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from django.core import mail
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 
 from sharespine.customers.models import ConfigChange, Customer
 from sharespine.metering import alerts, usage
@@ -322,3 +323,31 @@ def test_the_merchant_sees_their_own_usage_on_the_dashboard_and_nobody_elses(cli
     assert client.get(reverse("dashboard:customer", args=[other.pk])).status_code == 404
     assert client.get(reverse("admin:metering_merchantusage_changelist")).status_code == 403
     assert UsageEvent.objects.filter(customer=other).count() == 99
+
+
+def test_the_export_from_the_usage_list_gives_the_month_the_list_shows(client, consultant, matrix):
+    # The list showed this month while its export form offered (and the export defaulted to) the
+    # month before: the CSV did not hold the numbers on the screen.
+    customer = new_merchant()
+    previous = usage.previous_month(this_month())
+    orders(customer, 40, datetime(previous.year, previous.month, 5, 12, tzinfo=UTC), start=1000)
+    orders(customer, 150)
+    client.force_login(consultant)
+
+    listing = client.get(reverse("admin:metering_merchantusage_changelist"))
+    row = next(r for r in listing.context["cl"].result_list if r.pk == customer.pk)
+    page = listing.content.decode()
+    offered = re.search(r'<input id="usage-month" type="month" name="month" value="([^"]*)"', page)[1]
+    assert offered == f"{this_month():%Y-%m}"
+    month_name = formats.date_format(this_month(), "F Y")
+    assert month_name in page.split('id="changelist"')[0]  # the page says which month it shows
+
+    for url in (
+        reverse("admin:metering_merchantusage_export"),
+        reverse("admin:metering_merchantusage_export") + f"?month={offered}",
+    ):
+        response = client.get(url)
+        assert f'filename="usage-{offered}.csv"' in response["Content-Disposition"]
+        exported = {r[1]: r for r in csv.reader(io.StringIO(response.content.decode()))}
+        assert exported[customer.name][0] == offered
+        assert int(exported[customer.name][4]) == row.bill.used[Kind.ORDER] == 150

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from flows.demo.prices import seed_price_matrix
 from flows.demo.setup import DEMO_AGENT_KEY, DEMO_AGENT_SECRET, ShopSpec, configure
 from sharespine.customers.management.commands.create_demo_logins import DEMO_CUSTOMER
 from sharespine.customers.models import Customer
@@ -36,3 +37,7 @@ class Command(BaseCommand):
         )
         where = agent_url or "connects out to the agent gateway"
         self.stdout.write(f"  {integration}: shop {shop_url}, Visma agent {where}")
+        priced = seed_price_matrix()
+        if priced:
+            packages = ", ".join(p.package for p in priced)
+            self.stdout.write(f"  Price matrix (demo prices) for packages {packages}")
