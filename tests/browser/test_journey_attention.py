@@ -127,11 +127,6 @@ def test_support_finds_the_group_and_the_consultant_fixes_it_from_the_link(
 
 
 @pytest.mark.parametrize("language", ["sv", "en"])
-@pytest.mark.xfail(
-    strict=True,
-    reason="Saving the integration page opened from the queue's fix link leads to the integration "
-    "list, not back to the queue (another branch fixes it: remove this mark when it is merged).",
-)
 def test_saving_a_fix_on_the_integration_page_returns_to_the_queue(visit, consultant, shop, agent, language):
     """Swish is mapped, but to a code Visma lacks: the fix is the mapping's row on the integration
     page (the link opens it), and saving it should lead back to the queue as the mapping form does."""
