@@ -13,6 +13,8 @@ the task by a translated label instead of beat's untranslatable "Task Name" and 
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+
 from cron_descriptor import (
     FormatException,
     MissingFieldException,
@@ -73,18 +75,91 @@ def in_words(crontab: CrontabSchedule | None) -> str:
         return f"{expression} ({crontab.timezone})"
 
 
+# The integrations' names for one list page: read once per page, not once per row.
+_integration_names: ContextVar[dict[int, str] | None] = ContextVar("integration_names", default=None)
+
+
+def what_runs(name: str) -> str:
+    """A schedule's name in words: the integration and the flow (or the agent's heartbeat or the
+    payouts) for the names ``flows/engine/schedules.py`` gives; other names as they are."""
+    from flows.models import Integration  # the admin reads flows; flows never import it
+    from flows.modes import Flow
+
+    prefix, _sep, rest = name.partition(":")
+    integration_id, _sep, flow = rest.partition(":")
+    if prefix != "flow" or not integration_id.isdigit():
+        return name
+    names = _integration_names.get()  # a list page's (filled on its first row), or none
+    if not names:
+        read = {i.pk: str(i) for i in Integration.objects.select_related("customer")}
+        if names is None:
+            names = read
+        else:
+            names.update(read)
+    integration = names.get(int(integration_id))
+    if integration is None:
+        return name
+    labels = {"agent-heartbeat": _("Visma agent heartbeat"), "reconciliation": _("payouts")}
+    what = labels.get(flow) or (Flow(flow).label if flow in Flow.values else flow)
+    return f"{integration}: {what}"
+
+
 class TaskFilter(admin.AllValuesFieldListFilter):
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.title = _("task")  # beat names the field "Task Name", with no translation
 
 
+class ScheduleForm(PeriodicTaskForm):
+    """Beat's form, which reads the task's name from its own input: kept when that input is
+    read-only (beat's ``clean`` would fail on the missing key)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if "task" not in self.fields:
+            del self.fields["regtask"]  # a declared field: the admin's field list does not drop it
+
+    def clean(self):
+        if "task" not in self.fields:
+            self.cleaned_data.setdefault("task", self.instance.task)
+        return super().clean()
+
+
+# What a consultant may change on a schedule: pause or resume it, and note why. The rest is made by
+# the integration (its poll intervals: ``flows/engine/schedules.py`` rewrites it on every save), so
+# an edit here would be silently undone, or would run a task with arguments nobody checked.
+EDITABLE = ("enabled", "description")
+
+
 class AuditedPeriodicTaskAdmin(AuditedAdminMixin, PeriodicTaskAdmin):
-    form = PeriodicTaskForm  # AuditedAdminMixin's secret-aware form knows nothing of beat's fields
+    form = ScheduleForm  # AuditedAdminMixin's secret-aware form knows nothing of beat's fields
     audit_exclude = BOOKKEEPING_FIELDS
     change_form_template = "admin/sharespine/periodictask_change_form.html"
     readonly_fields = ("last_run_at", "crontab_translation", "task_name")
+    list_display = ("name", "schedule_of", "enabled", "scheduler", "interval", "last_run_at")
     list_filter = ["enabled", "one_off", ("task", TaskFilter), "start_time", "last_run_at"]
+
+    @admin.display(description=_("what"))
+    def schedule_of(self, obj: PeriodicTask) -> str:
+        """ "Demobutiken AB / Webshop: stock Visma → shop" for "flow:1:visma_stock_to_shop"."""
+        return what_runs(obj.name)
+
+    def changelist_view(self, request, extra_context=None):
+        token = _integration_names.set({})
+        try:
+            response = super().changelist_view(request, extra_context)
+            if hasattr(response, "render"):
+                response.render()  # the rows are drawn now, while the names are at hand
+            return response
+        finally:
+            _integration_names.reset(token)
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = tuple(super().get_readonly_fields(request, obj))
+        if obj is None or request.user.is_superuser:
+            return fields
+        internals = [f.name for f in PeriodicTask._meta.fields if f.editable and f.name not in EDITABLE]
+        return fields + tuple(internals)
 
     @admin.display(description=_("cron schedule in words"))
     def crontab_translation(self, obj: PeriodicTask) -> str:
@@ -95,11 +170,13 @@ class AuditedPeriodicTaskAdmin(AuditedAdminMixin, PeriodicTaskAdmin):
         return obj.task
 
     def get_fieldsets(self, request, obj=None):
-        """Beat's fieldsets; a reader who may not change the task sees its name, not the two inputs
-        for choosing one (shown read-only they would say "Regtask: None" and "Task Name")."""
+        """Beat's fieldsets; who may not choose what the schedule runs (a reader, or anyone but a
+        superuser on an existing schedule) sees the task by name, not the two inputs for choosing one
+        (shown read-only they would say "Regtask: None" and "Task Name")."""
+
         fieldsets = super().get_fieldsets(request, obj)
-        if self.has_change_permission(request, obj):
-            return fieldsets
+        if self.has_change_permission(request, obj) and (obj is None or request.user.is_superuser):
+            return fieldsets  # only a superuser chooses what an existing schedule runs
         swap = {"regtask": "", "task": "task_name"}
         shown = []
         for name, options in fieldsets:

@@ -263,8 +263,11 @@ class SyncItemAdmin(ReadOnlyAdmin):
     )
     list_select_related = ["integration__customer", "shop"]
     raw_id_fields = ["run"]
-    readonly_fields = ["explanation", "order_link", "payload_pretty", "result_pretty", "latest_error"]
-    exclude = ["payload", "result", "last_error"]
+    readonly_fields = [
+        "reason_name", "explanation", "order_link", "payload_pretty", "result_pretty", "latest_error"
+    ]  # fmt: skip
+    # The reason by its name, not its code; the error as the system wrote it is the technical detail.
+    exclude = ["payload", "result", "last_error", "reason"]
     actions = ["retry_selected", "mark_skipped"]
     change_form_template = "admin/flows/syncitem/change_form.html"
 
@@ -280,7 +283,7 @@ class SyncItemAdmin(ReadOnlyAdmin):
     def reason_name(self, obj):
         return reason_label(obj.reason) if obj.reason else ""
 
-    @admin.display(description=_("latest error"))
+    @admin.display(description=_("latest error (technical detail)"))
     def latest_error(self, obj):
         # Written before the fix of an item that went through since: not shown as its error.
         return "—" if obj.status == SyncItem.Status.DONE or not obj.last_error else obj.last_error

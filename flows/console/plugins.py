@@ -33,6 +33,7 @@ from flows.console.product_preview import preview_products, product_flows, wante
 from flows.engine import MappingError
 from flows.engine.connections import Connections
 from flows.engine.payloads import load
+from flows.engine.reasons import explain
 from flows.models import Integration, JourneyStep, PluginSetting, Rule, SyncItem, VismaAgent
 from flows.models.plugins import DocumentField
 from flows.modes import Flow
@@ -239,7 +240,10 @@ def preview_orders(integration: Integration, count: int) -> list[Previewed]:
             results.append(Previewed(item, gettext("would be skipped: %(why)s") % {"why": exc}))
             continue
         except MappingError as exc:
-            results.append(Previewed(item, gettext("would be parked: %(why)s") % {"why": exc}))
+            # The sentence the queue and the order page use, in the reader's language; the
+            # mapping's own (English, technical) message only when the reason has none.
+            why = explain(SyncItem(flow=item.flow, reason=exc.reason, result=exc.detail)) or exc
+            results.append(Previewed(item, gettext("would be parked: %(why)s") % {"why": why}))
             continue
         verdict = gettext("would go to Visma")
         results.append(Previewed(item, verdict, readable_trail(trail)))

@@ -60,6 +60,10 @@ def test_reasons_run_logs_and_counts_read_in_swedish(client, support, integratio
     item = run.items.first()
     item_page = swedish(client, support, reverse("admin:flows_syncitem_change", args=[item.pk]))
     assert "Körning:" in item_page and "Run:" not in item_page
+    # The reason by its name; the system's own words only as the technical detail.
+    assert "saknad koppling eller artikel" in item_page and "needs_mapping" not in item_page
+    assert "Betalsättet Swish är inte kopplat" in item_page
+    assert "Senaste fel (teknisk detalj):" in item_page
 
     queue = swedish(client, support, reverse("admin:flows_attention_queue"))
     assert "2 ordrar: Betalsättet Swish är inte kopplat" in queue and "konsulten" in queue
@@ -136,9 +140,13 @@ def test_a_park_rule_reads_in_words_in_each_language(client, support, consultant
 
     preview = reverse("admin:flows_integration_preview", args=[integration.pk])
     english = read_in("en", client, consultant, preview)
-    assert 'would be parked: rule 1. park orders when the payment method is "Swish" applies' in english
+    # The preview says it as the queue does.
+    assert f"would be parked: Held back by a rule of this integration: {rule_en}." in english
     swedish_page = read_in("sv", client, consultant, preview)
-    assert 'skulle parkeras: regel 1. parkera order när betalsätt är "Swish" gäller' in swedish_page
+    assert (
+        "skulle parkeras: Hålls kvar av en regel i den här integrationen: "
+        '1. parkera order när betalsätt är "Swish".' in swedish_page
+    )
     assert "payment_method" not in swedish_page and "rule 1." not in swedish_page
 
     # The rule's place is its "position" (on an order integration "order" means a shop order).

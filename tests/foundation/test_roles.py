@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import html
+
 import pytest
 from axes.models import AccessAttempt, AccessLog
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.models import Permission
 from django.core.exceptions import FieldError
@@ -399,3 +402,35 @@ def test_consultant_editing_a_schedule_in_its_form_is_logged(client, consultant,
     # One save, one entry, both fields in it.
     fields = list(ConfigChange.objects.filter(object_id=str(task.pk)).values_list("field", flat=True))
     assert fields == ["description, enabled"]
+
+
+def test_a_consultant_pauses_a_schedule_but_cannot_rewrite_what_it_runs(
+    client, consultant, every_admin_model
+):
+    """The integration makes its schedules: a consultant's form offers only pausing and a note, and
+    the list names each schedule by integration and flow, not by its internal name."""
+    integration = every_admin_model.integrations.get()
+    task = PeriodicTask.objects.get(name=task_name(integration.pk, Flow.SHOP_ORDERS_TO_VISMA))
+    client.force_login(consultant)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+    listing = client.get(reverse("admin:django_celery_beat_periodictask_changelist")).content.decode()
+    assert f"{integration}: orders (incl. customer) shop → Visma" in html.unescape(listing)
+
+    url = reverse("admin:django_celery_beat_periodictask_change", args=[task.pk])
+    form = client.get(url).context["adminform"].form
+    assert set(form.fields) == {"enabled", "description"}
+    kwargs, queue = task.kwargs, task.queue
+    response = client.post(
+        url,
+        {
+            "enabled": "",
+            "description": "inventering",
+            "task": "flows.tasks.evil",
+            "kwargs": "{}",
+            "queue": "x",
+        },
+    )
+    assert response.status_code == 302
+    task.refresh_from_db()
+    assert (task.enabled, task.description) == (False, "inventering")
+    assert (task.task, task.kwargs, task.queue) == ("flows.tasks.run_flow", kwargs, queue)

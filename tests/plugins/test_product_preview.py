@@ -76,7 +76,7 @@ def test_visma_articles_are_previewed_as_the_shop_would_get_them_and_nothing_is_
     assert len(found) == synced, "the articles the integration synced (the company's and this test's)"
     block = found[f"{articles[0]} (products Visma → shop, Demobutiken): would change"]
     rule_part, plugin_part = block.split("plugin product_name_tidy 1.0.0")
-    assert "rule 1. to_shop name prefix" in rule_part
+    assert "rule 1. products Visma → shop: name, put the value before it &quot;REA &quot;" in rule_part
     assert "<code>[1].name</code></td><td>Mössa 0</td><td>→</td><td>REA Mössa 0</td>" in rule_part
     assert "<code>[1].name</code></td><td>REA Mössa 0</td><td>→</td><td>Mössa</td>" in plugin_part
     assert len(shop.side("GET", "log")["calls"]) == shop_calls, "the shop is not even read in ERP mode"
