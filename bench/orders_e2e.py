@@ -217,7 +217,8 @@ def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dic
     from flows.demo.setup import STATUS_RECEIVED
     from flows.engine.connections import Connections
     from flows.order_mapping import is_company, map_order
-    from flows.shop_orders_to_visma import STOCKHOLM, ShopOrdersToVisma, routing_of
+    from flows.older_orders import lookback_start
+    from flows.shop_orders_to_visma import ShopOrdersToVisma, routing_of
     from sharespine.customers.orgnumber import org_id
 
     with simulators(len(specs), folder) as world:
@@ -230,7 +231,7 @@ def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dic
         plan = []
         for shop in flow.shops():
             client = connections.jetshop(shop)
-            since = time_now(STOCKHOLM) - timedelta(days=shop.order_lookback_days)
+            since = lookback_start(shop)
             for order in client.list_orders_by_status(STATUS_RECEIVED, since=since):
                 reference = shop.order_reference_prefix + order.order_number
                 mapped = map_order(order, kind=integration.document_type, reference=reference,
@@ -245,7 +246,7 @@ def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dic
         started = time.perf_counter()
         visma.vat_codes()  # once per worker process (cached for ten minutes by flows.engine.connections)
         for shop in shops:
-            since = time_now(STOCKHOLM) - timedelta(days=shop.order_lookback_days)
+            since = lookback_start(shop)
             connections.jetshop(shop).list_orders_by_status(STATUS_RECEIVED, since=since)
         known: dict[str, str] = {}  # what ExternalRef (kind customer) would remember
         taken: set[str] = set()  # Visma numbers already mapped (ExternalRef is unique both ways)
@@ -275,12 +276,6 @@ def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dic
         calls = probes.snapshot()
         documents = visma.sim("GET", "counts")["ooi_head"]
     return {"orders": len(plan), "seconds": seconds, "calls": calls, "documents": documents}
-
-
-def time_now(zone):  # type: ignore[no-untyped-def]
-    from django.utils import timezone
-
-    return timezone.now().astimezone(zone)
 
 
 # --- end to end: one worker, fed as beat would ------------------------------------------------------
@@ -459,7 +454,7 @@ def profile_in_process(specs: list[list[dict]], folder: Path, shop_rate: float, 
     with simulators(len(specs), folder) as world:
         integration = configure_merchant(world, "profile", shop_rate)
         place_orders(world, specs)
-        profiler = cProfile.Profile()
+        profiler = cProfile.Profile(*([time.process_time] if os.environ.get("PROFILE_CPU") else []))
         started = time.perf_counter()
         profiler.enable()
         while runner.run_flow(integration.pk, Flow.SHOP_ORDERS_TO_VISMA).run_id and (
