@@ -78,6 +78,8 @@ class ShopOrdersToVisma(ItemFlow):
         self._channels: dict[int, list[Channel]] = {}
         # Remembered customers of the orders being processed, read together (``prepare``).
         self._known_customers: dict[str, str] = {}
+        # The shops' call waits (429s), read together for the orders being processed (``prepare``).
+        self._throttles = throttle.Checked()
 
     # --- pull ---------------------------------------------------------------------------------------
 
@@ -211,10 +213,12 @@ class ShopOrdersToVisma(ItemFlow):
     # --- process one order ----------------------------------------------------------------------
 
     def prepare(self, items: list[SyncItem]) -> None:
-        """The remembered customers of these orders, in one query instead of one per order."""
+        """The remembered customers of these orders, in one query instead of one per order, and
+        their shops' call waits, in one cache read instead of one per order."""
         self._known_customers = customers.remembered_many(
             self.integration, [(i.shop_id, i.payload.get("customer_id"), i.source_id) for i in items]
         )
+        self._throttles = throttle.Checked(throttle_key(i.shop) for i in items if i.shop is not None)
 
     def process(self, item: SyncItem) -> Outcome | Skipped:
         # The shop came with the claimed item.
@@ -320,7 +324,7 @@ class ShopOrdersToVisma(ItemFlow):
     ) -> Outcome:
         """The document exists: move the shop order on, so the status pull stops returning it."""
         if shop.transferred_status_id is not None:
-            with throttle.respect(throttle_key(shop)):
+            with self._throttles.respect(throttle_key(shop)):
                 result = self.connections.jetshop(shop).set_order_status(
                     order.order_id, shop.transferred_status_id, send_mail=False
                 )
@@ -434,7 +438,11 @@ def channel_name(channel: Channel | None) -> str:
 
 
 def throttle_key(shop: JetshopShop) -> str:
-    return f"jetshop-shop-{shop.pk}"
+    return throttle_key_of(shop.pk)
+
+
+def throttle_key_of(shop_pk: int) -> str:
+    return f"jetshop-shop-{shop_pk}"
 
 
 def routing_of(channel: Channel | None) -> Routing:
