@@ -213,11 +213,11 @@ def configure_merchant(world: World, name: str, shop_rate: float):  # type: igno
 def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dict:
     """The calls the flow makes for these orders, with its clients, and nothing else."""
     from bench import probes
-    from flows.customers import customer_input
+    from flows.customers import Buyer, customer_input
     from flows.demo.setup import STATUS_RECEIVED
     from flows.engine.connections import Connections
     from flows.older_orders import lookback_start
-    from flows.order_mapping import is_company, map_order
+    from flows.order_mapping import map_order
     from flows.shop_orders_to_visma import ShopOrdersToVisma, routing_of
     from sharespine.customers.orgnumber import org_id
 
@@ -253,21 +253,36 @@ def measure_bare(specs: list[list[dict]], folder: Path, shop_rate: float) -> dic
         for shop, order, reference, document, key, customer in plan:
             visma.find_documents(reference)
             shop_key = f"{shop.pk}:{order.customer_id}" if order.customer_id else ""
-            number = known.get(shop_key) if shop_key else None
-            if number is not None:  # flows.customers.choose: is the remembered one still this buyer?
-                visma.find_customers(number=number)
-            else:  # organisation number in each spelling (companies), e-mail, create
-                found = None
-                if is_company(order) and order.org_number:
-                    for spelling in org_id(order.org_number).spellings():
-                        found = visma.find_customers(org_number=spelling) or found
-                if not found and order.email:
-                    found = visma.find_customers(email=order.email)
-                number = found[0].number if found else visma.create_customer(customer).number
-                if (shop_key or not found) and number not in taken:
+            # The calls of flows.customers.choose: the remembered customer if it is still this
+            # buyer, else by organisation number (companies, each spelling), then by e-mail, each
+            # candidate held against the buyer; else a new one.
+            buyer, number = Buyer(order), ""
+            remembered = known.get(shop_key, "")
+            if remembered:
+                found = visma.find_customers(number=remembered)
+                if found and not buyer.refusal(found[0]):
+                    number = remembered
+            created = False
+            if not number and buyer.org is not None:
+                same = [c for spelling in buyer.org.spellings()
+                        for c in visma.find_customers(org_number=spelling)
+                        if org_id(c.org_number) == buyer.org]  # fmt: skip
+                number = same[0].number if same else ""
+            if not number and order.email:
+                number = next((c.number for c in visma.find_customers(email=order.email)
+                               if not buyer.refusal(c)), "")  # fmt: skip
+            if not number:
+                number, created = visma.create_customer(customer).number, True
+            # flows.customers.settle: remembered for the shop customer (unless it already was),
+            # one to one; a created guest customer is remembered by its order.
+            if (shop_key and number != remembered) or created:
+                taken.discard(remembered)  # moved, or dropped when the number is another's
+                if number not in taken:
                     taken.add(number)
                     if shop_key:
                         known[shop_key] = number
+                elif shop_key:
+                    known.pop(shop_key, None)
             visma.create_document(replace(document, customer_number=number), key)
             connections.jetshop(shop).set_order_status(
                 order.order_id, shop.transferred_status_id, send_mail=False
