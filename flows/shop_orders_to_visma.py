@@ -133,6 +133,7 @@ class ShopOrdersToVisma(ItemFlow):
                     )
             else:
                 page.log += self.look_before_window(shop, client, triggers, since, found)
+            stored = self.stored(shop, version, [o for _, orders in pulled for o in orders])
             for status_id, orders in pulled:
                 page.log.append(
                     ngettext(
@@ -142,17 +143,35 @@ class ShopOrdersToVisma(ItemFlow):
                     )
                     % {"shop": shop, "count": len(orders), "status": status_id}
                 )
+                new = [order for order in orders if source_id(shop, order) not in stored]
+                page.already_stored += len(orders) - len(new)
                 page.records += [
                     SourceRecord(
-                        source_id=f"{shop.pk}:{order.order_id}",
+                        source_id=source_id(shop, order),
                         version=version,
                         payload=dump(order),
                         reference=shop.order_reference_prefix + order.order_number,
                         shop_id=shop.pk,
                     )
-                    for order in orders
+                    for order in new
                 ]
             yield page
+
+    def stored(self, shop: JetshopShop, version: str, orders: list[Order]) -> set[str]:
+        """Which of these orders are items already: pulled again while they wait in the queue (a
+        backlog drains over several runs) or stay in a trigger status (parked, failed). Storing
+        them again would change nothing, so they are not encoded, hashed and sent to the database
+        again, only counted. One query per shop."""
+        if not orders:
+            return set()
+        return set(
+            SyncItem.objects.filter(
+                integration=self.integration,
+                flow=self.flow,
+                source_version=version,
+                source_id__in=[source_id(shop, order) for order in orders],
+            ).values_list("source_id", flat=True)
+        )
 
     def look_before_window(
         self, shop: JetshopShop, client, triggers: list[int], since, found: OlderOrders | None
@@ -431,6 +450,11 @@ class Facts:
     customer: customers.Decision
     lookups: Lookups
     alterations: Alterations = field(default_factory=Alterations)
+
+
+def source_id(shop: JetshopShop, order: Order) -> str:
+    """The item of a shop order: ``<shop pk>:<order id>``."""
+    return f"{shop.pk}:{order.order_id}"
 
 
 def channel_name(channel: Channel | None) -> str:

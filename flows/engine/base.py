@@ -47,6 +47,8 @@ class Page:
     requeue: list[int] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+    # Records fetched again that are items already (left out of ``records``): counted as pulled.
+    already_stored: int = 0
 
 
 class FlowBase:
