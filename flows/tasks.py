@@ -44,7 +44,7 @@ def run_flow(integration_id: int, flow: str, trigger: str = "schedule") -> None:
 
 
 @signals.task_revoked.connect
-def expired_unrun(sender=None, request=None, expired: bool = False, **kwargs) -> None:  # type: ignore[no-untyped-def]
+def expired_unrun(sender=None, request=None, expired: bool = False, **kwargs) -> None:
     """A run's message that expired before a worker took it: its beat tick may send again."""
     if expired and request is not None and getattr(sender, "name", "") == beat.RUN_FLOW_TASK:
         beat.not_sent(beat.RUN_FLOW_TASK, dict(getattr(request, "kwargs", None) or {}))

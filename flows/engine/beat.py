@@ -81,7 +81,7 @@ def run_ended(integration_id: int, flow: str, trigger: str, *, continues: bool =
 class Scheduler(DatabaseScheduler):
     """django-celery-beat's database scheduler that drops a tick whose run is still pending."""
 
-    def apply_async(self, entry, producer=None, advance=True, **kwargs):  # type: ignore[no-untyped-def]
+    def apply_async(self, entry, producer=None, advance=True, **kwargs):
         every = getattr(getattr(entry.schedule, "run_every", None), "total_seconds", lambda: 0)()
         if not may_send(entry.task, entry.kwargs, every):
             log.info("%s: the run sent earlier is still pending; this tick is dropped", entry.name)

@@ -352,7 +352,7 @@ def remember_customer(integration: Integration, shop_key: str, number: str) -> b
         "last_hash, last_synced_at) VALUES (%s, %s, %s, %s, '', %s) "
         "ON CONFLICT (integration_id, kind, shop_id) DO UPDATE SET erp_id = EXCLUDED.erp_id"
     )
-    params = [integration.pk, ExternalRef.Kind.CUSTOMER, shop_key, number, timezone.now()]
+    params: list[Any] = [integration.pk, ExternalRef.Kind.CUSTOMER, shop_key, number, timezone.now()]
     try:
         # Inside a transaction, a savepoint: a conflict leaves the caller's transaction usable.
         with transaction.atomic() if connection.in_atomic_block else nullcontext():
