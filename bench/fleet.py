@@ -5,7 +5,7 @@
         [--poll 10] [--quick]
 
 The deployment is the production one (Procfile, docker-compose.yml), each part its own process:
-real ``celery beat`` (django-celery-beat's DatabaseScheduler, reading the schedules
+real ``celery beat`` (the project's scheduler, ``flows.engine.beat``, reading the schedules
 ``flows.engine.schedules.sync_schedules`` made for every integration), one ``celery worker`` for the
 ``orders`` queue (16 threads, ``--orders-pool``/``--orders-concurrency``, as docker-compose runs
 it) and one for the ``bulk`` queue (``--bulk-concurrency`` 1): two worker processes, split by
@@ -76,7 +76,7 @@ from bench.orders_e2e import (
 SLACK_SECONDS = 10.0  # the target: p95 ≤ poll + this
 FINAL = ("done", "parked", "failed", "skipped")
 CHANNELS = [("1", "Sverige", "SEK", "sv-SE"), ("2", "Norge", "NOK", "nb-NO")]
-BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+BEAT_SCHEDULER = "flows.engine.beat:Scheduler"  # as settings.CELERY_BEAT_SCHEDULER
 
 
 # --- helper processes: shops, worker, beat -----------------------------------------------------------

@@ -82,6 +82,8 @@ class ShopOrdersToVisma(ItemFlow):
         self._channels: dict[int, list[Channel]] = {}
         # Remembered customers of the orders being processed, read together (``prepare``).
         self._known_customers: dict[str, str] = {}
+        # The shops' call waits (429s), read together for the orders being processed (``prepare``).
+        self._throttles = throttle.Checked()
 
     # --- pull ---------------------------------------------------------------------------------------
 
@@ -136,6 +138,7 @@ class ShopOrdersToVisma(ItemFlow):
                     )
             else:
                 page.log += self.look_before_window(shop, client, triggers, since, found)
+            stored = self.stored(shop, version, [o for _, orders in pulled for o in orders])
             for status_id, orders in pulled:
                 page.log.append(
                     later.ngettext(
@@ -147,17 +150,35 @@ class ShopOrdersToVisma(ItemFlow):
                         status=status_id,
                     )
                 )
+                new = [order for order in orders if source_id(shop, order) not in stored]
+                page.already_stored += len(orders) - len(new)
                 page.records += [
                     SourceRecord(
-                        source_id=f"{shop.pk}:{order.order_id}",
+                        source_id=source_id(shop, order),
                         version=version,
                         payload=dump(order),
                         reference=shop.order_reference_prefix + order.order_number,
                         shop_id=shop.pk,
                     )
-                    for order in orders
+                    for order in new
                 ]
             yield page
+
+    def stored(self, shop: JetshopShop, version: str, orders: list[Order]) -> set[str]:
+        """Which of these orders are items already: pulled again while they wait in the queue (a
+        backlog drains over several runs) or stay in a trigger status (parked, failed). Storing
+        them again would change nothing, so they are not encoded, hashed and sent to the database
+        again, only counted. One query per shop."""
+        if not orders:
+            return set()
+        return set(
+            SyncItem.objects.filter(
+                integration=self.integration,
+                flow=self.flow,
+                source_version=version,
+                source_id__in=[source_id(shop, order) for order in orders],
+            ).values_list("source_id", flat=True)
+        )
 
     def look_before_window(
         self, shop: JetshopShop, client, triggers: list[int], since, found: OlderOrders | None
@@ -244,10 +265,12 @@ class ShopOrdersToVisma(ItemFlow):
     # --- process one order ----------------------------------------------------------------------
 
     def prepare(self, items: list[SyncItem]) -> None:
-        """The remembered customers of these orders, in one query instead of one per order."""
+        """The remembered customers of these orders, in one query instead of one per order, and
+        their shops' call waits, in one cache read instead of one per order."""
         self._known_customers = customers.remembered_many(
             self.integration, [(i.shop_id, i.payload.get("customer_id"), i.source_id) for i in items]
         )
+        self._throttles = throttle.Checked(throttle_key(i.shop) for i in items if i.shop is not None)
 
     def process(self, item: SyncItem) -> Outcome | Skipped:
         # The shop came with the claimed item.
@@ -362,7 +385,7 @@ class ShopOrdersToVisma(ItemFlow):
     ) -> Outcome:
         """The document exists: move the shop order on, so the status pull stops returning it."""
         if shop.transferred_status_id is not None:
-            with throttle.respect(throttle_key(shop)):
+            with self._throttles.respect(throttle_key(shop)):
                 result = self.connections.jetshop(shop).set_order_status(
                     order.order_id, shop.transferred_status_id, send_mail=False
                 )
@@ -471,12 +494,21 @@ class Facts:
     alterations: Alterations = field(default_factory=Alterations)
 
 
+def source_id(shop: JetshopShop, order: Order) -> str:
+    """The item of a shop order: ``<shop pk>:<order id>``."""
+    return f"{shop.pk}:{order.order_id}"
+
+
 def channel_name(channel: Channel | None) -> str:
     return channel.name if channel else ""
 
 
 def throttle_key(shop: JetshopShop) -> str:
-    return f"jetshop-shop-{shop.pk}"
+    return throttle_key_of(shop.pk)
+
+
+def throttle_key_of(shop_pk: int) -> str:
+    return f"jetshop-shop-{shop_pk}"
 
 
 def routing_of(channel: Channel | None) -> Routing:

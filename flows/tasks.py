@@ -7,12 +7,12 @@ worker left in processing.
 
 from __future__ import annotations
 
-from celery import shared_task
+from celery import shared_task, signals
 from django.db import transaction
 from django.utils import timezone
 
 from flows import engine, initial_sync
-from flows.engine import agent_status, heartbeats, retention, runner
+from flows.engine import agent_status, beat, heartbeats, retention, runner
 from flows.engine.registry import flow_class
 from flows.models import InitialSync, Integration, SyncItem
 from flows.modes import BULK_QUEUE, QUEUE_BY_FLOW
@@ -29,12 +29,25 @@ def record_queue_heartbeat(self, queue: str) -> None:
 
 @shared_task(name="flows.tasks.run_flow", ignore_result=True)
 def run_flow(integration_id: int, flow: str, trigger: str = "schedule") -> None:
-    result = runner.run_flow(integration_id, flow, trigger)
-    enqueue_items(result.item_ids, flow)
-    if result.more:
-        # A backlog (after an agent outage, say) drains batch after batch, not one per tick.
-        args = (integration_id, flow, trigger)
-        transaction.on_commit(lambda: run_flow.apply_async(args, queue=QUEUE_BY_FLOW[flow]))
+    more = False
+    try:
+        result = runner.run_flow(integration_id, flow, trigger)
+        enqueue_items(result.item_ids, flow)
+        more = result.more
+        if more:
+            # A backlog (after an agent outage, say) drains batch after batch, not one per tick.
+            args = (integration_id, flow, trigger)
+            transaction.on_commit(lambda: run_flow.apply_async(args, queue=QUEUE_BY_FLOW[flow]))
+    finally:
+        # Beat may send the next run of this flow now (the follow-up of a backlog is the next one).
+        beat.run_ended(integration_id, flow, trigger, continues=more)
+
+
+@signals.task_revoked.connect
+def expired_unrun(sender=None, request=None, expired: bool = False, **kwargs) -> None:
+    """A run's message that expired before a worker took it: its beat tick may send again."""
+    if expired and request is not None and getattr(sender, "name", "") == beat.RUN_FLOW_TASK:
+        beat.not_sent(beat.RUN_FLOW_TASK, dict(getattr(request, "kwargs", None) or {}))
 
 
 @shared_task(name="flows.tasks.process_item", ignore_result=True, acks_late=True, reject_on_worker_lost=True)

@@ -17,6 +17,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 from connectors.errors import PermanentError, TransientError
@@ -24,9 +25,10 @@ from connectors.visma import protocol as P
 from flows import engine
 from flows.engine import Outcome, Skipped, SourceRecord, throttle
 from flows.engine.base import ItemFlow, Page
-from flows.models import ExternalRef, JetshopShop, JourneyStep, StatusRule, SyncItem, SyncRun
+from flows.engine.connections import Connections
+from flows.models import ExternalRef, Integration, JetshopShop, JourneyStep, StatusRule, SyncItem, SyncRun
 from flows.modes import Flow
-from flows.shop_orders_to_visma import throttle_key
+from flows.shop_orders_to_visma import throttle_key, throttle_key_of
 
 PAGE = 500
 EVENT_STEPS: dict[str, str] = {
@@ -55,6 +57,19 @@ def reserves_payment(method: str) -> bool:
 class VismaOrderStatusToShop(ItemFlow):
     flow = Flow.VISMA_ORDER_STATUS_TO_SHOP
     in_order = True
+
+    def __init__(self, integration: Integration, connections: Connections) -> None:
+        super().__init__(integration, connections)
+        # The shops' call waits (429s), read together for the events being processed (``prepare``).
+        self._throttles = throttle.Checked()
+
+    @functools.cached_property
+    def _shop_keys(self) -> list[str]:
+        return [throttle_key_of(pk) for pk in self.integration.shops.values_list("pk", flat=True)]
+
+    def prepare(self, items: list[SyncItem]) -> None:
+        """The call waits of the integration's shops, in one cache read instead of one per event."""
+        self._throttles = throttle.Checked(self._shop_keys)
 
     def pull(self, run: SyncRun) -> Iterator[Page]:
         """The event feed page by page; each page's events are stored with the cursor after them."""
@@ -103,7 +118,7 @@ class VismaOrderStatusToShop(ItemFlow):
             return Outcome(target_id="", result={"dry_run": True}, steps=steps)
 
         jetshop = self.connections.jetshop(shop)
-        with throttle.respect(throttle_key(shop)):
+        with self._throttles.respect(throttle_key(shop)):
             current = jetshop.get_order(order_id)
             if current is None:
                 raise PermanentError(f"order {order_id} is no longer in {shop}", system="jetshop")

@@ -28,3 +28,16 @@ def verify_encryption_keys(**kwargs) -> None:
     from sharespine.customers.keycheck import verify_or_stop
 
     verify_or_stop()
+
+
+@signals.worker_ready.connect
+@signals.worker_process_init.connect
+def freeze_startup_objects(**kwargs) -> None:
+    """What a worker loads to start (Django, Celery, the apps: some 120,000 objects) lives as long
+    as the process. Moved out of the cyclic collector's sight, a full collection during a run walks
+    only what the run made: in bench.orders_e2e a full collection took about 0.3 s, four times per
+    thousand orders."""
+    import gc
+
+    gc.collect()
+    gc.freeze()

@@ -247,7 +247,9 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 600
 CELERY_TASK_TIME_LIMIT = 660
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# django-celery-beat's database scheduler, holding the orders queue's polls to one pending run
+# per integration and flow.
+CELERY_BEAT_SCHEDULER = "flows.engine.beat:Scheduler"
 CELERY_BEAT_SCHEDULE = {
     # Nightly at 03:30 Swedish time, when shops are quiet: prune finished sync history.
     "prune-history": {

@@ -48,6 +48,8 @@ class Page:
     requeue: list[int] = field(default_factory=list)
     log: list[str | later.Text] = field(default_factory=list)  # shown in the reader's language
     errors: list[str] = field(default_factory=list)
+    # Records fetched again that are items already (left out of ``records``): counted as pulled.
+    already_stored: int = 0
 
 
 class FlowBase:

@@ -14,13 +14,14 @@ from typing import TYPE_CHECKING
 from django.db import transaction
 from django_celery_beat.models import IntervalSchedule, PeriodicTask
 
+from flows.engine import beat
 from flows.models import Integration
 from flows.modes import QUEUE_BY_FLOW
 
 if TYPE_CHECKING:
     from sharespine.customers.models import Customer
 
-RUN_FLOW_TASK = "flows.tasks.run_flow"
+RUN_FLOW_TASK = beat.RUN_FLOW_TASK
 CHECK_AGENT_TASK = "flows.tasks.check_agent"
 RECONCILIATION_TASK = "reconciliation.tasks.pull"
 
@@ -58,8 +59,9 @@ def sync_schedules(integration: Integration) -> list[PeriodicTask]:
                 "kwargs": json.dumps(kwargs),
                 "queue": queue,
                 "enabled": integration.enabled,
-                # A run that could not start within its own interval is dropped, not stacked up.
-                "expire_seconds": every,
+                # A run that could not start within its own interval is dropped, not stacked up;
+                # the orders queue's polls instead wait while one is pending (flows.engine.beat).
+                "expire_seconds": None if kwargs.get("flow") in beat.ONE_PENDING else every,
             },
         )
         tasks.append(task)

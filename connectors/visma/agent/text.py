@@ -97,6 +97,8 @@ def lost_too_much(value: str) -> bool:
     "日本語テスト 🎉" keeps none of 7 (refused: an empty name is no name).
     """
     value = unicodedata.normalize("NFC", value)
+    if _fits(value):  # the common case: nothing is dropped (one encode, no per-character work)
+        return False
     visible = [c for c in value if not c.isspace() and c != "\x00"]
     if not visible:
         return False
