@@ -10,7 +10,8 @@ class SharespineAdminConfig(AdminConfig):
         super().ready()  # autodiscovery: every app's admin module, django-celery-beat's included
         from django.contrib import admin
 
-        from sharespine import beat_admin, loginlimits
+        from sharespine import beat_admin, loginlimits, users_admin
 
         beat_admin.register(admin.site)
+        users_admin.register(admin.site)
         loginlimits.register(admin.site)

@@ -342,7 +342,7 @@ def replace_set(user, integration: Integration, rules: list[Rule], plugins: list
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label=_("exported file"))
+    file = forms.FileField(label=_("Exported file"))
 
 
 # --- the views (on the integration admin) --------------------------------------------------------
@@ -375,6 +375,7 @@ class AlterationsAdminMixin:
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Preview of rules and plugins: %(integration)s") % {"integration": integration},
+            "opts": Integration._meta,
             "integration": integration,
             "count": count,
             "results": results,
@@ -413,6 +414,7 @@ class AlterationsAdminMixin:
         context = {
             **self.admin_site.each_context(request),
             "title": gettext("Import rules and plugins into %(integration)s") % {"integration": integration},
+            "opts": Integration._meta,
             "integration": integration,
             "form": form,
         }

@@ -55,6 +55,9 @@ READ_ONLY = (
     "customers.configchange",
     "auth.user",
     "django_celery_beat.periodictask",
+    # A schedule's page links its interval or cron schedule: readable by whoever reads the schedule.
+    "django_celery_beat.intervalschedule",
+    "django_celery_beat.crontabschedule",
     "flows.syncrun",
     "flows.syncitem",
     "flows.externalref",

@@ -185,6 +185,8 @@ def test_numbers_and_the_navigation_read_right_in_each_language(client, consulta
     assert "Lägesbild" not in swedish_page
     english = read_in("en", client, consultant, url)
     assert "Charts, all merchants" in english and "Merchant dashboard" in english
+    index = read_in("sv", client, consultant, reverse("admin:index"))
+    assert "Senaste händelser" in index and "Senaste Händelser" not in index
 
 
 def test_the_schedule_page_says_the_cron_schedule_in_the_readers_words(

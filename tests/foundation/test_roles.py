@@ -434,3 +434,22 @@ def test_a_consultant_pauses_a_schedule_but_cannot_rewrite_what_it_runs(
     task.refresh_from_db()
     assert (task.enabled, task.description) == (False, "inventering")
     assert (task.task, task.kwargs, task.queue) == ("flows.tasks.run_flow", kwargs, queue)
+
+
+@pytest.mark.parametrize("role", ["consultant", "support"])
+def test_staff_see_no_link_that_leads_to_a_refusal_on_user_and_schedule_pages(
+    request, client, role, every_admin_model
+):
+    """The user page's "Reset password" and the schedule page's interval link lead somewhere the
+    reader may go, or are not there."""
+    user = request.getfixturevalue(role)
+    client.force_login(user)
+    page = client.get(reverse("admin:auth_user_change", args=[user.pk])).content.decode()
+    assert reverse("admin:auth_user_password_change", args=[user.pk]) not in page
+    task = PeriodicTask.objects.filter(name__startswith="flow:").first()
+    page = client.get(
+        reverse("admin:django_celery_beat_periodictask_change", args=[task.pk])
+    ).content.decode()
+    interval = reverse("admin:django_celery_beat_intervalschedule_change", args=[task.interval_id])
+    assert interval in page
+    assert client.get(interval).status_code == 200
