@@ -131,7 +131,9 @@ def test_a_consultant_takes_a_merchant_live_from_nothing(
     assert page.locator("#golive-summary").inner_text().startswith(words["not_ready"])
     assert len(lines["red"]) == 1 and words["statuses"] in lines["red"][0], lines["red"]
     assert words["no_trigger"] in lines["red"][0]  # the fix names the status to add
-    assert lines["unchecked"] == []
+    # No order can be seen without a trigger: which methods the shop uses is not known yet, and
+    # the line says so instead of passing.
+    assert len(lines["unchecked"]) == 1 and words["methods"] in lines["unchecked"][0], lines["unchecked"]
 
     # The fix: the shop's page, a channel and the trigger status, chosen by name now that the check
     # has read the shop's statuses.
@@ -169,6 +171,13 @@ def test_a_consultant_takes_a_merchant_live_from_nothing(
     summary = page.locator("#golive-summary").inner_text()
     assert summary.startswith(words["all_green"]) and summary.endswith(consultant.username), summary
     assert GoLiveCheck.objects.filter(integration=integration).first().ok
+
+    # Green: the consultant switches the integration on (a new one starts off) and its schedules start.
+    follow(page, f".breadcrumbs a[href='{change_url}']")
+    page.check("#id_enabled")
+    save(page)
+    integration.refresh_from_db()
+    assert integration.enabled
 
     # The consultant runs the orders schedule now rather than wait a minute for it (a real Celery
     # worker takes it) and watches the status overview, which refreshes itself, until the order

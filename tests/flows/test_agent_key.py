@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
@@ -38,6 +39,7 @@ def test_the_admin_says_the_key_is_in_use(client, consultant):
     VismaAgentFactory(key_id="taken", mode=VismaAgent.Mode.OUTBOUND)
     integration = IntegrationFactory()
     client.force_login(consultant)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     form = {
         "integration": integration.pk,
         "mode": VismaAgent.Mode.OUTBOUND,
