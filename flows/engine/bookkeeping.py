@@ -434,14 +434,14 @@ def complete(item: SyncItem, outcome: Outcome) -> None:
     complete_many([(item, outcome)])
 
 
-@transaction.atomic
 def complete_many(done: Sequence[tuple[SyncItem, Outcome]]) -> None:
     """Step 3 on success: each item done, its ExternalRef upserted and its journey steps added.
 
-    The one place an item is completed. All in one transaction of three statements, whatever the
-    number of items and steps (a run completes the items of one claim together): the upserts are
-    one INSERT … ON CONFLICT (shop side) DO UPDATE, the items one UPDATE, the steps one INSERT, in
-    their order; the orders among them are counted for the price model in the same transaction.
+    The one place an item is completed, all or nothing, whatever the number of items and steps (a
+    run completes the items of one claim together): the reference upserts (INSERT … ON CONFLICT
+    (shop side) DO UPDATE), the items, the orders among them counted for the price model and the
+    journey steps in their order. On PostgreSQL that is one statement (``_complete_in_one``), so
+    one round trip and no BEGIN or COMMIT; elsewhere one transaction of the same writes.
     """
     if not done:
         return
@@ -457,52 +457,94 @@ def complete_many(done: Sequence[tuple[SyncItem, Outcome]]) -> None:
                 erp_id=outcome.ref_erp_id or outcome.target_id,
                 last_hash=outcome.ref_hash or item.payload_hash,
             )
-    if refs:
-        ExternalRef.objects.bulk_create(
-            list(refs.values()),
-            update_conflicts=True,
-            unique_fields=["integration", "kind", "shop_id"],
-            update_fields=["erp_id", "last_hash", "last_synced_at"],
-        )
     now = timezone.now()
     for item, outcome in done:
         # An error of an earlier attempt is history once the item went through: not "the latest error".
         item.status, item.target_id, item.result, item.updated_at, item.last_error = (
             SyncItem.Status.DONE, outcome.target_id, outcome.result, now, ""
         )  # fmt: skip
-    _mark_done([item for item, _ in done], now)
-    metered.count_completed(done)
-    JourneyStep.objects.bulk_create(
-        JourneyStep(
-            integration_id=item.integration_id, order_ref=item.reference, step=step, detail=detail or {},
-            item=item,
+    if connection.vendor == "postgresql":
+        _complete_in_one(done, list(refs.values()), now)
+        return
+    with transaction.atomic():
+        if refs:
+            ExternalRef.objects.bulk_create(
+                list(refs.values()),
+                update_conflicts=True,
+                unique_fields=["integration", "kind", "shop_id"],
+                update_fields=["erp_id", "last_hash", "last_synced_at"],
+            )
+        SyncItem.objects.bulk_update(
+            [item for item, _ in done], ["status", "target_id", "result", "updated_at", "last_error"]
         )
+        metered.count_completed(done)
+        JourneyStep.objects.bulk_create(
+            JourneyStep(
+                integration_id=item.integration_id, order_ref=item.reference, step=step,
+                detail=detail or {}, item=item,
+            )
+            for item, outcome in done
+            for step, detail in outcome.steps
+        )  # fmt: skip
+
+
+def _complete_in_one(
+    done: Sequence[tuple[SyncItem, Outcome]], refs: list[ExternalRef], now: datetime
+) -> None:
+    """``complete_many``'s writes as one PostgreSQL statement of data-modifying CTEs: a statement is
+    atomic by itself, so it needs no transaction around it. Each table's rows go as one JSON
+    document read by ``jsonb_to_recordset``: one parameter however many rows, where Django's bulk
+    statements took a placeholder per value, each parsed by the driver (measured: 0.7 ms per
+    order for the five round trips and the statements' making, against 0.3–0.4 ms for this one)."""
+    quote = connection.ops.quote_name
+    parts: list[tuple[str, list[Any]]] = []
+    if refs:
+        rows = [
+            {"integration_id": r.integration_id, "kind": r.kind, "shop_id": r.shop_id, "erp_id": r.erp_id,
+             "last_hash": r.last_hash}
+            for r in refs
+        ]  # fmt: skip
+        parts.append((
+            f"INSERT INTO {quote(ExternalRef._meta.db_table)} "
+            "(integration_id, kind, shop_id, erp_id, last_hash, last_synced_at) "
+            "SELECT ref.integration_id, ref.kind, ref.shop_id, ref.erp_id, ref.last_hash, %s "
+            "FROM jsonb_to_recordset(%s::jsonb) "
+            "AS ref(integration_id bigint, kind text, shop_id text, erp_id text, last_hash text) "
+            "ON CONFLICT (integration_id, kind, shop_id) DO UPDATE SET erp_id = EXCLUDED.erp_id, "
+            "last_hash = EXCLUDED.last_hash, last_synced_at = EXCLUDED.last_synced_at",
+            [now, json.dumps(rows)],
+        ))  # fmt: skip
+    items = [{"id": item.pk, "target_id": item.target_id, "result": item.result} for item, _ in done]
+    parts.append((
+        f"UPDATE {quote(SyncItem._meta.db_table)} AS item SET status = %s, updated_at = %s, "
+        "last_error = '', target_id = done.target_id, result = done.result "
+        "FROM jsonb_to_recordset(%s::jsonb) AS done(id bigint, target_id text, result jsonb) "
+        "WHERE item.id = done.id",
+        [SyncItem.Status.DONE, now, json.dumps(items)],
+    ))  # fmt: skip
+    parts += metered.count_completed_sql(done, now)
+    steps = [
+        {"integration_id": item.integration_id, "order_ref": item.reference, "step": step,
+         "detail": detail or {}, "item_id": item.pk}
         for item, outcome in done
         for step, detail in outcome.steps
-    )  # fmt: skip
-
-
-def _mark_done(items: list[SyncItem], now: datetime) -> None:
-    """The items' status, target and result in one statement. On PostgreSQL an UPDATE … FROM
-    (VALUES …): Django's ``bulk_update`` builds a CASE per field and row, which PostgreSQL takes
-    about eight times as long over (measured with a chunk of 20)."""
-    fields = ["status", "target_id", "result", "updated_at", "last_error"]
-    if connection.vendor != "postgresql":
-        SyncItem.objects.bulk_update(items, fields)
-        return
-    result = SyncItem._meta.get_field("result")
-    quote = connection.ops.quote_name
-    rows = ", ".join(["(%s, %s, %s)"] * len(items))
-    params: list[Any] = [SyncItem.Status.DONE, now]
-    for item in items:
-        params += [item.pk, item.target_id, result.get_db_prep_value(item.result, connection)]
+    ]  # fmt: skip
+    if steps:
+        # In their order: the function yields the rows in the array's order, and the ids (the
+        # journey's order within one time) follow it.
+        parts.append((
+            f"INSERT INTO {quote(JourneyStep._meta.db_table)} "
+            "(integration_id, order_ref, step, at, detail, item_id) "
+            "SELECT step.integration_id, step.order_ref, step.step, %s, step.detail, step.item_id "
+            "FROM jsonb_to_recordset(%s::jsonb) "
+            "AS step(integration_id bigint, order_ref text, step text, detail jsonb, item_id bigint)",
+            [now, json.dumps(steps)],
+        ))  # fmt: skip
+    # Every data-modifying CTE runs to completion whether or not the main query reads it.
+    sql = "WITH " + ", ".join(f"w{n} AS ({part})" for n, (part, _) in enumerate(parts)) + " SELECT 1"
+    params = [param for _, part_params in parts for param in part_params]
     with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {quote(SyncItem._meta.db_table)} AS item SET status = %s, updated_at = %s, "
-            "last_error = '', target_id = done.target_id, result = done.result "
-            f"FROM (VALUES {rows}) AS done(id, target_id, result) WHERE item.id = done.id",
-            params,
-        )
+        cursor.execute(sql, params)
 
 
 def skip(item: SyncItem, reason: str, message: str = "") -> None:

@@ -7,13 +7,16 @@ keys make a retried or re-sent record a no-op.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 
@@ -44,6 +47,20 @@ def record(customer_id: int, kind: str, keys: Iterable[str], at: datetime | None
     ]
     if rows:
         UsageEvent.objects.bulk_create(rows, ignore_conflicts=True, batch_size=1000)
+
+
+def record_sql(customer_id: int, kind: str, keys: Iterable[str], at: datetime) -> tuple[str, list[Any]]:
+    """``record`` as one PostgreSQL INSERT … ON CONFLICT DO NOTHING and its parameters, for a caller
+    that writes its work and the count in one statement (the keys go as one JSON array: one
+    parameter, however many keys)."""
+    quote = connection.ops.quote_name
+    sql = (
+        f"INSERT INTO {quote(UsageEvent._meta.db_table)} (customer_id, month, kind, key, at) "
+        "SELECT %s, %s, %s, counted.key, %s FROM jsonb_array_elements_text(%s::jsonb) AS counted(key) "
+        "ON CONFLICT DO NOTHING"
+    )
+    unique = [key[:200] for key in dict.fromkeys(keys)]
+    return sql, [customer_id, month_of(at), kind, at, json.dumps(unique)]
 
 
 def next_month(month: date) -> date:
