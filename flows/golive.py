@@ -100,8 +100,6 @@ class Shop:
     answered: bool = False
     statuses: dict[int, str] = field(default_factory=dict)
     open_orders: list[Order] = field(default_factory=list)
-    # The channels' price lists (lower-case GUIDs); None when the shop could not list its channels.
-    price_lists: set[str] | None = None
 
 
 class Check:
@@ -125,7 +123,7 @@ class Check:
         orders = [o for s in shops for o in s.open_orders] + list(self.recent_orders())
         self.check_methods(orders, visma)
         self.check_vat(orders, visma)
-        self.check_price_lists(shops, visma)
+        self.check_price_lists(visma)
         return self.lines
 
     # --- the shop -----------------------------------------------------------------------------------
@@ -198,13 +196,6 @@ class Check:
                 )
         self.check_statuses(seen, statuses)
         self.check_window(seen, client, window)
-        if self.integration.price_list_mappings.exists():
-            try:
-                seen.price_lists = {
-                    c.price_list_id.lower() for c in client.list_channels() if c.price_list_id
-                }
-            except ConnectorError:
-                pass  # the price-list line says it could not check
         return seen
 
     def check_statuses(self, seen: Shop, line: Line) -> None:
@@ -452,11 +443,12 @@ class Check:
                 orders=len(orders),
             )
 
-    def check_price_lists(self, shops: list[Shop], visma: dict[str, LiveList]) -> None:
+    def check_price_lists(self, visma: dict[str, LiveList]) -> None:
         """Each price-list mapping names a Visma price list that exists (red otherwise: the flow
         would read prices nobody sees). The shop side is named, not judged: its web service lists
         only the channels' price lists (jetshop-commerce.md §2.9), so another GUID may be a
-        customer-group list the shop has."""
+        customer-group list the shop has. Both sides as the check's refresh of the code lists just
+        read them (``check_agent``), the lists the integration page marks "missing" from."""
         mappings = list(self.integration.price_list_mappings.order_by("visma_price_list"))
         if not mappings:
             return
@@ -469,12 +461,11 @@ class Check:
             line.detail = text(gettext_noop("Not checked: Visma's lists could not be read."))
             return
         lacking = [m.visma_price_list for m in mappings if m.visma_price_list not in visma_lists.names]
-        answered = [s.price_lists for s in shops if s.price_lists is not None]
-        in_shop = set().union(*answered) if answered else None
+        in_shop = livechoices.lists_for(self.integration).get(Kind.SHOP_PRICE_LIST)
         unseen = [
             str(m.jetshop_price_list_guid)
             for m in mappings
-            if in_shop is not None and str(m.jetshop_price_list_guid).lower() not in in_shop
+            if in_shop is not None and str(m.jetshop_price_list_guid).lower() not in in_shop.names
         ]
         line.ok = not lacking
         if lacking:
