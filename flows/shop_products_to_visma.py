@@ -30,7 +30,7 @@ from connectors.visma.client import VismaClient
 from flows import engine
 from flows.engine import Outcome, batch
 from flows.engine.base import BatchFlow, Change, Problem
-from flows.models import ArticleAccountMapping, ExternalRef, JetshopShop, SyncItem, SyncRun
+from flows.models import ArticleAccountMapping, ExternalRef, Integration, JetshopShop, SyncItem, SyncRun
 from flows.modes import Flow
 from flows.order_mapping import percent
 from flows.plugins.host import Alterations, altered
@@ -85,6 +85,12 @@ def article_change(
     )
 
 
+def accounts_by_rate(integration: Integration) -> dict[Decimal, str]:
+    """The integration's article account per VAT rate (its account mappings)."""
+    mappings = ArticleAccountMapping.objects.filter(integration=integration)
+    return {rate.normalize(): code for rate, code in mappings.values_list("vat_rate", "account_code")}
+
+
 @dataclass(frozen=True)
 class ShopProduct:
     shop: JetshopShop
@@ -108,10 +114,7 @@ class ShopProductsToVisma(BatchFlow[ShopProduct, Accounts]):
         return PUT_BATCH
 
     def look_up(self, run: SyncRun, only: set[str] | None) -> Accounts:
-        mappings = ArticleAccountMapping.objects.filter(integration=self.integration)
-        return Accounts(
-            {rate.normalize(): code for rate, code in mappings.values_list("vat_rate", "account_code")}
-        )
+        return Accounts(accounts_by_rate(self.integration))
 
     def read(self, run: SyncRun, context: Accounts, only: set[str] | None) -> Iterator[ShopProduct]:
         for shop in self.shops():

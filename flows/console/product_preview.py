@@ -25,10 +25,10 @@ from connectors.jetshop.records import Product
 from flows.engine import MappingError
 from flows.engine.base import Problem
 from flows.engine.connections import Connections
-from flows.models import ArticleAccountMapping, ExternalRef, Integration, JetshopShop
+from flows.models import ExternalRef, Integration, JetshopShop
 from flows.modes import Flow
 from flows.plugins.host import Alterations, Trail
-from flows.shop_products_to_visma import ShopProduct, article_change
+from flows.shop_products_to_visma import ShopProduct, accounts_by_rate, article_change
 from flows.visma_products_to_shop import base_prices, product_change
 
 PRODUCT_FLOWS = (Flow.VISMA_PRODUCTS_TO_SHOP, Flow.SHOP_PRODUCTS_TO_VISMA)
@@ -122,8 +122,7 @@ def to_visma(
     count: int,
 ) -> list[PreviewedProduct]:
     """Shop products as the products flow shop → Visma would write them as Visma articles."""
-    mappings = ArticleAccountMapping.objects.filter(integration=integration)
-    accounts = {rate.normalize(): code for rate, code in mappings.values_list("vat_rate", "account_code")}
+    accounts = accounts_by_rate(integration)
     label = str(Flow.SHOP_PRODUCTS_TO_VISMA.label)
     results = []
     for shop in integration.shops.order_by("pk"):
