@@ -82,13 +82,14 @@ _integration_names: ContextVar[dict[int, str] | None] = ContextVar("integration_
 def what_runs(name: str) -> str:
     """A schedule's name in words: the integration and the flow (or the agent's heartbeat or the
     payouts) for the names ``flows/engine/schedules.py`` gives; other names as they are."""
-    from flows.models import Integration  # the admin reads flows; flows never import it
+    from flows.engine.schedules import parse_task_name  # the admin reads flows; flows never import it
+    from flows.models import Integration
     from flows.modes import Flow
 
-    prefix, _sep, rest = name.partition(":")
-    integration_id, _sep, flow = rest.partition(":")
-    if prefix != "flow" or not integration_id.isdigit():
+    parsed = parse_task_name(name)
+    if parsed is None:
         return name
+    integration_id, flow = parsed
     names = _integration_names.get()  # a list page's (filled on its first row), or none
     if not names:
         read = {i.pk: str(i) for i in Integration.objects.select_related("customer")}
@@ -96,7 +97,7 @@ def what_runs(name: str) -> str:
             names = read
         else:
             names.update(read)
-    integration = names.get(int(integration_id))
+    integration = names.get(integration_id)
     if integration is None:
         return name
     labels = {"agent-heartbeat": _("Visma agent heartbeat"), "reconciliation": _("payouts")}

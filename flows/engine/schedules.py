@@ -30,6 +30,15 @@ def task_name(integration_id: int, flow: str) -> str:
     return f"flow:{integration_id}:{flow}"
 
 
+def parse_task_name(name: str) -> tuple[int, str] | None:
+    """``task_name`` read back: (integration id, flow or job); None for a name it did not make."""
+    prefix, _sep, rest = name.partition(":")
+    integration_id, _sep, flow = rest.partition(":")
+    if prefix != "flow" or not integration_id.isdigit():
+        return None
+    return int(integration_id), flow
+
+
 @transaction.atomic
 def sync_schedules(integration: Integration) -> list[PeriodicTask]:
     pk = integration.pk
