@@ -6,18 +6,22 @@ the organisation number decides, whatever else matches (peers-and-lessons.md C3,
 1. a consultant's choice for this order (``CustomerChoice``), made after the order was parked;
 2. the channel's guest rule for an order without a shop customer id (shared customer number,
    match by e-mail, or a new customer per order);
-3. the customer remembered for this shop customer, or for this guest order after a crash
-   (``ExternalRef``, kind customer), if it is still the same kind of buyer: a company with the
-   order's organisation number, or a person;
+3. the customer remembered for this shop customer (``ExternalRef``, kind customer), if it is
+   still the same kind of buyer: a company with the order's organisation number, or a person;
 4. Visma, by organisation number (companies), then by e-mail, each candidate held against the
    order the same way;
-5. otherwise a new customer, created only after the order has mapped (``settle``).
+5. otherwise a new customer, created only after the order has mapped (``settle``), once per
+   order whatever happens after: the agent creates it under the order's Idempotency-Key and
+   answers a repeat (a lost answer, a crash, a retry after the order was parked) with the same
+   customer.
 
 Unsafe decisions park the order for a person: two Visma customers with the same organisation
 number, or an organisation number whose check digit is wrong. Every candidate looked at, and why it
 was refused, goes into the journey, so the order page can say how the customer was chosen.
 
-``choose`` only reads; ``settle`` writes (creates the customer, moves the remembered mapping).
+``choose`` only reads; ``settle`` creates the customer. What is remembered for the shop customer
+is written with the order's completion (``Decision.mapping``, ``engine.complete_many``), in the
+same statement as the rest of its bookkeeping.
 """
 
 from __future__ import annotations
@@ -29,7 +33,6 @@ from typing import Any
 from connectors.jetshop.records import Order
 from connectors.visma import protocol as P
 from connectors.visma.client import VismaClient
-from flows import engine
 from flows.engine import MappingError
 from flows.models import Channel, CustomerChoice, ExternalRef, Integration
 from flows.order_mapping import customer_name, is_company, visma_name
@@ -77,6 +80,11 @@ class Decision:
     remembered: str = ""  # the number remembered before, when it is being replaced
     chosen_by: str = ""
     warnings: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def mapping(self) -> tuple[str, str] | None:
+        """(shop customer, Visma customer) to remember when the order completes; None for guests."""
+        return (self.shop_key, self.number) if self.shop_key and self.number else None
 
     def journey(self) -> dict:
         detail: dict = {"customer_how": self.how, "candidates": [c.to_dict() for c in self.candidates]}
@@ -178,10 +186,10 @@ def choose(
         )
 
     candidates: list[Candidate] = []
-    # A guest's customer is remembered by the order: created on an attempt that crashed before
-    # the document was written, it is found again rather than created twice.
-    key = shop_key or _guest_key(source_id)
-    remembered = known[key] if known is not None and key in known else _remembered(integration, key)
+    if known is not None and shop_key in known:
+        remembered = known[shop_key]
+    else:
+        remembered = _remembered(integration, shop_key)
     if remembered:
         found = visma.find_customers(number=remembered)
         if found:
@@ -223,39 +231,31 @@ def choose(
 
 
 def settle(
-    integration: Integration,
-    visma: VismaClient,
-    decision: Decision,
-    *,
-    source_id: str,
-    known: dict[str, str] | None = None,
+    visma: VismaClient, decision: Decision, *, key: str, known: dict[str, str] | None = None
 ) -> Decision:
-    """After the order mapped: create the customer if it is new, and remember it for the shop customer.
+    """After the order mapped: create the customer if it is new, under ``key`` (the order's: a
+    repeat gets the customer the first request made, so an order never makes two).
 
-    A new customer's reference is stored at once, in its own transaction, so a crash before the
-    document is written does not create it twice: the retry finds it remembered. ``known`` (see
-    ``choose``) learns what was stored.
+    Nothing is written here: the returned decision's ``mapping`` is remembered with the order's
+    completion. ``known`` (see ``choose``) learns it at once, for the run's next orders.
     """
-
-    def remember(key: str, number: str) -> None:
-        stored = engine.remember_customer(integration, key, number)
-        if known is not None and key:
-            known[key] = number if stored else ""
-
-    if decision.new is None:
-        if decision.how not in (BY_SHARED_GUEST, BY_REMEMBERED):
-            remember(decision.shop_key, decision.number)
-        return decision
-    created = visma.create_customer(decision.new)
-    # A guest's customer is remembered by the order, so a retry after a crash finds it.
-    remember(decision.shop_key or _guest_key(source_id), created.number)
-    return dataclasses.replace(decision, number=created.number, new=None, warnings=tuple(created.warnings))
+    if decision.new is not None:
+        created = visma.create_customer(decision.new, key)
+        decision = dataclasses.replace(
+            decision, number=created.number, new=None, warnings=tuple(created.warnings)
+        )
+    if known is not None and decision.shop_key:
+        # One to one, as the completion stores it: a Visma customer another shop customer holds
+        # is not remembered for this one too.
+        taken = any(n == decision.number and k != decision.shop_key for k, n in known.items())
+        known[decision.shop_key] = "" if taken else decision.number
+    return decision
 
 
-def remembered_many(integration: Integration, orders: list[tuple[int | None, Any, str]]) -> dict[str, str]:
-    """The customers remembered for several orders, each ``(shop pk, shop customer id, source id)``,
+def remembered_many(integration: Integration, orders: list[tuple[int | None, Any]]) -> dict[str, str]:
+    """The customers remembered for several orders, each ``(shop pk, shop customer id)``,
     in one query: for ``choose(known=...)``, which reads the same keys ("" where none)."""
-    keys = [_shop_key(shop, customer) or _guest_key(source_id) for shop, customer, source_id in orders]
+    keys = [key for shop, customer in orders if (key := _shop_key(shop, customer))]
     known = dict.fromkeys(keys, "")
     known.update(
         ExternalRef.objects.filter(
@@ -267,10 +267,6 @@ def remembered_many(integration: Integration, orders: list[tuple[int | None, Any
 
 def _shop_key(shop_pk: int | None, customer_id: Any) -> str:
     return f"{shop_pk}:{customer_id}" if customer_id else ""
-
-
-def _guest_key(source_id: str) -> str:
-    return f"guest:{source_id}"
 
 
 def _remembered(integration: Integration, shop_key: str) -> str:

@@ -268,7 +268,7 @@ class ShopOrdersToVisma(ItemFlow):
         """The remembered customers of these orders, in one query instead of one per order, and
         their shops' call waits, in one cache read instead of one per order."""
         self._known_customers = customers.remembered_many(
-            self.integration, [(i.shop_id, i.payload.get("customer_id"), i.source_id) for i in items]
+            self.integration, [(i.shop_id, i.payload.get("customer_id")) for i in items]
         )
         self._throttles = throttle.Checked(throttle_key(i.shop) for i in items if i.shop is not None)
 
@@ -343,10 +343,8 @@ class ShopOrdersToVisma(ItemFlow):
                 (JourneyStep.Step.WOULD_WRITE, {"document": mapped.document.to_dict()}),
             ])  # fmt: skip
         visma = self.connections.visma
-        # Only an order that mapped creates its customer.
-        customer = customers.settle(
-            self.integration, visma, customer, source_id=item.source_id, known=self._known_customers
-        )
+        # Only an order that mapped creates its customer, once (the order's key, see settle).
+        customer = customers.settle(visma, customer, key=customer_key(item), known=self._known_customers)
         document_input = dataclasses.replace(mapped.document, customer_number=customer.number)
         steps: list[tuple[str, dict[str, Any]]] = [
             (JourneyStep.Step.MAPPED, self.mapped_step(mapped, customer, channel))
@@ -365,7 +363,9 @@ class ShopOrdersToVisma(ItemFlow):
         steps.append((JourneyStep.Step.IN_VISMA, self.summary(document)))
         if after := facts.alterations.document_created(order, document):
             steps[-1][1]["after_document"] = after
-        return self.move_on(order, shop, document, steps)
+        outcome = self.move_on(order, shop, document, steps)
+        outcome.customer_ref = customer.mapping
+        return outcome
 
     def in_visma(self, reference: str) -> list[P.Document]:
         """Our documents of the integration's kind with this reference, not cancelled."""
@@ -497,6 +497,12 @@ class Facts:
 def source_id(shop: JetshopShop, order: Order) -> str:
     """The item of a shop order: ``<shop pk>:<order id>``."""
     return f"{shop.pk}:{order.order_id}"
+
+
+def customer_key(item: SyncItem) -> str:
+    """The Idempotency-Key a new customer is created under: the shop order's (its reference, as
+    Visma knows the order), whatever its version or attempt, so one order never makes two."""
+    return f"{item.integration_id}:{item.flow}:{item.reference or item.source_id}:customer"
 
 
 def channel_name(channel: Channel | None) -> str:

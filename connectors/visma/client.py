@@ -257,8 +257,12 @@ class VismaClient:
         params = {"number": number, "email": email, "org_number": org_number}
         return [P.Customer.from_dict(c) for c in self._call("GET", "/v1/customers", params=params)["items"]]
 
-    def create_customer(self, customer: P.CustomerInput) -> P.Customer:
-        return P.Customer.from_dict(self._call("POST", "/v1/customers", body=customer.to_dict()))
+    def create_customer(self, customer: P.CustomerInput, idempotency_key: str) -> P.Customer:
+        """``POST /v1/customers``: a repeat with the same key returns the customer the key made."""
+        headers = {IDEMPOTENCY_HEADER: idempotency_key}
+        return P.Customer.from_dict(
+            self._call("POST", "/v1/customers", body=customer.to_dict(), headers=headers)
+        )
 
     # --- documents --------------------------------------------------------------------------------
 

@@ -78,6 +78,8 @@ class Outcome:
     ref_hash: str = ""
     result: dict = field(default_factory=dict)
     steps: list[tuple[str, dict]] = field(default_factory=list)
+    # (shop customer, Visma customer) to remember for its next orders (``customer_mappings``).
+    customer_ref: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -337,36 +339,45 @@ def ingest(run: SyncRun, records: Iterable[SourceRecord], *, journey: bool = Fal
     return new_ids
 
 
-def remember_customer(integration: Integration, shop_key: str, number: str) -> bool:
-    """Shop customer ``shop_key`` is Visma customer ``number`` from now on (moved if it was another).
+# (integration id, shop customer, Visma customer), and (integration id, shop customer).
+CustomerMapping = tuple[int, str, str]
+ShopCustomer = tuple[int, str]
 
-    One INSERT … ON CONFLICT (shop side) DO UPDATE. When another shop customer already maps to
-    this Visma customer (one e-mail, two shop accounts) the mapping stays one to one: this shop
-    customer's old mapping is dropped instead, and its next order is looked up again. Returns
-    whether the mapping was stored (False: dropped, or no key).
-    """
-    if not shop_key:
-        return False
-    quote = connection.ops.quote_name
-    # One statement, committed by itself: ``bulk_create`` would put a transaction around it, a
-    # BEGIN and a COMMIT, two more round trips for every order that brings a new customer.
-    sql = (
-        f"INSERT INTO {quote(ExternalRef._meta.db_table)} (integration_id, kind, shop_id, erp_id, "
-        "last_hash, last_synced_at) VALUES (%s, %s, %s, %s, '', %s) "
-        "ON CONFLICT (integration_id, kind, shop_id) DO UPDATE SET erp_id = EXCLUDED.erp_id"
-    )
-    params: list[Any] = [integration.pk, ExternalRef.Kind.CUSTOMER, shop_key, number, timezone.now()]
-    try:
-        # Inside a transaction, a savepoint: a conflict leaves the caller's transaction usable.
-        with transaction.atomic() if connection.in_atomic_block else nullcontext():
-            with connection.cursor() as cursor:
-                cursor.execute(sql, params)
-    except IntegrityError:
-        ExternalRef.objects.filter(
-            integration=integration, kind=ExternalRef.Kind.CUSTOMER, shop_id=shop_key
-        ).exclude(erp_id=number).delete()
-        return False
-    return True
+
+def customer_mappings(pairs: Iterable[CustomerMapping]) -> tuple[list[CustomerMapping], set[ShopCustomer]]:
+    """What a batch of completions remembers of customers, each ``(integration id, shop customer,
+    Visma customer)`` in the order they came: the mappings to store, and the shop customers whose
+    mapping is dropped instead. One to one, as one at a time: a shop customer's later mapping
+    replaces its earlier one; a Visma customer another shop customer of the batch took first
+    (one e-mail, two shop accounts) is not remembered for the second, whose old mapping goes
+    and whose next order is looked up again."""
+    put: dict[ShopCustomer, str] = {}
+    drop: set[ShopCustomer] = set()
+    for integration_id, shop_key, number in pairs:
+        key = (integration_id, shop_key)
+        put.pop(key, None)
+        if (integration_id, number) in {(i, n) for (i, _), n in put.items()}:
+            drop.add(key)
+        else:
+            put[key] = number
+            drop.discard(key)
+    return [(i, shop_key, number) for (i, shop_key), number in put.items()], drop
+
+
+def _remember_customers_one_by_one(put: list[CustomerMapping], drop: set[ShopCustomer]) -> None:
+    """``customer_mappings`` written through the ORM, inside the caller's transaction (not PostgreSQL)."""
+    customers = ExternalRef.objects.filter(kind=ExternalRef.Kind.CUSTOMER)
+    for integration_id, shop_key in drop:
+        customers.filter(integration_id=integration_id, shop_id=shop_key).delete()
+    for integration_id, shop_key, number in put:
+        mine = customers.filter(integration_id=integration_id, shop_id=shop_key)
+        if customers.filter(integration_id=integration_id, erp_id=number).exclude(shop_id=shop_key).exists():
+            mine.delete()
+        elif not mine.filter(erp_id=number).exists():
+            ExternalRef.objects.update_or_create(
+                integration_id=integration_id, kind=ExternalRef.Kind.CUSTOMER, shop_id=shop_key,
+                defaults={"erp_id": number},
+            )  # fmt: skip
 
 
 def claim(item_id: int) -> SyncItem | None:
@@ -438,10 +449,15 @@ def complete_many(done: Sequence[tuple[SyncItem, Outcome]]) -> None:
     """Step 3 on success: each item done, its ExternalRef upserted and its journey steps added.
 
     The one place an item is completed, all or nothing, whatever the number of items and steps (a
-    run completes the items of one claim together): the reference upserts (INSERT … ON CONFLICT
-    (shop side) DO UPDATE), the items, the orders among them counted for the price model and the
-    journey steps in their order. On PostgreSQL that is one statement (``_complete_in_one``), so
-    one round trip and no BEGIN or COMMIT; elsewhere one transaction of the same writes.
+    run completes the items of one claim together): the customers remembered for the shop
+    customers (``customer_mappings``), the reference upserts (INSERT … ON CONFLICT (shop side) DO
+    UPDATE), the items, the orders among them counted for the price model and the journey steps in
+    their order. On PostgreSQL that is one statement (``_complete_in_one``), so one round trip and
+    no BEGIN or COMMIT; elsewhere one transaction of the same writes.
+
+    A new Visma customer needs no commit of its own before its document: the agent creates it
+    under the order's Idempotency-Key (``flows.customers.settle``), so a crash, a lost answer or a
+    refused document leaves nothing to create twice; what is remembered only saves look-ups.
     """
     if not done:
         return
@@ -457,6 +473,9 @@ def complete_many(done: Sequence[tuple[SyncItem, Outcome]]) -> None:
                 erp_id=outcome.ref_erp_id or outcome.target_id,
                 last_hash=outcome.ref_hash or item.payload_hash,
             )
+    put, drop = customer_mappings(
+        (item.integration_id, *outcome.customer_ref) for item, outcome in done if outcome.customer_ref
+    )
     now = timezone.now()
     for item, outcome in done:
         # An error of an earlier attempt is history once the item went through: not "the latest error".
@@ -464,9 +483,20 @@ def complete_many(done: Sequence[tuple[SyncItem, Outcome]]) -> None:
             SyncItem.Status.DONE, outcome.target_id, outcome.result, now, ""
         )  # fmt: skip
     if connection.vendor == "postgresql":
-        _complete_in_one(done, list(refs.values()), now)
+        try:
+            # Inside a transaction, a savepoint: a failure leaves the caller's transaction usable.
+            with transaction.atomic() if connection.in_atomic_block else nullcontext():
+                _complete_in_one(done, list(refs.values()), _customers_sql(put, drop, now), now)
+        except IntegrityError:
+            if not (put or drop):
+                raise
+            # Another writer remembered one of these customers meanwhile: the orders are done all
+            # the same; their customers are looked up again next time.
+            log.warning("customer mappings of %d orders not remembered (taken meanwhile)", len(done))
+            _complete_in_one(done, list(refs.values()), [], now)
         return
     with transaction.atomic():
+        _remember_customers_one_by_one(put, drop)
         if refs:
             ExternalRef.objects.bulk_create(
                 list(refs.values()),
@@ -489,7 +519,10 @@ def complete_many(done: Sequence[tuple[SyncItem, Outcome]]) -> None:
 
 
 def _complete_in_one(
-    done: Sequence[tuple[SyncItem, Outcome]], refs: list[ExternalRef], now: datetime
+    done: Sequence[tuple[SyncItem, Outcome]],
+    refs: list[ExternalRef],
+    customers: list[tuple[str, list[Any]]],
+    now: datetime,
 ) -> None:
     """``complete_many``'s writes as one PostgreSQL statement of data-modifying CTEs: a statement is
     atomic by itself, so it needs no transaction around it. Each table's rows go as one JSON
@@ -497,7 +530,7 @@ def _complete_in_one(
     statements took a placeholder per value, each parsed by the driver (measured: 0.7 ms per
     order for the five round trips and the statements' making, against 0.3–0.4 ms for this one)."""
     quote = connection.ops.quote_name
-    parts: list[tuple[str, list[Any]]] = []
+    parts = list(customers)
     if refs:
         rows = [
             {"integration_id": r.integration_id, "kind": r.kind, "shop_id": r.shop_id, "erp_id": r.erp_id,
@@ -545,6 +578,46 @@ def _complete_in_one(
     params = [param for _, part_params in parts for param in part_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+
+
+def _customers_sql(
+    put: list[CustomerMapping], drop: set[ShopCustomer], now: datetime
+) -> list[tuple[str, list[Any]]]:
+    """``customer_mappings`` as parts of ``_complete_in_one``'s statement. A Visma customer that
+    another shop customer holds is not remembered, and this shop customer's old mapping goes (as
+    one at a time); a mapping already stored is not written again. The parts see the table as it
+    was before the statement, so a mapping whose Visma customer another mapping of the same batch
+    frees is dropped too, rather than risk the unique pair: it is looked up again next time."""
+    if not put and not drop:
+        return []
+    table, kind = connection.ops.quote_name(ExternalRef._meta.db_table), ExternalRef.Kind.CUSTOMER
+    rows = json.dumps([{"integration_id": i, "shop_id": k, "erp_id": n} for i, k, n in put])
+    dropped = json.dumps([{"integration_id": i, "shop_id": k} for i, k in drop])
+    taken = (
+        f"SELECT c.integration_id, c.shop_id FROM jsonb_to_recordset(%s::jsonb) "
+        f"AS c(integration_id bigint, shop_id text, erp_id text) JOIN {table} AS r "
+        "ON r.integration_id = c.integration_id AND r.kind = %s AND r.erp_id = c.erp_id "
+        "AND r.shop_id <> c.shop_id "
+        "UNION ALL SELECT d.integration_id, d.shop_id FROM jsonb_to_recordset(%s::jsonb) "
+        "AS d(integration_id bigint, shop_id text)"
+    )
+    return [
+        (
+            f"DELETE FROM {table} AS r USING ({taken}) AS gone "
+            "WHERE r.integration_id = gone.integration_id AND r.kind = %s AND r.shop_id = gone.shop_id",
+            [rows, kind, dropped, kind],
+        ),
+        (
+            f"INSERT INTO {table} AS r (integration_id, kind, shop_id, erp_id, last_hash, last_synced_at) "
+            "SELECT c.integration_id, %s, c.shop_id, c.erp_id, '', %s "
+            "FROM jsonb_to_recordset(%s::jsonb) AS c(integration_id bigint, shop_id text, erp_id text) "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS o WHERE o.integration_id = c.integration_id "
+            "AND o.kind = %s AND o.erp_id = c.erp_id AND o.shop_id <> c.shop_id) "
+            "ON CONFLICT (integration_id, kind, shop_id) DO UPDATE SET erp_id = EXCLUDED.erp_id, "
+            "last_synced_at = EXCLUDED.last_synced_at WHERE r.erp_id <> EXCLUDED.erp_id",
+            [kind, now, rows, kind],
+        ),
+    ]
 
 
 def skip(item: SyncItem, reason: str, message: str = "") -> None:

@@ -9,6 +9,7 @@ company whose organisation number is on the order.
 from __future__ import annotations
 
 import random
+import uuid
 
 import pytest
 
@@ -54,7 +55,7 @@ def test_orders_as_invoices_with_the_right_company_and_invoice_events_back_to_th
     # The trap: a customer with the shared e-mail, under an organisation number no order has.
     agent.client.create_customer(
         P.CustomerInput(name="Redovisningsbyrån AB", email=SHARED_EMAIL, org_number=valid_org(rng),
-                        ignore_org_number_check=True)
+                        ignore_org_number_check=True), uuid.uuid4().hex
     )  # fmt: skip
     integration = setup(shops, agent, document_type="invoice")
     rules = {"invoiced": (5, False, False), "paid": (3, True, True), "cancelled": (4, True, False)}

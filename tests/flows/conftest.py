@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import Iterator
 
@@ -10,6 +11,8 @@ import pytest
 from flows.demo.setup import ShopSpec, configure
 from tests.factories import CustomerFactory
 from tests.simulators import AGENT_KEY, AGENT_SECRET, Agent, Shop
+
+ORDER_IDS = itertools.count(1_000, 1_000)
 
 
 @pytest.fixture(scope="session")
@@ -21,7 +24,9 @@ def _shop() -> Iterator[Shop]:
 
 @pytest.fixture
 def shop(_shop: Shop) -> Shop:
-    _shop.side("POST", "reset", {"seed": "demo"})
+    # New order ids each test, as a shop never reuses one: the Visma agent lives all session and
+    # remembers the Idempotency-Keys made of them.
+    _shop.side("POST", "reset", {"seed": "demo", "next_order_id": next(ORDER_IDS)})
     return _shop
 
 

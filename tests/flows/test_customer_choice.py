@@ -7,12 +7,13 @@ company first, then the shop order is transferred and the document's customer re
 from __future__ import annotations
 
 import random
+import uuid
 
 import pytest
 from django.urls import reverse
 
 from connectors.visma import protocol as P
-from flows.models import CustomerChoice, ExternalRef, JourneyStep, SyncItem
+from flows.models import CustomerChoice, ExternalRef, JourneyStep, MethodMapping, SyncItem
 from sharespine.customers.orgnumber import luhn_check_digit, org_id
 from tests.flows.test_orders_flow import order_spec, transfer
 
@@ -30,7 +31,8 @@ def new_org() -> str:
 
 def customer(agent, name: str, *, org: str = "", email: str = "") -> P.Customer:
     return agent.client.create_customer(
-        P.CustomerInput(name=name, org_number=org or None, email=email or None, ignore_org_number_check=True)
+        P.CustomerInput(name=name, org_number=org or None, email=email or None, ignore_org_number_check=True),
+        uuid.uuid4().hex,
     )
 
 
@@ -216,3 +218,46 @@ def test_no_customer_is_created_for_an_order_that_does_not_map(integration, shop
     [item] = transfer(integration)
     assert (item.status, item.reason) == ("parked", "needs_mapping")
     assert agent.client.find_customers(email=email) == []
+
+
+def test_a_new_customer_is_created_once_when_its_order_is_refused_and_tried_again(
+    integration, shop, agent, prefix
+):
+    """No e-mail and no organisation number, so no look-up finds the customer the first attempt
+    made: only the agent's answer to the order's own key keeps the retry from a second one."""
+    klarna = MethodMapping.objects.filter(
+        integration=integration, kind="payment", shop_value="KlarnaCheckout"
+    )
+    code = klarna.get().visma_code
+    klarna.update(visma_code="ZZ")  # a terms-of-payment code the company lacks: Visma refuses the document
+    shop.place(order_spec(customer_id=None, email="", payment_method="KlarnaCheckout"))
+    before = agent.counts()["customer"]
+    [item] = transfer(integration)
+    assert (item.status, item.reason) == ("parked", "needs_mapping"), item.last_error
+    assert agent.counts()["customer"] == before + 1  # created before Visma refused the document
+    assert not ExternalRef.objects.filter(integration=integration, kind="customer").exists()
+
+    klarna.update(visma_code=code)
+    transfer(integration)  # the fixed mapping puts the order back in the queue and it goes
+    item.refresh_from_db()
+    assert item.status == "done", item.last_error
+    assert agent.counts()["customer"] == before + 1
+    assert booked_on(agent, item).name == "Åsa Öberg"
+
+
+def test_a_shop_customer_is_remembered_with_its_order_and_one_to_one(integration, shop, agent, prefix):
+    """Two shop accounts with one e-mail: the second order finds the first account's customer by
+    e-mail, but a Visma customer is remembered for one shop customer only."""
+    email = f"tva-konton-{prefix}@example.se"
+    first_id, second_id = random.sample(range(10_000, 99_999), 2)
+    shop.place(order_spec(customer_id=first_id, email=email))
+    [first] = transfer(integration)
+    number = booked_on(agent, first).number
+    refs = ExternalRef.objects.filter(integration=integration, kind="customer")
+    assert list(refs.values_list("shop_id", "erp_id")) == [(f"{first.shop_id}:{first_id}", number)]
+
+    shop.place(order_spec(customer_id=second_id, email=email))
+    [second] = transfer(integration)
+    assert second.status == "done" and booked_on(agent, second).number == number
+    assert mapped_detail(second)["customer_how"] == "e-mail"
+    assert list(refs.values_list("shop_id", "erp_id")) == [(f"{first.shop_id}:{first_id}", number)]

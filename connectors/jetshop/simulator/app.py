@@ -64,7 +64,7 @@ class JetshopSimulator:
         placeholders = {**orders.PARAMETERS, **products.PARAMETERS}
         self.order_parameters = {ops[role]: params for role, params in placeholders.items()}
 
-    def reset(self, seed_name: str | None = None) -> None:
+    def reset(self, seed_name: str | None = None, next_order_id: int | None = None) -> None:
         with self.state.lock:
             self.clock.reset()
             self.faults.clear()
@@ -72,6 +72,8 @@ class JetshopSimulator:
             self.calls = 0
             self.state.duplicate_deliveries = 0
             seed.seed(self.state, self.clock, seed_name or self.seed_name)
+            if next_order_id is not None:
+                self.state.data["next_order_id"] = max(self.state.data["next_order_id"], int(next_order_id))
             self.state.save()
 
     # -- WSGI -------------------------------------------------------------------------------

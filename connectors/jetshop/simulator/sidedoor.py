@@ -10,7 +10,8 @@ POST /_sim/faults           {"kind", "count", "operation", "retry_after", "delay
                             "after"}
 GET  /_sim/faults           pending faults (and duplicate deliveries not yet served); DELETE clears
 GET  /_sim/log              SOAP calls (newest last; "at" shop clock, "received" epoch s), ?operation=X
-POST /_sim/reset            {"seed": "demo"|"empty"}: reseed, clear log, faults and clock
+POST /_sim/reset            {"seed": "demo"|"empty", "next_order_id": N}: reseed, clear log, faults and
+                            clock; new orders numbered from N (optional: ids a shop never reuses)
 GET|POST /_sim/tables       seeded tables; POST {"order_statuses": [...], ...} replaces those given
 GET|POST /_sim/clock        {"now": "2026-03-29T01:59:00", "frozen": true} or {"advance_seconds": 60}
 """
@@ -102,7 +103,7 @@ def _route(sim, method, resource, ident, payload, environ, start_response) -> It
         calls = [c for c in sim.log if wanted is None or c.get("operation") == wanted]
         return _json(start_response, "200 OK", {"calls": calls, "shop_ids": state.shop_ids_seen[-50:]})
     if resource == "reset" and method == "POST":
-        sim.reset(payload.get("seed"))
+        sim.reset(payload.get("seed"), next_order_id=payload.get("next_order_id"))
         return _json(start_response, "200 OK", {"seed": payload.get("seed") or sim.seed_name})
     if resource == "tables":
         if method == "POST":

@@ -171,19 +171,17 @@ class Api:
         )
         return {"items": found}
 
-    @route(
-        "POST",
+    @creates_once(
         "/v1/customers",
-        "Create a customer",
-        body=P.CustomerInput,
-        answer=P.Customer,
-        status=201,
-        answer_text="Created",
+        "Create a customer once per Idempotency-Key (200 with the first customer on a repeat)",
+        P.CustomerInput,
+        P.Customer,
     )
-    def create_customer(self, request: Request) -> P.Customer:
-        data = request.record
+    def create_customer(self, request: Request) -> Response:
+        key, data = request.args[IDEMPOTENCY_HEADER], request.record
         bounds.check_customer(data)
-        return self.run(lambda: self.service.catalog.create_customer(data), write=True)
+        customer, created = self.run(lambda: self.service.catalog.create_customer(data, key), write=True)
+        return Response(201 if created else 200, customer)
 
     # --- documents --------------------------------------------------------------------------------
 

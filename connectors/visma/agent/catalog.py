@@ -6,14 +6,16 @@ Runs on the worker thread only (called through ``CompanyWorker.call``).
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from connectors.visma import protocol as P
 from connectors.visma.agent import fields as F
 from connectors.visma.agent.backends.base import AdkRecord, CompanyBackend
-from connectors.visma.agent.errors import AdkError
+from connectors.visma.agent.errors import AdkError, Conflict
 from connectors.visma.agent.mapping import clean, dec, qty, to_adk
+from connectors.visma.agent.state import AgentState
 from connectors.visma.agent.text import fits_cp1252
 
 A = "ADK_ARTICLE_"
@@ -75,8 +77,9 @@ def lookup_text(value: str) -> str | None:
 
 
 class Catalog:
-    def __init__(self, backend: CompanyBackend) -> None:
+    def __init__(self, backend: CompanyBackend, state: AgentState) -> None:
         self.backend = backend
+        self.state = state
 
     # --- articles ---------------------------------------------------------------------------------
 
@@ -220,12 +223,52 @@ class Catalog:
         rows = self.backend.scan("ADK_DB_CUSTOMER", order_by=(f"{C}NUMBER",), where={field: key}, limit=100)
         return [self.customer(row) for row in rows]
 
-    def create_customer(self, data: P.CustomerInput) -> P.Customer:
+    def create_customer(self, data: P.CustomerInput, key: str) -> tuple[P.Customer, bool]:
+        """Create the customer once per Idempotency-Key; return (customer, created).
+
+        The key names what brings the customer (a shop order), so a repeat answers with the
+        customer the key made whatever it asks now: an order retried after a lost answer, a crash
+        or a change of its rules still has one customer, never a second one with the new details
+        (as an existing customer keeps what the merchant gave it).
+        """
+        known = self.state.idempotency(key)
+        if known is not None:
+            earlier = self._customer_made_earlier(key, known, data)
+            if earlier is not None:
+                return earlier, False
         warnings: list[str] = []
         values = {C + suffix: getattr(data, attr) for attr, suffix in _CUSTOMER.items()}
         values[f"{C}IGNORE_ORGANISATION_NUMBER_CHECK"] = data.ignore_org_number_check or None
-        row = self.backend.add("ADK_DB_CUSTOMER", to_adk(F.CUSTOMER, values, warnings))
-        return self.customer(row, warnings)
+        record = to_adk(F.CUSTOMER, values, warnings)
+        self.state.begin(key, "", "customer", "", datetime.now().isoformat())
+        try:
+            row = self.backend.add("ADK_DB_CUSTOMER", record)
+        except BaseException:
+            self.state.forget(key)
+            raise
+        customer = self.customer(row, warnings)
+        self.state.finish_named(key, customer.number)
+        return customer, True
+
+    def _customer_made_earlier(self, key: str, known: Any, data: P.CustomerInput) -> P.Customer | None:
+        """The customer an earlier request under ``key`` made; None if that request wrote nothing."""
+        if known["number"] is not None:
+            found = self.find_customers(number=known["reference"])
+            if not found:  # removed or renumbered in Visma since: making it again would surprise
+                raise Conflict(
+                    f"customer {known['reference']}, made under this Idempotency-Key, is no longer in Visma"
+                )
+            return found[0]
+        # Recorded but never completed: the agent stopped between the ADK write and the record. A
+        # customer of this name with this e-mail (or organisation number) is the one it wrote.
+        if data.email or data.org_number:
+            found = self.find_customers(email=data.email or "", org_number=data.org_number or "")
+            same = [c for c in found if c.name == data.name]
+            if same:
+                self.state.finish_named(key, same[-1].number)
+                return same[-1]
+        self.state.forget(key)
+        return None
 
 
 def stock_page(rows: list[AdkRecord], limit: int, *, source: str) -> P.StockPage:

@@ -30,7 +30,7 @@ class AgentService:
         """Open the company (on the worker thread); on first run, baseline the event feed."""
         self.info = self.backend.open()
         self.state = AgentState(self.config.state_path)
-        self.catalog = Catalog(self.backend)
+        self.catalog = Catalog(self.backend, self.state)
         self.documents = DocumentDesk(self.backend, self.state, self.config)
         self.events = EventFeed(self.backend, self.state, self.config)
         if self.state.mark("documents") is None:

@@ -54,6 +54,11 @@ class AgentState:
     def finish(self, key: str, number: int) -> None:
         self.conn.execute("UPDATE idempotency SET number = ? WHERE key = ?", (number, key))
 
+    def finish_named(self, key: str, name: str) -> None:
+        """Done, for a record whose key is text (a customer number such as "007", which the
+        number column would store as 7): the name is kept in ``reference``, ``number`` is 0."""
+        self.conn.execute("UPDATE idempotency SET number = 0, reference = ? WHERE key = ?", (name, key))
+
     def forget(self, key: str) -> None:
         self.conn.execute("DELETE FROM idempotency WHERE key = ? AND number IS NULL", (key,))
 

@@ -11,6 +11,7 @@ What it cannot cover: the real wrapper's behaviour where it differs from referen
 from __future__ import annotations
 
 import shutil
+import uuid
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -69,9 +70,11 @@ def session(client: VismaClient) -> dict[str, Any]:
     out["by_email"] = client.find_customers(email="bjorn@example.se")
     out["by_org"] = client.find_customers(org_number="556036-0793")
     out["new_customer"] = client.create_customer(
-        P.CustomerInput(number="8001", name="Åsa Ödmark", city="Luleå")
+        P.CustomerInput(number="8001", name="Åsa Ödmark", city="Luleå"), uuid.uuid4().hex
     )
-    out["bad_org_number"] = _code(lambda: client.create_customer(P.CustomerInput(name="X", org_number="1")))
+    out["bad_org_number"] = _code(
+        lambda: client.create_customer(P.CustomerInput(name="X", org_number="1"), uuid.uuid4().hex)
+    )
     rows = [
         P.DocumentRowInput(article_number="1001", quantity=Decimal(2), price=Decimal("249.00")),
         P.DocumentRowInput(article_number="3001", quantity=Decimal(1), discount_percent=Decimal(10)),

@@ -7,6 +7,7 @@ another key, and amounts Visma took could not be read back by the server.
 from __future__ import annotations
 
 import json
+import uuid
 from decimal import Decimal
 from typing import Any
 
@@ -85,7 +86,7 @@ def test_references_outside_cp1252_are_refused_and_match_nothing(agent, client, 
 
 def test_free_text_is_transliterated_and_the_answer_says_so(client, unique):
     created = client.create_customer(
-        P.CustomerInput(number=f"Q{unique}", name="Łódź ‒ Trading 😀", city="Kraków")
+        P.CustomerInput(number=f"Q{unique}", name="Łódź ‒ Trading 😀", city="Kraków"), uuid.uuid4().hex
     )
     assert created.name == "Lódz - Trading"
     assert [w for w in created.warnings if w.startswith("ADK_CUSTOMER_NAME: transliterated")]

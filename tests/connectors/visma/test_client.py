@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import uuid
 from datetime import datetime
 
 import pytest
@@ -126,7 +127,7 @@ def test_error_mapping(mapping_case, status, error, headers, expected, code):
 
 def test_identity_reports_company_queue_and_last_write(client, unique):
     before = datetime.now().astimezone().replace(microsecond=0)
-    client.create_customer(P.CustomerInput(number=f"I{unique}", name="Identitet"))
+    client.create_customer(P.CustomerInput(number=f"I{unique}", name="Identitet"), uuid.uuid4().hex)
     identity = client.identity()
     assert (identity.company_name, identity.org_number) == ("Simulerat Företag AB", "556677-8899")
     assert (identity.program_variant, identity.api_licensed, identity.backend) == (

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from connectors.errors import PermanentError
@@ -16,7 +18,8 @@ def test_find_by_number_email_and_org_number(client, unique):
             email=f"inkop-{unique}@example.se",
             org_number="556036-0793",
             city="Malmö",
-        )
+        ),
+        uuid.uuid4().hex,
     )
     assert created.number == f"C{unique}" and created.warnings == []
     assert [c.name for c in client.find_customers(number=f"C{unique}")] == ["Sök Bolaget AB"]
@@ -28,8 +31,8 @@ def test_find_by_number_email_and_org_number(client, unique):
 
 
 def test_new_customers_take_the_next_number_of_the_series(client, unique):
-    first = client.create_customer(P.CustomerInput(name=f"Auto {unique} A"))
-    second = client.create_customer(P.CustomerInput(name=f"Auto {unique} B"))
+    first = client.create_customer(P.CustomerInput(name=f"Auto {unique} A"), uuid.uuid4().hex)
+    second = client.create_customer(P.CustomerInput(name=f"Auto {unique} B"), uuid.uuid4().hex)
     assert first.number.isdigit() and int(second.number) == int(first.number) + 1
     assert first.number not in {"1001", "1002", "1003"}  # the series skips numbers in use
     assert first.price_list == "1" and first.currency == "SEK"  # the company's defaults
@@ -49,7 +52,7 @@ def test_new_customers_take_the_next_number_of_the_series(client, unique):
 def test_refused_customers_carry_the_visma_code(client, agent, unique, customer_case, fields, code):
     before = client.sim("GET", "counts")["customer"]
     with pytest.raises(PermanentError) as info:
-        client.create_customer(P.CustomerInput(**({"name": f"Fel {unique}"} | fields)))
+        client.create_customer(P.CustomerInput(**({"name": f"Fel {unique}"} | fields)), uuid.uuid4().hex)
     assert info.value.code == code
     assert client.sim("GET", "counts")["customer"] == before
 
@@ -61,6 +64,26 @@ def test_org_number_check_can_be_waived(client, unique):
             name="Utländskt Bolag",
             org_number="DE123456789",
             ignore_org_number_check=True,
-        )
+        ),
+        uuid.uuid4().hex,
     )
     assert created.org_number == "DE123456789"
+
+
+def test_a_repeat_under_the_same_key_answers_with_the_customer_it_made(client, unique):
+    """The key names the order that brings the customer: a retry after a lost answer, or with
+    details changed since, gets the first customer and writes nothing."""
+    key = f"order-{unique}:customer"
+    first = client.create_customer(P.CustomerInput(name=f"Gäst {unique}", city="Umeå"), key)
+    before = client.sim("GET", "counts")["customer"]
+    again = client.create_customer(P.CustomerInput(name=f"Gäst {unique}", city="Umeå"), key)
+    changed = client.create_customer(P.CustomerInput(name=f"Gäst {unique} Ändrad"), key)
+    assert again == first and changed.number == first.number and changed.name == f"Gäst {unique}"
+    assert client.sim("GET", "counts")["customer"] == before
+    other = client.create_customer(P.CustomerInput(name=f"Gäst {unique}", city="Umeå"), key + "-2")
+    assert other.number != first.number
+
+
+def test_a_customer_needs_a_key(client, unique):
+    with pytest.raises(PermanentError, match="Idempotency-Key"):
+        client._call("POST", "/v1/customers", body={"name": f"Utan nyckel {unique}"})

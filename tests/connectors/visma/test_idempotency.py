@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from connectors.visma import protocol as P
+from connectors.visma.agent.catalog import Catalog
 from connectors.visma.agent.config import AgentConfig
 from connectors.visma.agent.documents import DocumentDesk
 from connectors.visma.agent.errors import Conflict
+from connectors.visma.agent.mapping import clean
 from connectors.visma.agent.state import AgentState
 from tests.connectors.visma.test_simulator import demo
 
@@ -64,3 +66,47 @@ def test_keys_survive_agent_crashes(in_fresh_process):
     removed, left = result["removed"]
     assert "order 2, made under this Idempotency-Key, is no longer in Visma" in removed
     assert left == []
+
+
+def customer_crash_cases(path: str, options: dict[str, Any]) -> dict[str, Any]:
+    backend = demo(path, options)
+    state = AgentState(Path(path + ".state"))
+    catalog = Catalog(backend, state)
+    guest = P.CustomerInput(name="Krasch Kund", email="krasch@example.se", city="Luleå")
+
+    def named(name: str) -> list[str]:
+        return [c.number for c in catalog.find_customers(email="krasch@example.se") if c.name == name]
+
+    # 1. The agent wrote the customer, then died before recording its number: the repeat finds it.
+    state.begin("after-write", "", "customer", "", "2024-05-01T10:00:00")
+    values = {"ADK_CUSTOMER_NAME": guest.name, "ADK_CUSTOMER_EMAIL": guest.email}
+    written = clean(backend.add("ADK_DB_CUSTOMER", values)["ADK_CUSTOMER_NUMBER"])
+    recovered, created_1 = catalog.create_customer(guest, "after-write")
+    # 2. Died before the ADK write: the repeat writes it, and a later repeat answers with it.
+    other = P.CustomerInput(name="Före Krasch", email="krasch@example.se")
+    state.begin("before-write", "", "customer", "", "2024-05-01T10:00:00")
+    made, created_2 = catalog.create_customer(other, "before-write")
+    again, created_3 = catalog.create_customer(other, "before-write")
+    made_once = named("Före Krasch")
+    # 3. Someone removed that customer in Visma; a late repeat must not quietly make another.
+    backend.conn.execute("DELETE FROM customer WHERE ADK_CUSTOMER_NUMBER = ?", (made.number,))
+    try:
+        catalog.create_customer(other, "before-write")
+        removed = ""
+    except Conflict as exc:
+        removed = str(exc)
+    return {
+        "recovered": (recovered.number == written, created_1, named("Krasch Kund")),
+        "made": (created_2, created_3, again.number == made.number, made_once),
+        "removed": (removed, made.number),
+    }
+
+
+def test_customer_keys_survive_agent_crashes(in_fresh_process):
+    result = in_fresh_process(customer_crash_cases)
+    recovered, created, numbers = result["recovered"]
+    assert (recovered, created, len(numbers)) == (True, False, 1)
+    made_first, made_again, same, numbers = result["made"]
+    assert (made_first, made_again, same, len(numbers)) == (True, False, True, 1)
+    removed, number = result["removed"]
+    assert f"customer {number}, made under this Idempotency-Key, is no longer in Visma" in removed

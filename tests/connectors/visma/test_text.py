@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from decimal import Decimal
 
 import pytest
@@ -49,7 +50,8 @@ def test_customer_text_over_http(client, unique):
             name="Łukasz Żółć 😀 " + "x" * 60,
             email=f"{unique}@example.se",
             city="Kraków",
-        )
+        ),
+        uuid.uuid4().hex,
     )
     assert created.name == ("Lukasz Zólc  " + "x" * 60)[:50]
     assert created.city == "Kraków"
@@ -74,5 +76,5 @@ def test_long_row_text_is_trimmed_on_the_document(client, unique):
 
 def test_keys_are_not_trimmed_but_refused(client, unique):
     with pytest.raises(PermanentError) as info:
-        client.create_customer(P.CustomerInput(number="K" * 17, name="Too long number"))
+        client.create_customer(P.CustomerInput(number="K" * 17, name="Too long number"), uuid.uuid4().hex)
     assert info.value.code == 180
