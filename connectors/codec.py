@@ -56,10 +56,14 @@ def required(f: dataclasses.Field[Any]) -> bool:
     return f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
 
 
+# Values ``dump`` passes through as they are; checked first, as most values are these.
+_PLAIN = frozenset({str, int, bool, float, type(None)})
+
+
 def dump(value: Any) -> Any:
     """A dataclass (nested ones, lists, tuples, dicts, Decimals, datetimes included) as JSON-ready data."""
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: dump(getattr(value, f.name)) for f in fields(type(value))}
+    if type(value) in _PLAIN:
+        return value
     if isinstance(value, Decimal):
         return format(value, "f")  # never exponent notation ("1E+3"): the wire pattern has none
     if isinstance(value, datetime):
@@ -68,6 +72,8 @@ def dump(value: Any) -> Any:
         return [dump(item) for item in value]
     if isinstance(value, dict):
         return {key: dump(item) for key, item in value.items()}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: dump(getattr(value, f.name)) for f in fields(type(value))}
     return value
 
 
@@ -75,12 +81,12 @@ def load(cls: type[T], data: Any, rules: Rules = AS_STORED) -> T:
     """The inverse of ``dump``. A field listed in the class's ``choices`` must be one of them."""
     if not isinstance(data, dict):
         raise rules.error(f"{cls.__name__}: expected an object")
-    types_of, kwargs = hints(cls), {}
-    for f in fields(cls):
-        if f.name in data:
-            kwargs[f.name] = _value(types_of[f.name], data[f.name], f.name, rules)
-        elif rules.check_types and required(f):
-            raise rules.error(f"{cls.__name__}: missing {f.name}")
+    kwargs = {}
+    for name, decode, needed in _plan(cls, rules):
+        if name in data:
+            kwargs[name] = decode(data[name], name)
+        elif needed:
+            raise rules.error(f"{cls.__name__}: missing {name}")
     choices: dict[str, tuple[str, ...]] = getattr(cls, "choices", {})
     for name, allowed in choices.items():
         if kwargs.get(name) is not None and kwargs[name] not in allowed:
@@ -88,30 +94,79 @@ def load(cls: type[T], data: Any, rules: Rules = AS_STORED) -> T:
     return cls(**kwargs)
 
 
-def _value(tp: Any, value: Any, name: str, rules: Rules) -> Any:
+# How to read each field of a class, and each type, under given rules: worked out from the type
+# hints once, not for every value (a bulk read decodes 100,000 records; an order, ~150 values).
+Decode = Callable[[Any, str], Any]
+_PLANS: dict[tuple[type, Rules], list[tuple[str, Decode, bool]]] = {}
+_DECODERS: dict[tuple[Any, Rules], Decode] = {}
+
+
+def _plan(cls: type, rules: Rules) -> list[tuple[str, Decode, bool]]:
+    """(field, its decoder, whether a missing value is refused) for each field of ``cls``."""
+    plan = _PLANS.get((cls, rules))
+    if plan is None:
+        types_of = hints(cls)
+        plan = _PLANS[(cls, rules)] = [
+            (f.name, _decoder(types_of[f.name], rules), rules.check_types and required(f))
+            for f in fields(cls)
+        ]
+    return plan
+
+
+def _decoder(tp: Any, rules: Rules) -> Decode:
+    decode = _DECODERS.get((tp, rules))
+    if decode is None:
+        decode = _DECODERS[(tp, rules)] = _make_decoder(tp, rules)
+    return decode
+
+
+def _make_decoder(tp: Any, rules: Rules) -> Decode:
+    """None reads as None for an optional field, and for any field unless types are checked."""
     origin = typing.get_origin(tp)
-    if value is None and (origin in (typing.Union, types.UnionType) or not rules.check_types):
-        return None
     if origin in (typing.Union, types.UnionType):
         (inner,) = [arg for arg in typing.get_args(tp) if arg is not type(None)]
-        return _value(inner, value, name, rules)
+        decode = _decoder(inner, rules)
+    else:
+        decode = _make_required(tp, origin, rules)
+        if rules.check_types:
+            return decode
+    return lambda value, name: None if value is None else decode(value, name)
+
+
+def _make_required(tp: Any, origin: Any, rules: Rules) -> Decode:
+    error, check = rules.error, rules.check_types
     if origin in (list, tuple):
-        if rules.check_types and not isinstance(value, list):
-            raise rules.error(f"{name}: expected a list")
-        inner = typing.get_args(tp)[0]
-        items = [_value(inner, item, f"{name}[{i}]", rules) for i, item in enumerate(value)]
-        return tuple(items) if origin is tuple else items
+        item = _decoder(typing.get_args(tp)[0], rules)
+        as_tuple = origin is tuple
+
+        def sequence(value: Any, name: str) -> Any:
+            if check and not isinstance(value, list):
+                raise error(f"{name}: expected a list")
+            items = [item(each, f"{name}[{i}]") for i, each in enumerate(value)]
+            return tuple(items) if as_tuple else items
+
+        return sequence
     if tp is Decimal:
-        return rules.decimal(value, name)
+        return rules.decimal
     if tp is datetime:
-        return datetime.fromisoformat(value)
+        return lambda value, name: datetime.fromisoformat(value)
     if dataclasses.is_dataclass(tp) and isinstance(tp, type):
-        if rules.check_types and not isinstance(value, dict):
-            raise rules.error(f"{name}: expected an object")
-        return load(tp, value, rules)
-    if rules.check_types and not _is(tp, value):
-        raise rules.error(f"{name}: expected {_NAMES.get(tp, 'a value')}")
-    return value
+
+        def record(value: Any, name: str) -> Any:
+            if check and not isinstance(value, dict):
+                raise error(f"{name}: expected an object")
+            return load(tp, value, rules)
+
+        return record
+    if check:
+
+        def plain(value: Any, name: str) -> Any:
+            if not _is(tp, value):
+                raise error(f"{name}: expected {_NAMES.get(tp, 'a value')}")
+            return value
+
+        return plain
+    return lambda value, name: value
 
 
 _NAMES = {bool: "a boolean", int: "an integer", str: "a string"}

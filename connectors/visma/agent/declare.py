@@ -128,6 +128,7 @@ class Route:
     many: bool = False  # the answer is {"items": [answer, ...]}
     status: int = 200  # the status of a plain answer; a handler may return a Response with another
     answer_text: str = "OK"
+    repeat_text: str = ""  # also answers 200 with the same record: a repeat (Idempotency-Key)
     public: bool = False  # served without a signature (the liveness probe only)
     documented: bool = True  # in /v1/openapi.json (the simulator's side door is not)
 
@@ -171,6 +172,7 @@ def creates_once(
         answer=answer,
         status=201,
         answer_text="Created",
+        repeat_text="Made before under this Idempotency-Key: the first answer",
     )
 
 

@@ -43,14 +43,14 @@ ERRORS = {
 }
 
 
-def _answer(route: Route) -> dict[str, Any]:
+def _answer(route: Route, text: str) -> dict[str, Any]:
     if route.answer is None:
-        return {"description": route.answer_text}
+        return {"description": text}
     name = route.answer.__name__
     schema: Any = name
     if route.many:
         schema = {"type": "object", "properties": {"items": {"type": "array", "items": name}}}
-    return _json(schema, route.answer_text)
+    return _json(schema, text)
 
 
 def operation(route: Route) -> dict[str, Any]:
@@ -62,7 +62,10 @@ def operation(route: Route) -> dict[str, Any]:
             "required": True,
             "content": {"application/json": {"schema": route.body.__name__}},
         }
-    op["responses"] = {str(route.status): _answer(route)} | ({} if route.public else ERRORS)
+    op["responses"] = {str(route.status): _answer(route, route.answer_text)}
+    if route.repeat_text:
+        op["responses"]["200"] = _answer(route, route.repeat_text)
+    op["responses"] |= {} if route.public else ERRORS
     op["security"] = [] if route.public else [{"agentKey": []}]
     return op
 

@@ -12,6 +12,7 @@ from connectors.visma import protocol as P
 from connectors.visma import signing
 from connectors.visma.agent.auth import Authenticator, Unauthorized
 from connectors.visma.agent.state import SeenSignatures
+from connectors.visma.signing import IDEMPOTENCY_HEADER
 from tests.connectors.visma.processes import KEY_ID, SECRET, config_file, seed, serving
 
 ORDER = {
@@ -131,7 +132,10 @@ def test_replay_after_a_restart_is_refused(tmp_path):
     customer = json.dumps({"number": "REPLAY-1", "name": "Replay Kund"}).encode()
     captured = {
         "article": signing.signed_headers(KEY_ID, SECRET, "PUT", "/v1/articles/REPLAY-A", article),
-        "customer": signing.signed_headers(KEY_ID, SECRET, "POST", "/v1/customers", customer),
+        "customer": {
+            **signing.signed_headers(KEY_ID, SECRET, "POST", "/v1/customers", customer),
+            IDEMPOTENCY_HEADER: "replay-customer",
+        },
     }
     args = ("--company", str(company), "--config", config_file(tmp_path, {}))
     with serving(tmp_path, *args) as agent:

@@ -61,7 +61,7 @@ def test_article_numbers_outside_cp1252_are_refused_not_merged(agent, client, un
 def test_a_name_with_nothing_in_cp1252_is_refused(agent, client, unique):
     before = client.sim("GET", "counts")
     body = {"number": f"J{unique}", "name": "日本語テスト 🎉"}
-    _refused(_send(agent, "POST", "/v1/customers", body), "name")
+    _refused(_send(agent, "POST", "/v1/customers", body, **{"Idempotency-Key": f"name-{unique}"}), "name")
     assert client.sim("GET", "counts") == before
     assert client.find_customers(number=f"J{unique}") == []
 
