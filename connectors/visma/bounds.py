@@ -16,6 +16,7 @@ Stdlib only, like ``protocol``: the agent imports it on Windows with waitress al
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -74,6 +75,17 @@ class OutOfBounds(P.ProtocolError):
 # --- field bounds -----------------------------------------------------------------------------------
 
 
+@functools.cache
+def _table_of(adk_field: str) -> Any:
+    """The ADK table that holds ``adk_field`` (which table does not change; its length may)."""
+    return next(t for t in F.TABLES.values() if adk_field in t.fields)
+
+
+@functools.cache
+def _quantum(decimals: int) -> Decimal:
+    return Decimal(1).scaleb(-decimals)
+
+
 @dataclass(frozen=True)
 class Key:
     """A key, reference or code: stored exactly as given or refused (never transliterated or cut)."""
@@ -83,7 +95,7 @@ class Key:
     @property
     def length(self) -> int:
         # Read at check time: the agent config may override the provisional lengths (fields.py).
-        return next(t.fields[self.adk_field].length for t in F.TABLES.values() if self.adk_field in t.fields)
+        return _table_of(self.adk_field).fields[self.adk_field].length
 
     def problems(self, name: str, value: str) -> Iterator[Problem]:
         if not fits_cp1252(value):
@@ -129,7 +141,7 @@ class Number:
 
     @property
     def _quantum(self) -> Decimal:
-        return Decimal(1).scaleb(-self.decimals)
+        return _quantum(self.decimals)
 
     def schema(self) -> dict[str, Any]:
         digits = len(str(int(self.high)))
