@@ -296,9 +296,18 @@ def update_payload(item: SyncItem, payload: dict) -> None:
 def ingest(run: SyncRun, records: Iterable[SourceRecord], *, journey: bool = False) -> list[int]:
     """Store pulled records as queued items; a version seen before is a no-op (DB uniqueness).
 
-    Returns the ids of the new items. The caller enqueues them on commit. With ``journey`` (shop
-    orders), each new item starts its order's journey with a "received" step.
+    Returns the ids of the new items, in the records' order. The caller enqueues them on commit.
+    With ``journey`` (shop orders), each new item starts its order's journey with a "received"
+    step. On PostgreSQL that is one statement (``_ingest_in_one``); elsewhere the ORM's writes.
     """
+    records = list(records)
+    run.pulled += len(records)
+    if not records:
+        return []
+    if connection.vendor == "postgresql":
+        new_ids = _ingest_in_one(run, records, journey=journey)
+        run.queued += len(new_ids)
+        return new_ids
     rows = [
         SyncItem(
             integration_id=run.integration_id,
@@ -313,14 +322,12 @@ def ingest(run: SyncRun, records: Iterable[SourceRecord], *, journey: bool = Fal
         )
         for record in records
     ]
-    run.pulled += len(rows)
-    if not rows:
-        return []
+    # The new items are the run's beyond the newest id there was (SQLite never reuses one): the run's
+    # earlier pages are not counted, nor their journeys started, a second time.
+    newest = SyncItem.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
     SyncItem.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
     new_ids = list(
-        SyncItem.objects.filter(run=run, status=SyncItem.Status.QUEUED, attempts=0).values_list(
-            "id", flat=True
-        )
+        SyncItem.objects.filter(run=run, pk__gt=newest).order_by("pk").values_list("pk", flat=True)
     )
     run.queued += len(new_ids)
     if journey and new_ids:
@@ -332,11 +339,53 @@ def ingest(run: SyncRun, records: Iterable[SourceRecord], *, journey: bool = Fal
                 detail={"source": source_id, "run": run.pk},
                 item_id=item_id,
             )
-            for item_id, reference, source_id in SyncItem.objects.filter(pk__in=new_ids).values_list(
-                "id", "reference", "source_id"
-            )
+            for item_id, reference, source_id in SyncItem.objects.filter(pk__in=new_ids)
+            .order_by("pk")
+            .values_list("id", "reference", "source_id")
         )
     return new_ids
+
+
+def _ingest_in_one(run: SyncRun, records: list[SourceRecord], *, journey: bool) -> list[int]:
+    """``ingest``'s writes as one PostgreSQL statement (``_one_statement``): the items, INSERT … ON
+    CONFLICT DO NOTHING, whose RETURNING gives only the new ones, and the "received" steps made from
+    those rows; the statement returns the new ids. The records go as one JSON document, where the
+    ORM took a placeholder per value and then read the new ids and their references back (measured
+    on pages of 500 orders: 4 statements and 0.3–0.7 ms per order, against 0.12–0.2 ms for this one).
+
+    Every column is given, as the model's defaults fill them in the ORM: the table has no defaults
+    of its own. Each payload is encoded by ``json.dumps``, as a JSONField encodes it (a value that
+    is not JSON, a Decimal say, is refused the same way), and read by PostgreSQL into the same jsonb.
+    """
+    now = timezone.now()
+    quote = connection.ops.quote_name
+    rows = [
+        {"shop_id": record.shop_id, "source_id": record.source_id, "source_version": record.version,
+         "reference": record.reference, "payload": record.payload,
+         "payload_hash": payload_hash(record.payload)}
+        for record in records
+    ]  # fmt: skip
+    parts: list[tuple[str, list[Any]]] = [(
+        f"INSERT INTO {quote(SyncItem._meta.db_table)} (integration_id, flow, run_id, shop_id, "
+        "source_id, source_version, reference, payload, payload_hash, status, reason, attempts, "
+        "last_error, target_id, result, created_at, updated_at) "
+        "SELECT %s, %s, %s, pulled.shop_id, pulled.source_id, pulled.source_version, "
+        "pulled.reference, pulled.payload, pulled.payload_hash, %s, '', 0, '', '', '{}', %s, %s "
+        "FROM jsonb_to_recordset(%s::jsonb) AS pulled(shop_id bigint, source_id text, "
+        "source_version text, reference text, payload jsonb, payload_hash text) "
+        "ON CONFLICT DO NOTHING RETURNING id, reference, source_id",
+        [run.integration_id, run.flow, run.pk, SyncItem.Status.QUEUED, now, now, json.dumps(rows)],
+    )]  # fmt: skip
+    if journey:
+        # From the INSERT's RETURNING (w0): an item that was there already starts nothing.
+        parts.append((
+            f"INSERT INTO {quote(JourneyStep._meta.db_table)} "
+            "(integration_id, order_ref, step, at, detail, item_id) "
+            "SELECT %s, w0.reference, %s, %s, jsonb_build_object('source', w0.source_id, 'run', %s::bigint), "
+            "w0.id FROM w0 ORDER BY w0.id",
+            [run.integration_id, JourneyStep.Step.RECEIVED, now, run.pk],
+        ))  # fmt: skip
+    return [item_id for (item_id,) in _one_statement(parts, "SELECT id FROM w0 ORDER BY id")]
 
 
 # (integration id, shop customer, Visma customer), and (integration id, shop customer).
@@ -573,11 +622,20 @@ def _complete_in_one(
             "AS step(integration_id bigint, order_ref text, step text, detail jsonb, item_id bigint)",
             [now, json.dumps(steps)],
         ))  # fmt: skip
-    # Every data-modifying CTE runs to completion whether or not the main query reads it.
-    sql = "WITH " + ", ".join(f"w{n} AS ({part})" for n, (part, _) in enumerate(parts)) + " SELECT 1"
+    _one_statement(parts)
+
+
+def _one_statement(parts: Sequence[tuple[str, list[Any]]], query: str = "SELECT 1") -> list[tuple[Any, ...]]:
+    """Statements with their parameters as one PostgreSQL statement of data-modifying CTEs, named
+    by their place (``w0``, ``w1``, …); returns the rows of ``query``, which reads them by those
+    names. A statement is atomic by itself, one round trip without a transaction of its own. Every
+    part runs to completion whether or not anything reads it, and all see the tables as they were
+    before the statement: a part sees another's rows only through its RETURNING."""
+    sql = "WITH " + ", ".join(f"w{n} AS ({part})" for n, (part, _) in enumerate(parts)) + f" {query}"
     params = [param for _, part_params in parts for param in part_params]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def _customers_sql(
