@@ -1,7 +1,7 @@
 """Benchmark the orders flow end to end against the simulators, with one worker process.
 
     DATABASE_URL=postgres://... REDIS_URL=redis://... python -m bench.orders_e2e [--orders 1000]
-        [--shops 2] [--pool solo|prefork] [--latency-ms 0] [--cprofile TOP] [--plugins]
+        [--shops 2] [--rounds 5] [--pool solo|prefork] [--latency-ms 0] [--cprofile TOP] [--plugins]
 
 Two measurements over the same N orders (1–4 rows, mixed VAT, some companies, row and order
 discounts, fees and freight; half from 40 registered customers who come back, with the same 40
@@ -25,10 +25,12 @@ meet the same state and make the same calls:
   flows go to the bulk queue, which production serves with a worker of its own. Wall time runs
   from the first orders run's start to the last order's completion, as the database recorded them.
 
-Ratio = end-to-end time per order ÷ bare time per order. Targets (issue 5): ≥ 600 orders/min and
-≤ 1.25×. The worker runs with timing probes (``bench/probes.py``: perf_counter around client calls,
-SQL, cache calls, garbage collection and engine steps) for the per-order breakdown; the bare side
-has the client probes, and both sides' call counts are printed side by side.
+Ratio = end-to-end time per order ÷ bare time per order, measured ``--rounds`` times (5), each
+round's two sides back to back in alternating order, the median round reported in full. Targets
+(issue 5): ≥ 600 orders/min and ≤ 1.25×. The worker runs with timing probes (``bench/probes.py``:
+perf_counter around client calls, SQL, cache calls, garbage collection and engine steps) for the
+per-order breakdown; the bare side has the client probes, and both sides' call counts are printed
+side by side.
 
 The shops' call-rate limit is set to ``--shop-rate`` (999/s) on both sides: the demo's 50/s is
 politeness towards a real shop and would throttle whichever side is faster. ``--latency-ms`` adds
@@ -547,6 +549,37 @@ def per_order(stats: dict, name: str, orders: int) -> tuple[float, float]:
     return calls / orders, seconds * 1000 / orders
 
 
+def ratio_of(bare: dict, e2e: dict) -> float:
+    return (e2e["seconds"] / e2e["orders"]) / (bare["seconds"] / bare["orders"])
+
+
+def measure_rounds(specs: list[list[dict]], tmp: Path, args: argparse.Namespace) -> tuple[dict, dict]:
+    """``--rounds`` pairs of measurements, each pair back to back and in alternating order (bare
+    first, then end to end first), so that a machine whose speed drifts (other tenants of a shared
+    host: bare alone was seen to vary 7–12 ms per order within minutes) weighs on both sides alike.
+    Returns the pair with the median ratio, which is reported in full; every pair is listed."""
+    rounds = []
+    for n in range(args.rounds):
+        sides = ["bare", "e2e"] if n % 2 == 0 else ["e2e", "bare"]
+        measured = {}
+        for side in sides:
+            what = "bare client calls" if side == "bare" else "end to end"
+            print(f"round {n + 1} of {args.rounds}: {what} for {args.orders} orders …", flush=True)
+            if side == "bare":
+                measured[side] = measure_bare(specs, tmp / f"bare-{n}", args.shop_rate)
+            else:
+                measured[side] = measure_e2e(specs, tmp / f"e2e-{n}", args)
+        rounds.append((measured["bare"], measured["e2e"]))
+    ratios = [ratio_of(*pair) for pair in rounds]
+    median = sorted(range(len(rounds)), key=ratios.__getitem__)[(len(rounds) - 1) // 2]
+    print(f"\n{'round':>6}{'bare ms/order':>16}{'e2e ms/order':>15}{'ratio':>8}")
+    for n, ((bare, e2e), ratio) in enumerate(zip(rounds, ratios, strict=True)):
+        mark = "  (median)" if n == median else ""
+        print(f"{n + 1:>6}{bare['seconds'] * 1000 / bare['orders']:>16.2f}"
+              f"{e2e['seconds'] * 1000 / e2e['orders']:>15.2f}{ratio:>8.2f}{mark}")  # fmt: skip
+    return rounds[median]
+
+
 def report(bare: dict, e2e: dict, args: argparse.Namespace) -> bool:
     from bench import probes
 
@@ -655,6 +688,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--orders", type=int, default=1000)
     parser.add_argument("--shops", type=int, default=2)
     parser.add_argument("--pool", choices=["solo", "prefork"], default="solo")
+    parser.add_argument(
+        "--rounds", type=int, default=5, help="pairs of measurements; the median pair is reported (odd)"
+    )
     parser.add_argument("--database", default="sharespine_bench", help="created and dropped")
     parser.add_argument("--redis-db", type=int, default=12, help="purged before and after")
     parser.add_argument("--timeout", type=float, default=900)
@@ -697,10 +733,7 @@ def main(argv: list[str] | None = None) -> None:
         try:
             specs = order_specs(args.orders, args.shops)
             probes.install(latency_ms=args.latency_ms)
-            print(f"bare client calls for {args.orders} orders …", flush=True)
-            bare = measure_bare(specs, tmp / "bare", args.shop_rate)
-            print(f"end to end with one worker for {args.orders} orders …", flush=True)
-            e2e = measure_e2e(specs, tmp / "e2e", args)
+            bare, e2e = measure_rounds(specs, tmp, args)
             ok = report(bare, e2e, args)
             if args.plugins:
                 print(

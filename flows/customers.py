@@ -162,7 +162,7 @@ def choose(
 
     A person's choice can only exist for an order tried before (it was parked), so a first attempt
     (``retried`` false) does not look for one. ``known``: remembered customers read for several
-    orders at once (``remembered_many``), kept up to date by ``settle``."""
+    orders at once (``remember_many``), kept up to date by ``settle``."""
     shop_key = _shop_key(shop_pk, order.customer_id)
     chosen = (
         CustomerChoice.objects.filter(integration=integration, source_id=source_id).first()
@@ -231,38 +231,62 @@ def choose(
 
 
 def settle(
-    visma: VismaClient, decision: Decision, *, key: str, known: dict[str, str] | None = None
+    integration: Integration,
+    visma: VismaClient,
+    decision: Decision,
+    *,
+    key: str,
+    known: dict[str, str] | None = None,
 ) -> Decision:
     """After the order mapped: create the customer if it is new, under ``key`` (the order's: a
     repeat gets the customer the first request made, so an order never makes two).
 
     Nothing is written here: the returned decision's ``mapping`` is remembered with the order's
-    completion. ``known`` (see ``choose``) learns it at once, for the run's next orders.
+    completion. ``known`` (see ``choose``) learns at once what that will store, for the run's next
+    orders: a Visma customer another shop customer holds is not remembered for this one too.
     """
+    created = decision.new is not None
     if decision.new is not None:
-        created = visma.create_customer(decision.new, key)
+        customer = visma.create_customer(decision.new, key)
         decision = dataclasses.replace(
-            decision, number=created.number, new=None, warnings=tuple(created.warnings)
+            decision, number=customer.number, new=None, warnings=tuple(customer.warnings)
         )
-    if known is not None and decision.shop_key:
-        # One to one, as the completion stores it: a Visma customer another shop customer holds
-        # is not remembered for this one too.
-        taken = any(n == decision.number and k != decision.shop_key for k, n in known.items())
-        known[decision.shop_key] = "" if taken else decision.number
+    shop_key, number = decision.shop_key, decision.number
+    if known is not None and shop_key and known.get(shop_key) != number:
+        # A customer just created is nobody else's; another is looked up, in the run's own
+        # knowledge first (what it learnt may not be written yet), then in the database.
+        taken = not created and (
+            any(n == number and k != shop_key for k, n in known.items())
+            or any(known.get(holder, number) == number for holder in _holders(integration, number, shop_key))
+        )
+        known[shop_key] = "" if taken else number
     return decision
 
 
-def remembered_many(integration: Integration, orders: list[tuple[int | None, Any]]) -> dict[str, str]:
-    """The customers remembered for several orders, each ``(shop pk, shop customer id)``,
-    in one query: for ``choose(known=...)``, which reads the same keys ("" where none)."""
-    keys = [key for shop, customer in orders if (key := _shop_key(shop, customer))]
-    known = dict.fromkeys(keys, "")
+def _holders(integration: Integration, number: str, shop_key: str) -> list[str]:
+    """The other shop customers Visma customer ``number`` is remembered for."""
+    return list(
+        ExternalRef.objects.filter(integration=integration, kind=ExternalRef.Kind.CUSTOMER, erp_id=number)
+        .exclude(shop_id=shop_key)
+        .values_list("shop_id", flat=True)
+    )
+
+
+def remember_many(
+    integration: Integration, orders: list[tuple[int | None, Any]], known: dict[str, str]
+) -> None:
+    """Add to ``known`` (see ``choose``) the customers remembered for several orders, each ``(shop
+    pk, shop customer id)``, in one query ("" where none); keys ``known`` has are not read again:
+    a run keeps what it learnt from its earlier orders, whose completion may still be under way."""
+    keys = [key for shop, customer in orders if (key := _shop_key(shop, customer)) and key not in known]
+    if not keys:
+        return
+    known.update(dict.fromkeys(keys, ""))
     known.update(
         ExternalRef.objects.filter(
             integration=integration, kind=ExternalRef.Kind.CUSTOMER, shop_id__in=keys
         ).values_list("shop_id", "erp_id")
     )
-    return known
 
 
 def _shop_key(shop_pk: int | None, customer_id: Any) -> str:

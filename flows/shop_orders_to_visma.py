@@ -265,11 +265,10 @@ class ShopOrdersToVisma(ItemFlow):
     # --- process one order ----------------------------------------------------------------------
 
     def prepare(self, items: list[SyncItem]) -> None:
-        """The remembered customers of these orders, in one query instead of one per order, and
-        their shops' call waits, in one cache read instead of one per order."""
-        self._known_customers = customers.remembered_many(
-            self.integration, [(i.shop_id, i.payload.get("customer_id")) for i in items]
-        )
+        """The remembered customers of these orders the run does not know yet, in one query instead
+        of one per order, and their shops' call waits, in one cache read instead of one per order."""
+        orders = [(i.shop_id, i.payload.get("customer_id")) for i in items]
+        customers.remember_many(self.integration, orders, self._known_customers)
         self._throttles = throttle.Checked(throttle_key(i.shop) for i in items if i.shop is not None)
 
     def process(self, item: SyncItem) -> Outcome | Skipped:
@@ -344,7 +343,9 @@ class ShopOrdersToVisma(ItemFlow):
             ])  # fmt: skip
         visma = self.connections.visma
         # Only an order that mapped creates its customer, once (the order's key, see settle).
-        customer = customers.settle(visma, customer, key=customer_key(item), known=self._known_customers)
+        customer = customers.settle(
+            self.integration, visma, customer, key=customer_key(item), known=self._known_customers
+        )
         document_input = dataclasses.replace(mapped.document, customer_number=customer.number)
         steps: list[tuple[str, dict[str, Any]]] = [
             (JourneyStep.Step.MAPPED, self.mapped_step(mapped, customer, channel))

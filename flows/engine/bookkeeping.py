@@ -641,39 +641,45 @@ def _one_statement(parts: Sequence[tuple[str, list[Any]]], query: str = "SELECT 
 def _customers_sql(
     put: list[CustomerMapping], drop: set[ShopCustomer], now: datetime
 ) -> list[tuple[str, list[Any]]]:
-    """``customer_mappings`` as parts of ``_complete_in_one``'s statement. A Visma customer that
-    another shop customer holds is not remembered, and this shop customer's old mapping goes (as
-    one at a time); a mapping already stored is not written again. The parts see the table as it
-    was before the statement, so a mapping whose Visma customer another mapping of the same batch
-    frees is dropped too, rather than risk the unique pair: it is looked up again next time."""
+    """``customer_mappings`` as parts of ``_complete_in_one``'s statement, with the outcome of
+    writing them one at a time: a Visma customer another shop customer keeps is not remembered,
+    and this shop customer's old mapping goes; one that another mapping of the batch moves off, or
+    drops, is free (so two shop customers that swap keep both, where one at a time would drop the
+    first). A mapping already stored is not written again. Rows are taken in no set order, so the
+    one-to-one constraint is checked when the statement ends (migration 0019)."""
     if not put and not drop:
         return []
     table, kind = connection.ops.quote_name(ExternalRef._meta.db_table), ExternalRef.Kind.CUSTOMER
     rows = json.dumps([{"integration_id": i, "shop_id": k, "erp_id": n} for i, k, n in put])
     dropped = json.dumps([{"integration_id": i, "shop_id": k} for i, k in drop])
-    taken = (
-        f"SELECT c.integration_id, c.shop_id FROM jsonb_to_recordset(%s::jsonb) "
-        f"AS c(integration_id bigint, shop_id text, erp_id text) JOIN {table} AS r "
-        "ON r.integration_id = c.integration_id AND r.kind = %s AND r.erp_id = c.erp_id "
-        "AND r.shop_id <> c.shop_id "
+    batch = "jsonb_to_recordset(%s::jsonb) AS c(integration_id bigint, shop_id text, erp_id text)"  # put
+    # Held by another shop customer that keeps it: not in the batch at all, or put there again.
+    kept = (
+        f"EXISTS (SELECT 1 FROM {table} AS o WHERE o.integration_id = c.integration_id AND o.kind = %s "
+        "AND o.erp_id = c.erp_id AND o.shop_id <> c.shop_id "
+        f"AND NOT EXISTS (SELECT 1 FROM {batch.replace(' c(', ' m(')} WHERE m.integration_id = "
+        "o.integration_id AND m.shop_id = o.shop_id AND m.erp_id <> o.erp_id) "
+        "AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(%s::jsonb) AS d(integration_id bigint, "
+        "shop_id text) WHERE d.integration_id = o.integration_id AND d.shop_id = o.shop_id))"
+    )
+    kept_params = [kind, rows, dropped]
+    gone = (
+        f"SELECT c.integration_id, c.shop_id FROM {batch} WHERE {kept} "
         "UNION ALL SELECT d.integration_id, d.shop_id FROM jsonb_to_recordset(%s::jsonb) "
         "AS d(integration_id bigint, shop_id text)"
     )
     return [
         (
-            f"DELETE FROM {table} AS r USING ({taken}) AS gone "
+            f"DELETE FROM {table} AS r USING ({gone}) AS gone "
             "WHERE r.integration_id = gone.integration_id AND r.kind = %s AND r.shop_id = gone.shop_id",
-            [rows, kind, dropped, kind],
+            [rows, *kept_params, dropped, kind],
         ),
         (
             f"INSERT INTO {table} AS r (integration_id, kind, shop_id, erp_id, last_hash, last_synced_at) "
-            "SELECT c.integration_id, %s, c.shop_id, c.erp_id, '', %s "
-            "FROM jsonb_to_recordset(%s::jsonb) AS c(integration_id bigint, shop_id text, erp_id text) "
-            f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS o WHERE o.integration_id = c.integration_id "
-            "AND o.kind = %s AND o.erp_id = c.erp_id AND o.shop_id <> c.shop_id) "
+            f"SELECT c.integration_id, %s, c.shop_id, c.erp_id, '', %s FROM {batch} WHERE NOT {kept} "
             "ON CONFLICT (integration_id, kind, shop_id) DO UPDATE SET erp_id = EXCLUDED.erp_id, "
             "last_synced_at = EXCLUDED.last_synced_at WHERE r.erp_id <> EXCLUDED.erp_id",
-            [kind, now, rows, kind],
+            [kind, now, rows, *kept_params],
         ),
     ]
 

@@ -12,9 +12,11 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter, deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.db import connection
 from django.utils import timezone, translation
 
 from connectors.errors import ConnectorError, PermanentError, RateLimited, TransientError
@@ -37,6 +39,8 @@ CLAIM_CHUNK = 20
 # an item's lease (FLOWS_STUCK_AFTER_SECONDS) starts no more than this before its processing, and
 # finished orders show as done within seconds when Visma is slow.
 CHUNK_SECONDS = 5.0
+# A chunk's bookkeeping is written while the next chunk is processed (``Completions``).
+COMPLETE_BEHIND = True
 # What an item's wait holds back (``Line``): everything, its shop's items, or its own order's.
 HOLDS_ALL, HOLDS_SHOP, HOLDS_ORDER = "all", "shop", "order"
 SCOPE_OF_REASON = {
@@ -162,6 +166,50 @@ def _order_key(item_id: int, reference: str) -> str:
     return reference or f"#{item_id}"
 
 
+class Completions:
+    """Completes a run's chunks in order, each while the run processes the next one.
+
+    ``complete_many`` is bookkeeping after the writes: each of its orders is in Visma and moved on
+    in the shop by then, and until it commits its items stay in processing, which a crash leaves
+    to the sweeper and the retry finds by reference, as before. So on PostgreSQL a thread of its own
+    (with its own connection) writes chunk k while the run makes chunk k + 1's calls, which spend
+    their time waiting on the network: the run no longer waits for its own bookkeeping. At most
+    one chunk is in flight, and its error surfaces when the next is handed over or the run ends.
+    Inside a transaction (tests that roll back) another connection would not see the run's rows,
+    so there, as on SQLite, each chunk is completed before the next.
+    """
+
+    def __init__(self) -> None:
+        behind = COMPLETE_BEHIND and connection.vendor == "postgresql" and not connection.in_atomic_block
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="complete") if behind else None
+        self._pending: Future[None] | None = None
+
+    def add(self, done: list[tuple[SyncItem, engine.Outcome]]) -> None:
+        self.wait()
+        if not done:
+            return
+        for item, _ in done:  # counted as done now; written in the background
+            item.status = SyncItem.Status.DONE
+        if self._thread is None:
+            engine.complete_many(done)
+        else:
+            self._pending = self._thread.submit(engine.complete_many, done)
+
+    def wait(self) -> None:
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            pending.result()
+
+    def close(self) -> None:
+        try:
+            self.wait()
+        finally:
+            if self._thread is not None:
+                # The thread's own connection (``connection`` is per thread: looked up in it).
+                self._thread.submit(lambda: connection.close()).result()
+                self._thread.shutdown()
+
+
 def process_in_order(queued: list[Queued], handler: ItemFlow, lock: engine.FlowLock | None = None) -> Counter:
     """Process items oldest first; one that must wait holds back only what it must (see ``Line``).
     ``handler``: the run's flow object, so what it looks up once (mappings, channels) serves the
@@ -175,17 +223,22 @@ def process_in_order(queued: list[Queued], handler: ItemFlow, lock: engine.FlowL
     line = Line()
     shops = JetshopShop.objects.in_bulk({shop_id for _, _, shop_id in queued if shop_id is not None})
     pending = deque(queued)
-    while pending and not line.stopped:
-        chunk: list[Queued] = []
-        while pending and len(chunk) < CLAIM_CHUNK:
-            entry = pending.popleft()
-            if line.blocks(*entry):
-                if line.stopped:
-                    break
-                continue
-            chunk.append(entry)
-        # What the chunk ran out of time for is taken again, in its place in the line.
-        pending.extendleft(reversed(_process_chunk(chunk, handler, line, shops, outcomes, lock)))
+    completions = Completions()
+    try:
+        while pending and not line.stopped:
+            chunk: list[Queued] = []
+            while pending and len(chunk) < CLAIM_CHUNK:
+                entry = pending.popleft()
+                if line.blocks(*entry):
+                    if line.stopped:
+                        break
+                    continue
+                chunk.append(entry)
+            # What the chunk ran out of time for is taken again, in its place in the line.
+            late = _process_chunk(chunk, handler, line, shops, outcomes, lock, completions)
+            pending.extendleft(reversed(late))
+    finally:
+        completions.close()
     return outcomes
 
 
@@ -196,12 +249,13 @@ def _process_chunk(
     shops: dict[int, JetshopShop],
     outcomes: Counter,
     lock: engine.FlowLock | None,
+    completions: Completions,
 ) -> list[Queued]:
     """Claim the chunk, process what may go, complete the successes together, release the rest.
     Returns the entries left for lack of time."""
     claimed = engine.claim_many([item_id for item_id, _, _ in chunk], handler.integration, shops)
     started = time.monotonic()
-    completions: list[tuple[SyncItem, engine.Outcome]] = []
+    done: list[tuple[SyncItem, engine.Outcome]] = []
     processed: list[SyncItem] = []
     late: list[Queued] = []
     try:
@@ -218,14 +272,14 @@ def _process_chunk(
                 late.append(entry)
             else:
                 # The agent's offline mark is read once per chunk; within it, a failed call says so.
-                wait = process_claimed(item, handler, completions, agent_checked=bool(processed))
+                wait = process_claimed(item, handler, done, agent_checked=bool(processed))
                 processed.append(item)
                 if wait is not None:
                     line.hold(wait.scope, item_id, reference, shop_id)
                 if lock is not None:
                     lock.renew()
     finally:
-        engine.complete_many(completions)
+        completions.add(done)
         # Claims not used (held back by the line, out of time, or an error stopped the chunk).
         engine.release(claimed.keys() - {item.pk for item in processed})
     # Counted in the status the engine left them in.

@@ -127,3 +127,35 @@ def test_schedules_follow_the_mode_and_the_intervals():
     left = PeriodicTask.objects.filter(name__startswith=f"flow:{integration.pk}:")
     assert {t.name.split(":")[2] for t in left} == {Flow.SHOP_ORDERS_TO_VISMA, Flow.SHOP_PRODUCTS_TO_VISMA}
     assert not any(t.enabled for t in left)
+
+
+@pytest.mark.parametrize(
+    ("stored", "batch", "expected"),
+    [
+        # One shop customer moves off a Visma customer and another takes it, in one chunk.
+        ({"K1": "X"}, [("K1", "Y"), ("K2", "X")], {"K1": "Y", "K2": "X"}),
+        # A Visma customer another shop customer keeps is not remembered for a second one, whose
+        # old mapping goes (its next order is looked up again).
+        ({"K1": "X", "K2": "W"}, [("K2", "X")], {"K1": "X"}),
+        # Two of the chunk for one new Visma customer: the first has it.
+        ({"K2": "W"}, [("K1", "Z"), ("K2", "Z")], {"K1": "Z"}),
+        # The later mapping of one shop customer wins; nothing else changes.
+        ({"K3": "V"}, [("K1", "A"), ("K1", "B")], {"K1": "B", "K3": "V"}),
+    ],
+)
+def test_a_chunk_remembers_customers_as_one_at_a_time_would(stored, batch, expected):
+    integration = IntegrationFactory()
+    for shop_key, number in stored.items():
+        ExternalRef.objects.create(integration=integration, kind="customer", shop_id=shop_key, erp_id=number)
+    run = engine.start_run(integration, Flow.SHOP_ORDERS_TO_VISMA)
+    ids = engine.ingest(run, _records(*[f"o{n}" for n in range(len(batch))]))
+    claimed = engine.claim_many(ids, integration, {})
+    engine.complete_many(
+        [
+            (claimed[item_id], engine.Outcome(target_id=str(item_id), customer_ref=mapping))
+            for item_id, mapping in zip(ids, batch, strict=True)
+        ]
+    )
+    refs = ExternalRef.objects.filter(integration=integration, kind="customer")
+    assert dict(refs.values_list("shop_id", "erp_id")) == expected
+    assert SyncItem.objects.filter(pk__in=ids, status="done").count() == len(batch)
