@@ -15,13 +15,14 @@ says, and stock and prices are only written to articles linked that way.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, TypeVar
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from connectors.errors import PermanentError
@@ -225,23 +226,29 @@ def record_sent(integration: Integration, kind: str, changes: Sequence[Change]) 
 
 
 def link(integration: Integration, kind: str, keys: Iterable[str], last_hash: str = "") -> None:
-    """Mark keys as linked (the article exists on both sides) without a hash of anything sent."""
+    """Mark keys as linked (the article exists on both sides) without a hash of anything sent. A
+    key already linked, or whose Visma side another key holds, is left as it is."""
     now = timezone.now()
-    ExternalRef.objects.bulk_create(
-        [
-            ExternalRef(
-                integration=integration,
-                kind=kind,
-                shop_id=k,
-                erp_id=k,
-                last_hash=last_hash,
-                last_synced_at=now,
-            )
+    keys = list(dict.fromkeys(keys))
+    if connection.vendor != "postgresql":
+        refs = [
+            ExternalRef(integration=integration, kind=kind, shop_id=k, erp_id=k, last_hash=last_hash,
+                        last_synced_at=now)
             for k in keys
-        ],
-        ignore_conflicts=True,
-        batch_size=1000,
-    )
+        ]  # fmt: skip
+        ExternalRef.objects.bulk_create(refs, ignore_conflicts=True, batch_size=1000)
+        return
+    # ON CONFLICT names the shop side: the Visma side's constraint is checked at the statement's
+    # end (migration 0019), and no ON CONFLICT may name such a constraint, nor go without a name.
+    table = connection.ops.quote_name(ExternalRef._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (integration_id, kind, shop_id, erp_id, last_hash, last_synced_at) "
+            "SELECT %s, %s, k.key, k.key, %s, %s FROM jsonb_array_elements_text(%s::jsonb) AS k(key) "
+            f"WHERE NOT EXISTS (SELECT 1 FROM {table} AS o WHERE o.integration_id = %s AND o.kind = %s "
+            "AND o.erp_id = k.key) ON CONFLICT (integration_id, kind, shop_id) DO NOTHING",
+            [integration.pk, kind, last_hash, now, json.dumps(keys), integration.pk, kind],
+        )
 
 
 def record_problem(run: SyncRun, problem: Problem, payload: dict[str, Any] | None = None) -> None:
