@@ -594,10 +594,7 @@ def report(bare: dict, e2e: dict, args: argparse.Namespace) -> bool:
                                              "jetshop.set_order_status")]  # fmt: skip
     counts = {c[5:]: (bare["calls"].get(c, (0,))[0], e2e["stats"].get(c, (0,))[0]) for c in per_order_calls}
     differ = {name: pair for name, pair in counts.items() if pair[0] != pair[1]}
-    # The engine learns that a Visma customer found by e-mail is another shop account's when it
-    # completes the chunk, the bare side at once: a shop customer ordering twice in one chunk may
-    # take one look-up more (2 in 1,167 seen). More than that is unlike work.
-    same_calls = all(abs(b - e) <= max(2, b // 200) for b, e in differ.values())
+    same_calls = not differ
     latency = f"; every client call +{args.latency_ms:g} ms (--latency-ms)" if args.latency_ms else ""
     print(f"\nmachine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; {n} orders over "
           f"{args.shops} shops; worker: celery --pool {args.pool} --concurrency 1{latency}")  # fmt: skip

@@ -652,21 +652,25 @@ def _customers_sql(
     table, kind = connection.ops.quote_name(ExternalRef._meta.db_table), ExternalRef.Kind.CUSTOMER
     rows = json.dumps([{"integration_id": i, "shop_id": k, "erp_id": n} for i, k, n in put])
     dropped = json.dumps([{"integration_id": i, "shop_id": k} for i, k in drop])
-    batch = "jsonb_to_recordset(%s::jsonb) AS c(integration_id bigint, shop_id text, erp_id text)"  # put
+
+    def put_rows(alias: str) -> str:
+        return f"jsonb_to_recordset(%s::jsonb) AS {alias}(integration_id bigint, shop_id text, erp_id text)"
+
+    dropped_rows = "jsonb_to_recordset(%s::jsonb) AS d(integration_id bigint, shop_id text)"
     # Held by another shop customer that keeps it: not in the batch at all, or put there again.
     kept = (
         f"EXISTS (SELECT 1 FROM {table} AS o WHERE o.integration_id = c.integration_id AND o.kind = %s "
         "AND o.erp_id = c.erp_id AND o.shop_id <> c.shop_id "
-        f"AND NOT EXISTS (SELECT 1 FROM {batch.replace(' c(', ' m(')} WHERE m.integration_id = "
-        "o.integration_id AND m.shop_id = o.shop_id AND m.erp_id <> o.erp_id) "
-        "AND NOT EXISTS (SELECT 1 FROM jsonb_to_recordset(%s::jsonb) AS d(integration_id bigint, "
-        "shop_id text) WHERE d.integration_id = o.integration_id AND d.shop_id = o.shop_id))"
+        f"AND NOT EXISTS (SELECT 1 FROM {put_rows('m')} WHERE m.integration_id = o.integration_id "
+        "AND m.shop_id = o.shop_id AND m.erp_id <> o.erp_id) "
+        f"AND NOT EXISTS (SELECT 1 FROM {dropped_rows} WHERE d.integration_id = o.integration_id "
+        "AND d.shop_id = o.shop_id))"
     )
     kept_params = [kind, rows, dropped]
+    batch = put_rows("c")
     gone = (
         f"SELECT c.integration_id, c.shop_id FROM {batch} WHERE {kept} "
-        "UNION ALL SELECT d.integration_id, d.shop_id FROM jsonb_to_recordset(%s::jsonb) "
-        "AS d(integration_id bigint, shop_id text)"
+        f"UNION ALL SELECT d.integration_id, d.shop_id FROM {dropped_rows}"
     )
     return [
         (
